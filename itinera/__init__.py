@@ -1,0 +1,1 @@
+"""Itinera's shared kit: settings, logging, errors, HTTP, AWS, auth, health."""

@@ -1,0 +1,100 @@
+"""The one error hierarchy: domain errors carry a stable code and an HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ItineraError(Exception):
+    """Base of every error that should reach a client as problem+json."""
+
+    status = 500
+    code = "internal_error"
+    title = "Internal error"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        """Return the RFC 9457 problem document for this error."""
+        body: dict[str, Any] = {
+            "type": f"https://itinera.dev/problems/{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class BadRequest(ItineraError):
+    status, code, title = 400, "bad_request", "Bad request"
+
+
+class ValidationFailed(ItineraError):
+    status, code, title = 422, "validation_failed", "Validation failed"
+
+
+class Unauthorized(ItineraError):
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(ItineraError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(ItineraError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(ItineraError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class SoldOut(Conflict):
+    code, title = "sold_out", "Not enough seats or rooms left"
+
+
+class HoldNotActive(Conflict):
+    code, title = "hold_not_active", "The hold is no longer active"
+
+
+class IdempotencyKeyReused(ItineraError):
+    status, code, title = 422, "idempotency_key_reused", "Idempotency key reused with another body"
+
+
+class IdempotencyInProgress(Conflict):
+    code, title = "idempotency_in_progress", "A request with this key is still in progress"
+
+
+class RateLimited(ItineraError):
+    status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class DependencyUnavailable(ItineraError):
+    status, code, title = 503, "dependency_unavailable", "A dependency is unavailable"
+
+
+def error_for_problem(status: int, body: dict[str, Any]) -> ItineraError:
+    """Rebuild a domain error from a problem document another service sent."""
+    code = str(body.get("code", ""))
+    detail = str(body.get("detail", "")) or None
+    for cls in _all_subclasses(ItineraError):
+        if cls.code == code and cls.status == status:
+            return cls(detail)
+    err = ItineraError(detail)
+    err.status, err.code, err.title = status, code or "upstream_error", str(body.get("title", ""))
+    return err
+
+
+def _all_subclasses(cls: type[ItineraError]) -> list[type[ItineraError]]:
+    out: list[type[ItineraError]] = []
+    for sub in cls.__subclasses__():
+        out.append(sub)
+        out.extend(_all_subclasses(sub))
+    return out

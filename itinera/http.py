@@ -1,0 +1,71 @@
+"""The one HTTP client helper: timeouts, bounded retries with jitter, problem+json errors."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import aiohttp
+import orjson
+
+from itinera.errors import DependencyUnavailable, ItineraError, error_for_problem
+from itinera.logs import request_id_var
+from itinera.web import REQUEST_ID_HEADER
+
+RETRYABLE_STATUS = frozenset({502, 503, 504})
+
+
+class ServiceClient:
+    """Call another service's JSON API at *base_url*."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, *,
+                 headers: dict[str, str] | None = None, timeout: float = 5.0,
+                 attempts: int = 3) -> None:
+        self.session = session
+        self.base_url = base_url.rstrip("/")
+        self.headers = headers or {}
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.attempts = attempts
+
+    async def request(self, method: str, path: str, *, json: Any = None,
+                      headers: dict[str, str] | None = None, retry: bool = True
+                      ) -> tuple[int, dict[str, str], Any]:
+        """Send one request; retry connection errors and 502/503/504 when *retry* is set."""
+        merged = {**self.headers, **(headers or {})}
+        request_id = request_id_var.get()
+        if request_id:
+            merged.setdefault(REQUEST_ID_HEADER, request_id)
+        body = orjson.dumps(json) if json is not None else None
+        if body is not None:
+            merged["Content-Type"] = "application/json"
+        attempts = self.attempts if retry else 1
+        last_error: Exception | None = None
+        for attempt in range(attempts):
+            try:
+                async with self.session.request(method, self.base_url + path, data=body,
+                                                headers=merged, timeout=self.timeout) as resp:
+                    raw = await resp.read()
+                    if resp.status in RETRYABLE_STATUS and attempt + 1 < attempts:
+                        last_error = DependencyUnavailable(f"{path} answered {resp.status}")
+                    else:
+                        data = orjson.loads(raw) if raw else None
+                        return resp.status, dict(resp.headers), data
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+                last_error = exc
+            # Full jitter keeps a herd of retrying callers from arriving together.
+            await asyncio.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311
+        raise DependencyUnavailable(f"{self.base_url}{path} unreachable: {last_error!r}")
+
+    async def call(self, method: str, path: str, *, json: Any = None,
+                   headers: dict[str, str] | None = None, retry: bool = True) -> Any:
+        """Send one request and return its JSON body; a 4xx/5xx raises the matching error."""
+        status, _, data = await self.request(method, path, json=json, headers=headers,
+                                             retry=retry)
+        if status >= 400:
+            if isinstance(data, dict) and "code" in data:
+                raise error_for_problem(status, data)
+            err = ItineraError(f"{path} answered {status}")
+            err.status = status
+            raise err
+        return data

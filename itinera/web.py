@@ -1,0 +1,126 @@
+"""aiohttp pieces every service uses: request ids, problem+json errors, JSON bodies, health."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from itinera.errors import BadRequest, ItineraError
+from itinera.logs import request_id_var
+
+log = logging.getLogger("itinera.web")
+
+REQUEST_ID_HEADER = "X-Request-Id"
+PROBLEM_JSON = "application/problem+json"
+
+Check = Callable[[], Awaitable[None]]
+checks_key = web.AppKey("readiness_checks", dict[str, Check])
+
+
+def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+                  ) -> web.Response:
+    """Return *data* serialised with orjson."""
+    return web.Response(body=orjson.dumps(data), status=status, headers=headers,
+                        content_type="application/json")
+
+
+def problem_response(err: ItineraError, instance: str | None = None) -> web.Response:
+    """Return *err* as an RFC 9457 problem+json response."""
+    return web.Response(body=orjson.dumps(err.problem(instance)), status=err.status,
+                        content_type=PROBLEM_JSON)
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """Parse the request body as a JSON object or raise `BadRequest`."""
+    raw = await request.read()
+    try:
+        body = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("request body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("request body must be a JSON object")
+    return body
+
+
+@web.middleware
+async def request_context_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Give every request an id, map errors to problem+json and log one line per request."""
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else None
+    request_id = request_id or uuid.uuid4().hex
+    token = request_id_var.set(request_id)
+    started = time.perf_counter()
+    try:
+        try:
+            response = await handler(request)
+        except ItineraError as err:
+            response = problem_response(err, request.path)
+        except web.HTTPException as exc:
+            response = _http_exception_problem(exc, request.path)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("unhandled error", extra={"path": request.path})
+            response = problem_response(ItineraError(), request.path)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        if request.path not in ("/health", "/ready"):
+            log.info("request", extra={
+                "method": request.method, "path": request.path, "status": response.status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            })
+        return response
+    finally:
+        request_id_var.reset(token)
+
+
+def _http_exception_problem(exc: web.HTTPException, instance: str) -> web.Response:
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    err = ItineraError(exc.reason)
+    err.status, err.code, err.title = exc.status, codes.get(exc.status, "http_error"), exc.reason
+    response = problem_response(err, instance)
+    if exc.status == 405 and "Allow" in exc.headers:
+        response.headers["Allow"] = exc.headers["Allow"]
+    return response
+
+
+async def health(_: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """Readiness: ping every dependency and report which failed."""
+    checks = request.app.get(checks_key, {})
+    results = await asyncio.gather(*(_run_check(c) for c in checks.values()))
+    report = dict(zip(checks, results, strict=True))
+    ok = all(r == "ok" for r in results)
+    return json_response({"status": "ok" if ok else "unavailable", "checks": report},
+                         status=200 if ok else 503)
+
+
+async def _run_check(check: Check) -> str:
+    try:
+        await asyncio.wait_for(check(), timeout=2.0)
+    except Exception as exc:  # every failure is a report, not a crash
+        return f"failed: {type(exc).__name__}: {exc}"[:200]
+    return "ok"
+
+
+def new_app(checks: dict[str, Check] | None = None,
+            middlewares: list[Any] | None = None) -> web.Application:
+    """Build an application with the shared middleware, health and readiness routes."""
+    app = web.Application(middlewares=[request_context_middleware, *(middlewares or [])],
+                          client_max_size=64 * 1024)
+    app[checks_key] = checks or {}
+    app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)
+    return app
