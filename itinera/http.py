@@ -51,7 +51,7 @@ class ServiceClient:
                     else:
                         data = orjson.loads(raw) if raw else None
                         return resp.status, dict(resp.headers), data
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 last_error = exc
             # Full jitter keeps a herd of retrying callers from arriving together.
             await asyncio.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311
