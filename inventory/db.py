@@ -1,0 +1,87 @@
+"""The MySQL pool and the transaction helper every repository uses."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import aiomysql
+import pymysql
+from aiohttp import web
+
+from inventory.keys import pool_key, settings_key
+from inventory.settings import DatabaseSettings
+
+log = logging.getLogger("inventory.db")
+
+T = TypeVar("T")
+Cursor = aiomysql.DictCursor
+# Deadlock and lock wait timeout: the transaction was rolled back and may simply be retried.
+RETRYABLE_ERRORS = frozenset({1213, 1205})
+
+
+async def create_pool(db: DatabaseSettings, *, database: bool = True, maxsize: int = 10
+                      ) -> aiomysql.Pool:
+    """Open a pool to *db*; autocommit so reads never see a stale snapshot."""
+    return await aiomysql.create_pool(
+        host=db.host, port=db.port, user=db.user, password=db.password,
+        db=db.name if database else None, charset="utf8mb4", autocommit=True,
+        minsize=1, maxsize=maxsize, pool_recycle=300, connect_timeout=5,
+        # Every DATETIME column holds UTC; this makes CURRENT_TIMESTAMP agree with UTC_TIMESTAMP.
+        init_command="SET time_zone = '+00:00'",
+    )
+
+
+async def close_pool(pool: aiomysql.Pool) -> None:
+    """Close *pool* and wait for its connections to go."""
+    pool.close()
+    await pool.wait_closed()
+
+
+async def mysql_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Open the pool for the app's lifetime."""
+    pool = await create_pool(app[settings_key].db)
+    app[pool_key] = pool
+    yield
+    await close_pool(pool)
+
+
+async def ping(pool: aiomysql.Pool) -> None:
+    """Run `SELECT 1` on a pooled connection."""
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("SELECT 1")
+
+
+async def fetch_all(pool: aiomysql.Pool, sql: str, args: Any = None) -> list[dict[str, Any]]:
+    """Run one read outside any transaction and return its rows as dicts."""
+    async with pool.acquire() as conn, conn.cursor(Cursor) as cur:
+        await cur.execute(sql, args)
+        return list(await cur.fetchall())
+
+
+async def in_transaction(pool: aiomysql.Pool, work: Callable[[Cursor], Awaitable[T]], *,
+                         attempts: int = 4) -> T:
+    """Run *work* in one transaction, retrying it on deadlock or lock wait timeout."""
+    for attempt in range(attempts):
+        async with pool.acquire() as conn:
+            try:
+                await conn.begin()
+                async with conn.cursor(Cursor) as cur:
+                    result = await work(cur)
+                await conn.commit()
+                return result
+            except pymysql.err.OperationalError as exc:
+                await conn.rollback()
+                if exc.args[0] not in RETRYABLE_ERRORS or attempt + 1 == attempts:
+                    raise
+                log.warning("transaction retried", extra={"mysql_error": exc.args[0],
+                                                          "attempt": attempt + 1})
+            except Exception:
+                await conn.rollback()
+                raise
+            # On cancellation the pool closes the connection, which is still in a transaction.
+        await asyncio.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter
+    raise AssertionError("unreachable")

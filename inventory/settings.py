@@ -1,0 +1,77 @@
+"""The inventory service's configuration, read once from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from itinera.settings import SettingsError, env_float, env_int, env_str
+
+DB_HOST = "DB_HOST"
+DB_PORT = "DB_PORT"
+DB_USER = "DB_USER"
+DB_PASSWORD = "DB_PASSWORD"  # noqa: S105 - the variable's name, not a secret
+DB_NAME = "DB_NAME"
+REDIS_URL = "REDIS_URL"
+CACHE_TTL_SECONDS = "CACHE_TTL_SECONDS"
+HOLD_TTL_SECONDS = "HOLD_TTL_SECONDS"
+SWEEP_INTERVAL_SECONDS = "SWEEP_INTERVAL_SECONDS"
+INTERNAL_TOKEN = "INTERNAL_TOKEN"  # noqa: S105 - the variable's name, not a secret
+HOST = "HOST"
+PORT = "PORT"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where the inventory database lives; migrate and seed need only this."""
+
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = "root"
+    password: str = ""
+    name: str = "itinera"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseSettings:
+        """Read the DB_* variables."""
+        return cls(
+            host=env_str(DB_HOST, cls.host, env=env),
+            port=env_int(DB_PORT, cls.port, env=env),
+            user=env_str(DB_USER, cls.user, env=env),
+            password=env_str(DB_PASSWORD, "", env=env),
+            name=env_str(DB_NAME, cls.name, env=env),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the inventory service reads from its environment."""
+
+    db: DatabaseSettings
+    internal_token: str
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    cache_ttl_seconds: int = 30
+    hold_ttl_seconds: int = 900
+    sweep_interval_seconds: float = 5.0
+    host: str = "127.0.0.1"
+    port: int = 8081
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every variable; INTERNAL_TOKEN is required, the rest have defaults."""
+        settings = cls(
+            db=DatabaseSettings.from_env(env),
+            internal_token=env_str(INTERNAL_TOKEN, env=env),
+            redis_url=env_str(REDIS_URL, cls.redis_url, env=env),
+            cache_ttl_seconds=env_int(CACHE_TTL_SECONDS, cls.cache_ttl_seconds, env=env),
+            hold_ttl_seconds=env_int(HOLD_TTL_SECONDS, cls.hold_ttl_seconds, env=env),
+            sweep_interval_seconds=env_float(SWEEP_INTERVAL_SECONDS, cls.sweep_interval_seconds,
+                                             env=env),
+            host=env_str(HOST, cls.host, env=env),
+            port=env_int(PORT, cls.port, env=env),
+        )
+        if settings.hold_ttl_seconds < 1 or settings.cache_ttl_seconds < 1:
+            raise SettingsError("HOLD_TTL_SECONDS and CACHE_TTL_SECONDS must be at least 1")
+        if settings.sweep_interval_seconds <= 0:
+            raise SettingsError("SWEEP_INTERVAL_SECONDS must be positive")
+        return settings
