@@ -50,6 +50,10 @@ class TokenVerifier:
 
     def verify(self, authorization: str | None) -> Principal:
         """Return the principal of a valid `Bearer` header or raise `Unauthorized`."""
+        return principal_from_claims(self.claims(authorization))
+
+    def claims(self, authorization: str | None) -> dict[str, Any]:
+        """Return the verified claims of a `Bearer` header or raise `Unauthorized`."""
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthorized("a Bearer token is required")
         token = authorization[len("Bearer "):].strip()
@@ -72,7 +76,7 @@ class TokenVerifier:
             raise Unauthorized("the token has expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"the token is invalid: {exc}") from exc
-        return principal_from_claims(claims)
+        return dict(claims)
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

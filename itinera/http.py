@@ -31,14 +31,23 @@ class ServiceClient:
     async def request(self, method: str, path: str, *, json: Any = None,
                       headers: dict[str, str] | None = None, retry: bool = True
                       ) -> tuple[int, dict[str, str], Any]:
-        """Send one request; retry connection errors and 502/503/504 when *retry* is set."""
+        """Send a JSON request and return status, headers and the parsed JSON body."""
+        body = orjson.dumps(json) if json is not None else None
+        merged = dict(headers or {})
+        if body is not None:
+            merged["Content-Type"] = "application/json"
+        status, response_headers, raw = await self.send(method, path, body=body, headers=merged,
+                                                        retry=retry)
+        return status, response_headers, orjson.loads(raw) if raw else None
+
+    async def send(self, method: str, path: str, *, body: bytes | None = None,
+                   headers: dict[str, str] | None = None, retry: bool = True
+                   ) -> tuple[int, dict[str, str], bytes]:
+        """Send raw bytes; retry connection errors and 502/503/504 when *retry* is set."""
         merged = {**self.headers, **(headers or {})}
         request_id = request_id_var.get()
         if request_id:
             merged.setdefault(REQUEST_ID_HEADER, request_id)
-        body = orjson.dumps(json) if json is not None else None
-        if body is not None:
-            merged["Content-Type"] = "application/json"
         attempts = self.attempts if retry else 1
         last_error: Exception | None = None
         for attempt in range(attempts):
@@ -49,8 +58,7 @@ class ServiceClient:
                     if resp.status in RETRYABLE_STATUS and attempt + 1 < attempts:
                         last_error = DependencyUnavailable(f"{path} answered {resp.status}")
                     else:
-                        data = orjson.loads(raw) if raw else None
-                        return resp.status, dict(resp.headers), data
+                        return resp.status, dict(resp.headers), raw
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 last_error = exc
             # Full jitter keeps a herd of retrying callers from arriving together.

@@ -1,0 +1,1 @@
+"""Checkout: booking API and saga worker, run as Lambda functions."""

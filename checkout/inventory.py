@@ -1,0 +1,32 @@
+"""Checkout's view of the inventory service's internal hold API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itinera.http import ServiceClient
+
+SERVICE_TOKEN_HEADER = "X-Service-Token"  # noqa: S105 - a header name
+CUSTOMER_HEADER = "X-Customer-Id"
+
+
+class InventoryClient:
+    """Read, confirm and release holds over HTTP with the service credential."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def get_hold(self, hold_id: str, *, customer_id: str) -> dict[str, Any]:
+        """Return the customer's hold; another customer's hold is `NotFound`."""
+        return await self.client.call("GET", f"/internal/holds/{hold_id}",
+                                      headers={CUSTOMER_HEADER: customer_id})
+
+    async def confirm_hold(self, hold_id: str, *, booking_id: str) -> dict[str, Any]:
+        """Turn the held seats into sold ones; the same booking id again is a no-op."""
+        return await self.client.call("POST", f"/internal/holds/{hold_id}/confirm",
+                                      json={"booking_id": booking_id})
+
+    async def release_hold(self, hold_id: str, *, booking_id: str) -> dict[str, Any]:
+        """Give the held seats back; releasing twice is a no-op."""
+        return await self.client.call("POST", f"/internal/holds/{hold_id}/release",
+                                      json={"booking_id": booking_id})

@@ -1,0 +1,58 @@
+"""Bookings, their statuses and the transitions the saga may make."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PENDING, CONFIRMED, FAILED, CANCELLED = "pending", "confirmed", "failed", "cancelled"
+TERMINAL = frozenset({CONFIRMED, FAILED, CANCELLED})
+
+# Every status change is a conditional write from one of these sources, so a stale or
+# repeated step can never move a booking backwards.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    CONFIRMED: frozenset({PENDING}),
+    FAILED: frozenset({PENDING}),
+    CANCELLED: frozenset({CONFIRMED}),
+}
+
+
+def can_move(current: str, target: str) -> bool:
+    """Return whether a booking may go from *current* to *target*."""
+    return current in TRANSITIONS.get(target, frozenset())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Booking:
+    """One traveller's booking as stored in DynamoDB."""
+
+    booking_id: str
+    customer_id: str
+    hold_id: str
+    status: str
+    amount: int
+    currency: str
+    items: list[dict[str, Any]]
+    contact_email: str
+    contact_name: str
+    payment_method: str
+    created_at: str
+    updated_at: str
+    payment_id: str | None = None
+    failure_reason: str | None = None
+    published: frozenset[str] = field(default_factory=frozenset)
+
+    def view(self) -> dict[str, Any]:
+        """Return what the traveller sees of this booking."""
+        body: dict[str, Any] = {
+            "booking_id": self.booking_id,
+            "status": self.status,
+            "hold_id": self.hold_id,
+            "items": self.items,
+            "total": {"amount": self.amount, "currency": self.currency},
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+        if self.failure_reason:
+            body["failure_reason"] = self.failure_reason
+        return body

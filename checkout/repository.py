@@ -1,0 +1,121 @@
+"""Bookings in DynamoDB: creation, reads, and conditional status transitions."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from checkout.model import TRANSITIONS, Booking
+
+_STRING_FIELDS = ("booking_id", "customer_id", "hold_id", "status", "currency", "contact_email",
+                  "contact_name", "payment_method", "created_at", "updated_at", "payment_id",
+                  "failure_reason")
+
+
+class TransitionRefused(Exception):
+    """The booking was not in a status the transition may start from."""
+
+
+def to_item(booking: Booking) -> dict[str, Any]:
+    """Return *booking* as a DynamoDB item."""
+    item: dict[str, Any] = {f: {"S": getattr(booking, f)} for f in _STRING_FIELDS
+                            if getattr(booking, f) is not None}
+    item["amount"] = {"N": str(booking.amount)}
+    item["items"] = {"S": json.dumps(booking.items, separators=(",", ":"))}
+    if booking.published:
+        item["published"] = {"SS": sorted(booking.published)}
+    return item
+
+
+def from_item(item: dict[str, Any]) -> Booking:
+    """Return the booking stored in *item*."""
+    strings = {f: item[f]["S"] for f in _STRING_FIELDS if f in item}
+    return Booking(**strings, amount=int(item["amount"]["N"]),
+                   items=json.loads(item["items"]["S"]),
+                   published=frozenset(item.get("published", {}).get("SS", [])))
+
+
+class BookingRepository:
+    """Read and write bookings; every status change is conditional on the current status."""
+
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self.db = dynamodb
+        self.table = table
+
+    async def create(self, booking: Booking) -> bool:
+        """Store a new booking; return False if one with that id exists already."""
+        try:
+            await self.db.put_item(TableName=self.table, Item=to_item(booking),
+                                   ConditionExpression="attribute_not_exists(booking_id)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    async def get(self, booking_id: str) -> Booking | None:
+        """Return the booking or None."""
+        answer = await self.db.get_item(TableName=self.table, ConsistentRead=True,
+                                        Key={"booking_id": {"S": booking_id}})
+        return from_item(answer["Item"]) if "Item" in answer else None
+
+    async def list_for_customer(self, customer_id: str, *, limit: int,
+                                cursor: str | None) -> tuple[list[Booking], str | None]:
+        """Return one page of the customer's bookings, newest first, and the next cursor."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "IndexName": "by_customer", "Limit": limit,
+            "KeyConditionExpression": "customer_id = :c", "ScanIndexForward": False,
+            "ExpressionAttributeValues": {":c": {"S": customer_id}},
+        }
+        if cursor:
+            start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            if start.get("customer_id", {}).get("S") != customer_id:
+                raise ValueError("cursor belongs to another listing")
+            kwargs["ExclusiveStartKey"] = start
+        answer = await self.db.query(**kwargs)
+        last = answer.get("LastEvaluatedKey")
+        next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
+        return [from_item(i) for i in answer["Items"]], next_cursor
+
+    async def transition(self, booking_id: str, target: str, *, now: str,
+                         **fields: str) -> Booking:
+        """Move the booking to *target* if its status allows it, setting *fields* too."""
+        sources = sorted(TRANSITIONS[target])
+        names = {"#s": "status", "#u": "updated_at"}
+        values: dict[str, Any] = {":target": {"S": target}, ":now": {"S": now}}
+        sets = ["#s = :target", "#u = :now"]
+        for i, (name, value) in enumerate(fields.items()):
+            names[f"#f{i}"] = name
+            values[f":f{i}"] = {"S": value}
+            sets.append(f"#f{i} = :f{i}")
+        for i, source in enumerate(sources):
+            values[f":from{i}"] = {"S": source}
+        condition = "#s IN (" + ", ".join(f":from{i}" for i in range(len(sources))) + ")"
+        try:
+            answer = await self.db.update_item(
+                TableName=self.table, Key={"booking_id": {"S": booking_id}},
+                UpdateExpression="SET " + ", ".join(sets), ConditionExpression=condition,
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise TransitionRefused(f"{booking_id} cannot move to {target}") from exc
+            raise
+        return from_item(answer["Attributes"])
+
+    async def record_payment(self, booking_id: str, payment_id: str) -> None:
+        """Remember which capture pays for the booking."""
+        await self.db.update_item(
+            TableName=self.table, Key={"booking_id": {"S": booking_id}},
+            UpdateExpression="SET payment_id = :p",
+            ExpressionAttributeValues={":p": {"S": payment_id}})
+
+    async def mark_published(self, booking_id: str, event_type: str) -> None:
+        """Remember that *event_type* went out for the booking."""
+        await self.db.update_item(
+            TableName=self.table, Key={"booking_id": {"S": booking_id}},
+            UpdateExpression="ADD published :e",
+            ExpressionAttributeValues={":e": {"SS": [event_type]}})

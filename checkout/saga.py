@@ -1,0 +1,110 @@
+"""The booking saga: charge, confirm the hold, confirm the booking, announce it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import orjson
+
+from checkout.events import EVENT_TYPES, event_for, message_attributes
+from checkout.inventory import InventoryClient
+from checkout.model import CONFIRMED, FAILED, PENDING, TERMINAL, Booking
+from checkout.payments import PaymentDeclined, PaymentProvider
+from checkout.repository import BookingRepository, TransitionRefused
+from itinera.errors import Conflict, NotFound
+
+log = logging.getLogger("checkout.saga")
+
+
+class Publisher(Protocol):
+    """Where booking events go (SNS on AWS and on the local stack)."""
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        """Publish one event."""
+        ...
+
+
+class SnsPublisher:
+    """Publish booking events to the SNS topic with filterable attributes."""
+
+    def __init__(self, sns: Any, topic_arn: str) -> None:
+        self.sns = sns
+        self.topic_arn = topic_arn
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        """Publish *event* as JSON."""
+        await self.sns.publish(TopicArn=self.topic_arn, Message=orjson.dumps(event).decode(),
+                               MessageAttributes=message_attributes(event))
+
+
+class UnknownBooking(Exception):
+    """A checkout message names a booking that does not exist."""
+
+
+def utcnow() -> str:
+    """Return the current time as ISO 8601 UTC with milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class BookingSaga:
+    """Drive one booking to a terminal status; every step may safely run again."""
+
+    def __init__(self, *, bookings: BookingRepository, payments: PaymentProvider,
+                 inventory: InventoryClient, publisher: Publisher) -> None:
+        self.bookings = bookings
+        self.payments = payments
+        self.inventory = inventory
+        self.publisher = publisher
+
+    async def run(self, booking_id: str) -> Booking:
+        """Advance the booking as far as it goes; transient faults raise for a retry."""
+        booking = await self.bookings.get(booking_id)
+        if booking is None:
+            raise UnknownBooking(booking_id)
+        if booking.status == PENDING:
+            booking = await self._settle(booking)
+        if booking.status in TERMINAL:
+            await self._announce(booking)
+        return booking
+
+    async def _settle(self, booking: Booking) -> Booking:
+        try:
+            # The booking id is the payment's idempotency key: a redelivery never charges twice.
+            charge = await self.payments.charge(
+                idempotency_key=booking.booking_id, amount=booking.amount,
+                currency=booking.currency, payment_method=booking.payment_method)
+        except PaymentDeclined:
+            await self.inventory.release_hold(booking.hold_id, booking_id=booking.booking_id)
+            return await self._move(booking, FAILED, failure_reason="payment_declined")
+        await self.bookings.record_payment(booking.booking_id, charge.payment_id)
+        try:
+            await self.inventory.confirm_hold(booking.hold_id, booking_id=booking.booking_id)
+        except (Conflict, NotFound):
+            # The hold expired or was released before we could confirm: give the money back.
+            await self.payments.refund(payment_id=charge.payment_id)
+            return await self._move(booking, FAILED, failure_reason="hold_expired",
+                                    payment_id=charge.payment_id)
+        return await self._move(booking, CONFIRMED, payment_id=charge.payment_id)
+
+    async def _move(self, booking: Booking, target: str, **fields: str) -> Booking:
+        try:
+            moved = await self.bookings.transition(booking.booking_id, target, now=utcnow(),
+                                                   **fields)
+        except TransitionRefused:
+            # A concurrent delivery got there first; its result stands.
+            current = await self.bookings.get(booking.booking_id)
+            assert current is not None
+            return current
+        log.info("booking settled", extra={"booking_id": booking.booking_id, "status": target})
+        return moved
+
+    async def _announce(self, booking: Booking) -> None:
+        event_type = EVENT_TYPES[booking.status]
+        if event_type in booking.published:
+            return
+        # Publish before marking: a crash in between republishes the same event id,
+        # which the notifier drops; the reverse order could lose the event.
+        await self.publisher.publish(event_for(booking, occurred_at=booking.updated_at))
+        await self.bookings.mark_published(booking.booking_id, event_type)

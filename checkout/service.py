@@ -1,0 +1,128 @@
+"""The booking API's domain: start a checkout, read bookings, owner checks."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import orjson
+
+from checkout.idempotency import IdempotencyStore, StoredResponse, payload_hash
+from checkout.inventory import InventoryClient
+from checkout.model import PENDING, Booking
+from checkout.payments import PaymentProvider
+from checkout.repository import BookingRepository
+from checkout.saga import utcnow
+from itinera.errors import BadRequest, HoldNotActive, NotFound, ValidationFailed
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}$")
+BOOKING_FIELDS = {"hold_id", "payment", "contact"}
+# Deterministic booking ids: a retry after a crash finds the booking it already created.
+BOOKING_NAMESPACE = uuid.UUID("8c1d4c5e-5a0b-4c59-9a49-2f1f0f6c7a10")
+
+
+class MissingIdempotencyKey(BadRequest):
+    code = "idempotency_key_required"
+
+
+def parse_booking_request(body: dict[str, Any]) -> tuple[str, str, str, str]:
+    """Validate a booking request; return hold id, card number, e-mail and name."""
+    unknown = set(body) - BOOKING_FIELDS
+    if unknown:
+        raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}")
+    hold_id = body.get("hold_id")
+    if not isinstance(hold_id, str) or not re.fullmatch(r"[0-9a-f]{32}", hold_id):
+        raise ValidationFailed("hold_id must be a hold id")
+    payment = body.get("payment")
+    if not isinstance(payment, dict) or set(payment) - {"card_number"} or \
+            not isinstance(payment.get("card_number"), str):
+        raise ValidationFailed("payment must be {\"card_number\": \"...\"}")
+    contact = body.get("contact")
+    if not isinstance(contact, dict) or set(contact) - {"email", "name"}:
+        raise ValidationFailed("contact must be {\"email\": ..., \"name\": ...}")
+    email, name = contact.get("email"), contact.get("name", "")
+    if not isinstance(email, str) or not EMAIL_RE.match(email):
+        raise ValidationFailed("contact.email must be an e-mail address")
+    if not isinstance(name, str) or len(name) > 200:
+        raise ValidationFailed("contact.name must be a string of at most 200 characters")
+    return hold_id, payment["card_number"], email, name
+
+
+class CheckoutService:
+    """Start checkouts and answer booking reads for their owners."""
+
+    def __init__(self, *, bookings: BookingRepository, idempotency: IdempotencyStore,
+                 inventory: InventoryClient, payments: PaymentProvider, sqs: Any,
+                 queue_url: str) -> None:
+        self.bookings = bookings
+        self.idempotency = idempotency
+        self.inventory = inventory
+        self.payments = payments
+        self.sqs = sqs
+        self.queue_url = queue_url
+
+    async def start_checkout(self, customer_id: str, idempotency_key: str | None,
+                             body: dict[str, Any]) -> StoredResponse:
+        """Create a pending booking for the customer's hold and queue the saga, once per key."""
+        if not idempotency_key:
+            raise MissingIdempotencyKey("the Idempotency-Key header is required")
+        if not IDEMPOTENCY_KEY_RE.match(idempotency_key):
+            raise BadRequest("Idempotency-Key must be 8 to 128 letters, digits or -_.:")
+        hold_id, card_number, email, name = parse_booking_request(body)
+        stored = await self.idempotency.begin(customer_id, idempotency_key, payload_hash(body))
+        if stored is not None:
+            return stored
+        try:
+            response = await self._create(customer_id, idempotency_key, hold_id, card_number,
+                                          email, name)
+        except BaseException:
+            await self.idempotency.abandon(customer_id, idempotency_key)
+            raise
+        await self.idempotency.complete(customer_id, idempotency_key, response)
+        return response
+
+    async def _create(self, customer_id: str, key: str, hold_id: str, card_number: str,
+                      email: str, name: str) -> StoredResponse:
+        booking_id = uuid.uuid5(BOOKING_NAMESPACE, f"{customer_id}#{key}").hex
+        booking = await self.bookings.get(booking_id)
+        if booking is None:
+            hold = await self.inventory.get_hold(hold_id, customer_id=customer_id)
+            if hold["status"] != "active":
+                raise HoldNotActive(f"hold {hold_id} is {hold['status']}")
+            now = utcnow()
+            booking = Booking(
+                booking_id=booking_id, customer_id=customer_id, hold_id=hold_id,
+                status=PENDING, amount=int(hold["total"]["amount"]),
+                currency=hold["total"]["currency"], items=hold["items"],
+                contact_email=email, contact_name=name,
+                payment_method=await self.payments.tokenize(card_number),
+                created_at=now, updated_at=now)
+            if not await self.bookings.create(booking):
+                stored = await self.bookings.get(booking_id)
+                assert stored is not None
+                booking = stored
+        # Sent again on a retry: the saga is idempotent, a lost message is worse than two.
+        await self.sqs.send_message(QueueUrl=self.queue_url,
+                                    MessageBody=orjson.dumps({"booking_id": booking_id}).decode())
+        return StoredResponse(status=202, body=booking.view())
+
+    async def get_booking(self, customer_id: str, booking_id: str) -> dict[str, Any]:
+        """Return the customer's booking; someone else's is not found."""
+        if not re.fullmatch(r"[0-9a-f]{32}", booking_id):
+            raise NotFound(f"booking {booking_id} not found")
+        booking = await self.bookings.get(booking_id)
+        if booking is None or booking.customer_id != customer_id:
+            raise NotFound(f"booking {booking_id} not found")
+        return booking.view()
+
+    async def list_bookings(self, customer_id: str, *, limit: int,
+                            cursor: str | None) -> dict[str, Any]:
+        """Return one page of the customer's bookings, newest first."""
+        try:
+            page, next_cursor = await self.bookings.list_for_customer(customer_id, limit=limit,
+                                                                      cursor=cursor)
+        except (ValueError, TypeError) as exc:
+            raise BadRequest("the cursor is not valid") from exc
+        return {"items": [b.view() for b in page], "next_cursor": next_cursor}

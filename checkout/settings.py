@@ -1,0 +1,45 @@
+"""Checkout settings, read once from the Lambda environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from itinera.settings import env_float, env_str
+
+BOOKINGS_TABLE = "BOOKINGS_TABLE"
+IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+PAYMENTS_TABLE = "PAYMENTS_TABLE"
+CHECKOUT_QUEUE_URL = "CHECKOUT_QUEUE_URL"
+BOOKING_EVENTS_TOPIC_ARN = "BOOKING_EVENTS_TOPIC_ARN"
+INVENTORY_URL = "INVENTORY_URL"
+INTERNAL_TOKEN = "INTERNAL_TOKEN"  # noqa: S105 - the variable's name, not a secret
+PAYMENT_SIM_LATENCY_MS = "PAYMENT_SIM_LATENCY_MS"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Where checkout's tables, queue, topic and inventory are."""
+
+    bookings_table: str
+    idempotency_table: str
+    payments_table: str
+    checkout_queue_url: str
+    booking_events_topic_arn: str
+    inventory_url: str
+    internal_token: str
+    payment_latency_ms: float = 0.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from the environment variables the SAM template sets."""
+        return cls(
+            bookings_table=env_str(BOOKINGS_TABLE, env=env),
+            idempotency_table=env_str(IDEMPOTENCY_TABLE, env=env),
+            payments_table=env_str(PAYMENTS_TABLE, env=env),
+            checkout_queue_url=env_str(CHECKOUT_QUEUE_URL, env=env),
+            booking_events_topic_arn=env_str(BOOKING_EVENTS_TOPIC_ARN, env=env),
+            inventory_url=env_str(INVENTORY_URL, env=env),
+            internal_token=env_str(INTERNAL_TOKEN, env=env),
+            payment_latency_ms=env_float(PAYMENT_SIM_LATENCY_MS, 0.0, env=env),
+        )

@@ -1,0 +1,1 @@
+"""Gateway: the public API edge (auth, routing, request ids)."""

@@ -1,0 +1,13 @@
+"""Typed application keys of the gateway."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.settings import Settings
+from itinera.auth import TokenVerifier
+from itinera.http import ServiceClient
+
+settings_key = web.AppKey("settings", Settings)
+verifier_key = web.AppKey("verifier", TokenVerifier)
+clients_key = web.AppKey("clients", dict[str, ServiceClient])

@@ -1,0 +1,56 @@
+"""Build the gateway application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from gateway import views
+from gateway.keys import clients_key, settings_key, verifier_key
+from gateway.settings import Settings
+from itinera.auth import TokenVerifier
+from itinera.http import ServiceClient
+from itinera.web import checks_key, new_app
+
+SERVICE_TOKEN_HEADER = "X-Service-Token"  # noqa: S105 - a header name
+
+
+async def _upstreams(app: web.Application) -> AsyncIterator[None]:
+    settings = app[settings_key]
+    async with aiohttp.ClientSession() as http:
+        inventory = ServiceClient(http, settings.inventory_url,
+                                  headers={SERVICE_TOKEN_HEADER: settings.internal_token})
+        checkout = ServiceClient(http, settings.checkout_api_url, timeout=15)
+        app[clients_key].update(inventory=inventory, checkout=checkout)
+
+        async def ping(client: ServiceClient, path: str) -> None:
+            status, _, _ = await client.send("GET", path, retry=False)
+            if status >= 500:
+                raise RuntimeError(f"{path} answered {status}")
+
+        # Without a token the bookings route answers 401: reachable is all readiness asks.
+        app[checks_key].update(inventory=lambda: ping(inventory, "/health"),
+                               checkout=lambda: ping(checkout, "/v1/bookings"))
+        yield
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Return the gateway app; upstream clients open when it starts."""
+    app = new_app()
+    app[settings_key] = settings
+    app[verifier_key] = TokenVerifier.from_file(settings.jwks_path, issuer=settings.jwt_issuer,
+                                                audience=settings.jwt_audience)
+    app[clients_key] = {}
+    app.cleanup_ctx.append(_upstreams)
+    r = app.router
+    r.add_get("/v1/flights", views.search_flights)
+    r.add_get("/v1/flights/{flight_id}", views.flight_details)
+    r.add_post("/v1/holds", views.create_hold)
+    r.add_get("/v1/holds/{hold_id}", views.hold)
+    r.add_delete("/v1/holds/{hold_id}", views.hold)
+    r.add_post("/v1/bookings", views.bookings)
+    r.add_get("/v1/bookings", views.bookings)
+    r.add_get("/v1/bookings/{booking_id}", views.bookings)
+    return app

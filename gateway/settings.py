@@ -1,0 +1,35 @@
+"""Gateway settings, read once from the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from itinera.auth import AUDIENCE, LOCAL_ISSUER
+from itinera.settings import env_int, env_str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Where the gateway's upstreams and token keys are."""
+
+    inventory_url: str
+    checkout_api_url: str
+    internal_token: str
+    jwks_path: str
+    jwt_issuer: str = LOCAL_ISSUER
+    jwt_audience: str = AUDIENCE
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from the environment."""
+        return cls(inventory_url=env_str("INVENTORY_URL", env=env),
+                   checkout_api_url=env_str("CHECKOUT_API_URL", env=env),
+                   internal_token=env_str("INTERNAL_TOKEN", env=env),
+                   jwks_path=env_str("JWKS_PATH", env=env),
+                   jwt_issuer=env_str("JWT_ISSUER", LOCAL_ISSUER, env=env),
+                   jwt_audience=env_str("JWT_AUDIENCE", AUDIENCE, env=env),
+                   host=env_str("HOST", "127.0.0.1", env=env),
+                   port=env_int("PORT", 8080, env=env))

@@ -1,0 +1,137 @@
+"""The events AWS hands Lambda functions, built as API Gateway and SQS build them."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from itinera.localstack.functions import Route
+
+TEXT_TYPES = ("application/json", "application/problem+json", "text/", "application/xml")
+
+
+def http_api_event(*, route: Route, path_parameters: dict[str, str], method: str, path: str,
+                   query: Iterable[tuple[str, str]], raw_query: str,
+                   headers: Iterable[tuple[str, str]], body: bytes, source_ip: str,
+                   claims: dict[str, Any] | None, api_id: str = "local",
+                   stage: str = "$default") -> dict[str, Any]:
+    """Build an HTTP API payload 2.0 event (headers lower-cased, repeats joined by commas)."""
+    joined_headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        lname = name.lower()
+        if lname == "cookie":
+            cookies.extend(c.strip() for c in value.split(";") if c.strip())
+            continue
+        joined_headers[lname] = f"{joined_headers[lname]},{value}" if lname in joined_headers \
+            else value
+    params: dict[str, str] = {}
+    for name, value in query:
+        params[name] = f"{params[name]},{value}" if name in params else value
+    content_type = joined_headers.get("content-type", "")
+    is_text = not body or content_type.startswith(TEXT_TYPES)
+    now = datetime.now(UTC)
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": joined_headers,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": api_id,
+            "domainName": joined_headers.get("host", "localhost"),
+            "domainPrefix": joined_headers.get("host", "localhost").split(".")[0],
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": source_ip, "userAgent": joined_headers.get("user-agent", "")},
+            "requestId": uuid.uuid4().hex, "routeKey": route.route_key, "stage": stage,
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": not is_text,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if params:
+        event["queryStringParameters"] = params
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if body:
+        event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
+    if claims is not None:
+        # API Gateway hands JWT claims to the function as strings.
+        event["requestContext"]["authorizer"] = {"jwt": {
+            "claims": {k: v if isinstance(v, str) else orjson.dumps(v).decode()
+                       for k, v in claims.items()},
+            "scopes": None}}
+    return event
+
+
+def http_api_response(result: Any) -> tuple[int, dict[str, str], bytes]:
+    """Turn a handler's result into an HTTP response the way payload 2.0 does."""
+    if isinstance(result, dict) and "statusCode" in result:
+        headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        body = result.get("body") or ""
+        raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+        return int(result["statusCode"]), headers, raw
+    # Without a statusCode, API Gateway assumes 200 and a JSON body.
+    return 200, {"content-type": "application/json"}, orjson.dumps(result)
+
+
+def sqs_event(messages: Iterable[Mapping[str, Any]], *, queue_arn: str,
+              region: str) -> dict[str, Any]:
+    """Build the SQS batch event an event source mapping delivers."""
+    records = []
+    for m in messages:
+        attributes = dict(m.get("Attributes", {}))
+        records.append({
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": {
+                "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+                "SentTimestamp": attributes.get("SentTimestamp", str(int(time.time() * 1000))),
+                "SenderId": attributes.get("SenderId", "AIDAIT2UOQQY3AUEKVGXU"),
+                "ApproximateFirstReceiveTimestamp":
+                    attributes.get("ApproximateFirstReceiveTimestamp",
+                                   str(int(time.time() * 1000))),
+            },
+            "messageAttributes": {
+                name: {"stringValue": a.get("StringValue"), "binaryValue": a.get("BinaryValue"),
+                       "stringListValues": [], "binaryListValues": [],
+                       "dataType": a.get("DataType", "String")}
+                for name, a in m.get("MessageAttributes", {}).items()},
+            "md5OfBody": m.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": region,
+        })
+    return {"Records": records}
+
+
+def failed_message_ids(result: Any, batch_ids: set[str]) -> set[str] | None:
+    """Return the ids a partial batch response reports failed, or None for the whole batch.
+
+    As AWS does, a malformed response or an unknown id fails the whole batch.
+    """
+    if result is None:
+        return set()
+    if not isinstance(result, dict):
+        return None
+    failures = result.get("batchItemFailures")
+    if failures is None:
+        return set()
+    if not isinstance(failures, list):
+        return None
+    ids = set()
+    for failure in failures:
+        item = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not item or item not in batch_ids:
+            return None
+        ids.add(item)
+    return ids

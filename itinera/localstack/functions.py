@@ -1,0 +1,116 @@
+"""The Lambda functions a template declares, with their HTTP routes and queue mappings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from itinera.localstack.resources import Deployed
+
+
+@dataclass(frozen=True)
+class Route:
+    """One HTTP API route integrated with a function (payload format 2.0)."""
+
+    method: str
+    path: str
+    authorizer: dict[str, Any] | None
+
+    @property
+    def route_key(self) -> str:
+        """Return the route key as API Gateway names it (`POST /v1/bookings`)."""
+        return f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """Return the path parameters if *method* and *path* fit this route, else None."""
+        if method != self.method:
+            return None
+        pattern = re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        found = re.fullmatch(pattern, path)
+        return found.groupdict() if found else None
+
+
+@dataclass(frozen=True)
+class QueueMapping:
+    """An SQS event source mapping with the queue's own delivery settings."""
+
+    queue_arn: str
+    queue_url: str
+    batch_size: int
+    batching_window: int
+    report_item_failures: bool
+    visibility_timeout: int
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What the local stack needs to run one function as AWS would."""
+
+    name: str
+    handler: str
+    timeout: int
+    memory: int
+    environment: dict[str, str]
+    concurrency: int | None
+    routes: list[Route] = field(default_factory=list)
+    queues: list[QueueMapping] = field(default_factory=list)
+
+
+def functions(deployed: Deployed) -> dict[str, FunctionSpec]:
+    """Return every function in the template, wired to its routes and queues."""
+    template = deployed.template
+    specs: dict[str, FunctionSpec] = {}
+    for name, resource in template.of_type("AWS::Lambda::Function").items():
+        props = resource["Properties"]
+        env = props.get("Environment", {}).get("Variables", {})
+        specs[name] = FunctionSpec(
+            name=name, handler=props["Handler"], timeout=int(props.get("Timeout", 3)),
+            memory=int(props.get("MemorySize", 128)),
+            environment={k: str(v) for k, v in deployed.resolve(env).items()},
+            concurrency=props.get("ReservedConcurrentExecutions"),
+            routes=_routes_for(deployed, name), queues=_queues_for(deployed, name))
+    return specs
+
+
+def _routes_for(deployed: Deployed, function: str) -> list[Route]:
+    routes = []
+    for api in deployed.template.of_type("AWS::ApiGatewayV2::Api").values():
+        body = api["Properties"].get("Body", {})
+        schemes = body.get("components", {}).get("securitySchemes", {})
+        for path, operations in body.get("paths", {}).items():
+            for method, operation in operations.items():
+                integration = operation.get("x-amazon-apigateway-integration", {})
+                uri = str(integration.get("uri", {}).get("Fn::Sub", ""))
+                if f"${{{function}.Arn}}" not in uri:
+                    continue
+                authorizer = None
+                for requirement in operation.get("security", []):
+                    for scheme in requirement:
+                        config = schemes.get(scheme, {}).get("x-amazon-apigateway-authorizer", {})
+                        if "jwtConfiguration" in config:
+                            authorizer = deployed.resolve(config["jwtConfiguration"])
+                routes.append(Route(method=method.upper(), path=path, authorizer=authorizer))
+    return routes
+
+
+def _queues_for(deployed: Deployed, function: str) -> list[QueueMapping]:
+    mappings = []
+    template = deployed.template
+    for mapping in template.of_type("AWS::Lambda::EventSourceMapping").values():
+        props = mapping["Properties"]
+        if props.get("FunctionName") != {"Ref": function}:
+            continue
+        queue_arn = deployed.resolve(props["EventSourceArn"])
+        queue_name = queue_arn.rsplit(":", 1)[-1]
+        logical = next(k for k, v in template.of_type("AWS::SQS::Queue").items()
+                       if deployed.get_att(k, "QueueName") == queue_name)
+        queue_props = template.resources[logical]["Properties"]
+        mappings.append(QueueMapping(
+            queue_arn=queue_arn, queue_url=deployed.ref(logical),
+            batch_size=int(props.get("BatchSize", 10)),
+            batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
+            report_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes",
+                                                                        []),
+            visibility_timeout=int(queue_props.get("VisibilityTimeout", 30))))
+    return mappings

@@ -1,0 +1,256 @@
+"""Run one Lambda function locally as AWS would: behind its HTTP API routes or its queues."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import os
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from itinera.auth import TokenVerifier
+from itinera.aws import BOTO_CONFIG, session
+from itinera.errors import Unauthorized
+from itinera.localstack.events import (
+    failed_message_ids,
+    http_api_event,
+    http_api_response,
+    sqs_event,
+)
+from itinera.localstack.functions import FunctionSpec, QueueMapping, functions
+from itinera.localstack.resources import ACCOUNT_ID, Deployed
+from itinera.localstack.template import TEMPLATE_PATH, load_sam, transform
+from itinera.logs import configure_logging
+
+log = logging.getLogger("itinera.lambda_host")
+DEFAULT_CONCURRENCY = 4
+
+
+@dataclass
+class LambdaContext:
+    """The context object Lambda passes to a handler."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    deadline: float
+    function_version: str = "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        """Return the function's log group name."""
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        """Return a log stream name like Lambda's."""
+        return f"{time.strftime('%Y/%m/%d')}/[$LATEST]local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Return the milliseconds left before the function's timeout."""
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class Invoker:
+    """Invoke the handler in a pool of threads, one per concurrent execution environment."""
+
+    def __init__(self, spec: FunctionSpec, region: str) -> None:
+        self.spec = spec
+        self.region = region
+        module_name, function_name = spec.handler.rsplit(".", 1)
+        self.handler = getattr(importlib.import_module(module_name), function_name)
+        self.pool = ThreadPoolExecutor(max_workers=spec.concurrency or DEFAULT_CONCURRENCY,
+                                       thread_name_prefix=spec.name)
+
+    async def invoke(self, event: dict[str, Any]) -> Any:
+        """Run the handler once; raise `TimeoutError` past the function's timeout."""
+        context = LambdaContext(
+            function_name=self.spec.name, memory_limit_in_mb=self.spec.memory,
+            invoked_function_arn=f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:"
+                                 f"{self.spec.name}",
+            aws_request_id=str(uuid.uuid4()), deadline=time.monotonic() + self.spec.timeout)
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.pool, self.handler, event, context)
+        return await asyncio.wait_for(asyncio.shield(future), timeout=self.spec.timeout)
+
+    def close(self) -> None:
+        """Stop the environments after their current invocations."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def http_app(spec: FunctionSpec, invoker: Invoker, verifier: TokenVerifier | None
+             ) -> web.Application:
+    """Serve the function's routes as its HTTP API would, JWT authorizer included."""
+
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        for route in spec.routes:
+            params = route.match(request.method, request.path)
+            if params is None:
+                continue
+            claims = None
+            if route.authorizer is not None:
+                if verifier is None:
+                    return _gateway_error(500, "Internal Server Error")
+                try:
+                    claims = verifier.claims(request.headers.get("Authorization"))
+                except Unauthorized:
+                    return _gateway_error(401, "Unauthorized")
+            event = http_api_event(
+                route=route, path_parameters=params, method=request.method, path=request.path,
+                query=request.query.items(), raw_query=request.query_string,
+                headers=request.headers.items(), body=await request.read(),
+                source_ip=request.remote or "127.0.0.1", claims=claims)
+            try:
+                result = await invoker.invoke(event)
+            except TimeoutError:
+                return _gateway_error(503, "Service Unavailable")
+            except Exception:
+                log.exception("function raised", extra={"function": spec.name})
+                return _gateway_error(500, "Internal Server Error")
+            status, headers, body = http_api_response(result)
+            return web.Response(status=status, headers=headers, body=body)
+        return _gateway_error(404, "Not Found")
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "function": spec.name})
+
+    app = web.Application(client_max_size=64 * 1024)
+    app.router.add_get("/_local/health", health)
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    return app
+
+
+def _gateway_error(status: int, message: str) -> web.Response:
+    return web.json_response({"message": message}, status=status)
+
+
+async def poll_queue(mapping: QueueMapping, invoker: Invoker, sqs: Any, region: str,
+                     stop: asyncio.Event) -> None:
+    """Long-poll the queue, invoke with batches, delete what succeeded, as a mapping does."""
+    while not stop.is_set():
+        try:
+            messages = await _gather_batch(mapping, sqs, stop)
+        except Exception:
+            log.exception("receive failed", extra={"queue": mapping.queue_url})
+            await asyncio.sleep(1)
+            continue
+        if not messages:
+            continue
+        ids = {m["MessageId"] for m in messages}
+        try:
+            result = await invoker.invoke(sqs_event(messages, queue_arn=mapping.queue_arn,
+                                                    region=region))
+            failed = failed_message_ids(result, ids) if mapping.report_item_failures else set()
+        except Exception as exc:
+            log.warning("batch failed; its messages return after the visibility timeout",
+                        extra={"function": invoker.spec.name, "error": repr(exc),
+                               "messages": len(messages)})
+            failed = None
+        done = [m for m in messages if failed is not None and m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            await sqs.delete_message_batch(QueueUrl=mapping.queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(done[start:start + 10])])
+
+
+async def _gather_batch(mapping: QueueMapping, sqs: Any, stop: asyncio.Event
+                        ) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    deadline = time.monotonic() + mapping.batching_window
+    while len(messages) < mapping.batch_size and not stop.is_set():
+        answer = await sqs.receive_message(
+            QueueUrl=mapping.queue_url,
+            MaxNumberOfMessages=min(10, mapping.batch_size - len(messages)),
+            WaitTimeSeconds=1 if messages else 2,
+            VisibilityTimeout=mapping.visibility_timeout,
+            AttributeNames=["All"], MessageAttributeNames=["All"])
+        messages += answer.get("Messages", [])
+        if not messages or time.monotonic() >= deadline:
+            break
+    return messages
+
+
+async def serve(spec: FunctionSpec, *, region: str, host: str, port: int | None) -> None:
+    """Run the function's HTTP routes and queue pollers until SIGTERM or SIGINT."""
+    invoker = Invoker(spec, region)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    import signal
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = None
+    async with contextlib.AsyncExitStack() as stack:
+        if spec.routes:
+            jwks = os.environ.get("LOCAL_JWKS_PATH")
+            authorizers = [r.authorizer for r in spec.routes if r.authorizer]
+            verifier = None
+            if jwks and authorizers:
+                config = authorizers[0]
+                verifier = TokenVerifier.from_file(jwks, issuer=config["issuer"],
+                                                   audience=config["audience"][0])
+            runner = web.AppRunner(http_app(spec, invoker, verifier), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, host, port).start()
+            log.info("http api ready", extra={"function": spec.name, "port": port,
+                                              "routes": [r.route_key for r in spec.routes]})
+        pollers = []
+        if spec.queues:
+            sqs = await stack.enter_async_context(session().client("sqs", config=BOTO_CONFIG))
+            for mapping in spec.queues:
+                pollers.append(asyncio.create_task(
+                    poll_queue(mapping, invoker, sqs, region, stop)))
+                log.info("polling", extra={"function": spec.name, "queue": mapping.queue_url,
+                                           "batch_size": mapping.batch_size})
+        await stop.wait()
+        log.info("stopping", extra={"function": spec.name})
+        if runner is not None:
+            await runner.cleanup()
+        for task in pollers:
+            task.cancel()
+        await asyncio.gather(*pollers, return_exceptions=True)
+    invoker.close()
+
+
+def load_spec(deployed_path: Path, function: str) -> tuple[FunctionSpec, Deployed]:
+    """Rebuild the deployed stack from its record and return one function's spec."""
+    record = json.loads(deployed_path.read_text())
+    template = transform(load_sam(TEMPLATE_PATH), region=record["region"],
+                         parameters=record["parameters"])
+    deployed = Deployed(template=template, region=record["region"],
+                        stack_name=record["stack_name"], physical=record["physical"])
+    return functions(deployed)[function], deployed
+
+
+def main() -> None:
+    """Entry point: `python -m itinera.localstack.lambda_host --function NAME`."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--function", required=True)
+    parser.add_argument("--deployed", required=True, type=Path)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int)
+    args = parser.parse_args()
+    configure_logging("lambda-host")
+    spec, deployed = load_spec(args.deployed, args.function)
+    # What Lambda sets in every environment, then the function's own variables.
+    os.environ.update({
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory), "AWS_REGION": deployed.region,
+        "LAMBDA_TASK_ROOT": str(Path.cwd()), "_HANDLER": spec.handler,
+    })
+    os.environ.update(spec.environment)
+    asyncio.run(serve(spec, region=deployed.region, host=args.host, port=args.port))
+
+
+if __name__ == "__main__":
+    main()

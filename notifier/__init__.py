@@ -1,0 +1,1 @@
+"""Notifier: turns booking events into e-mails and itineraries."""
