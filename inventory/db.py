@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import aiomysql
 import pymysql
@@ -18,7 +18,7 @@ from inventory.settings import DatabaseSettings
 log = logging.getLogger("inventory.db")
 
 T = TypeVar("T")
-Cursor = aiomysql.DictCursor
+Cursor: TypeAlias = aiomysql.DictCursor
 # Deadlock and lock wait timeout: the transaction was rolled back and may simply be retried.
 RETRYABLE_ERRORS = frozenset({1213, 1205})
 

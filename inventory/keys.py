@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 settings_key = web.AppKey("inventory_settings", Settings)
 pool_key = web.AppKey("inventory_mysql_pool", aiomysql.Pool)
-cache_key = web.AppKey("inventory_search_cache", "SearchCache")
-catalog_key = web.AppKey("inventory_catalog", "Catalog")
-holds_key = web.AppKey("inventory_holds", "HoldRepository")
+# Annotated rather than passed a type: these modules import the keys, not the other way.
+cache_key: web.AppKey[SearchCache] = web.AppKey("inventory_search_cache")
+catalog_key: web.AppKey[Catalog] = web.AppKey("inventory_catalog")
+holds_key: web.AppKey[HoldRepository] = web.AppKey("inventory_holds")
 sweeper_key = web.AppKey("inventory_sweeper", asyncio.Task[None])

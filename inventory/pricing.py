@@ -52,7 +52,7 @@ def fare_for(distance_km: float, cabin: str) -> int:
     # The per-km rate tapers with the square root of distance so long hauls are cheaper per km.
     taper = 1 / math.sqrt(1 + distance_km / 2000)
     cents = _FARE_BASE[cabin] + distance_km * _FARE_PER_KM[cabin] * 100 * taper
-    return int(round(cents / 100)) * 100 - 1  # prices end in .99
+    return round(cents / 100) * 100 - 1  # prices end in .99
 
 
 def hold_total(lines: Iterable[tuple[int, Money]]) -> Money:

@@ -1,0 +1,134 @@
+"""The search cache: Redis through aiocache, single-flight loads, and MySQL when Redis fails."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import orjson
+from aiocache import RedisCache
+from aiocache.serializers import BaseSerializer
+from aiohttp import web
+
+from inventory.keys import cache_key, settings_key
+
+log = logging.getLogger("inventory.cache")
+
+NAMESPACE = "inventory"
+# A search must not wait on a sick Redis longer than this before going to MySQL.
+OP_TIMEOUT_S = 0.2
+# After a Redis failure, skip it for a while instead of paying the timeout on every search.
+BACKOFF_S = 5.0
+
+Loader = Callable[[], Awaitable[Any]]
+
+
+class OrjsonSerializer(BaseSerializer):
+    """Serialize cache values with orjson, as bytes."""
+
+    DEFAULT_ENCODING = None
+
+    def dumps(self, value: Any) -> bytes:  # type: ignore[override]
+        """Return *value* as JSON bytes."""
+        return orjson.dumps(value)
+
+    def loads(self, value: bytes | None) -> Any:  # type: ignore[override]
+        """Return the object in *value*, or None for a miss."""
+        return None if value is None else orjson.loads(value)
+
+
+def redis_params(url: str) -> dict[str, Any]:
+    """Return the RedisCache endpoint, port, db and password of a `redis://` *url*."""
+    parts = urlsplit(url)
+    if parts.scheme != "redis" or not parts.hostname:
+        raise ValueError(f"REDIS_URL must look like redis://host:port/db, got {url!r}")
+    path = parts.path.strip("/")
+    return {"endpoint": parts.hostname, "port": parts.port or 6379,
+            "db": int(path) if path else 0,
+            "password": unquote(parts.password) if parts.password else None}
+
+
+class SearchCache:
+    """Cache JSON results by key; concurrent misses on one key share one load."""
+
+    def __init__(self, cache: RedisCache, *, ttl: int) -> None:
+        self.cache = cache
+        self.ttl = ttl
+        self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._skip_until = 0.0
+
+    async def get_or_load(self, key: str, load: Loader) -> tuple[Any, bool]:
+        """Return (value, was_cached); on a miss run *load* once however many callers wait."""
+        cached = await self._get(key)
+        if cached is not None:
+            return cached, True
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._load_and_store(key, load))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+        # shield: one caller giving up must not cancel the load the others wait on.
+        return await asyncio.shield(task), False
+
+    async def close(self) -> None:
+        """Cancel loads still running and close the Redis connections."""
+        for task in list(self._inflight.values()):
+            task.cancel()
+        await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        # aiocache's close() leaves a socket open with redis 5.2.1; aclose() does not.
+        await self.cache.client.aclose()
+
+    async def ping(self) -> None:
+        """Raise unless Redis answers PING."""
+        await self.cache.client.ping()
+
+    def _forget(self, key: str, task: asyncio.Task[Any]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # marks it retrieved; the waiters got it already
+
+    async def _load_and_store(self, key: str, load: Loader) -> Any:
+        value = await load()
+        if self._usable():
+            try:
+                await self.cache.set(key, value, ttl=self.ttl)
+            except Exception as exc:
+                self._failed("set", exc)
+        return value
+
+    async def _get(self, key: str) -> Any:
+        if not self._usable():
+            return None
+        try:
+            return await self.cache.get(key)
+        except Exception as exc:
+            self._failed("get", exc)
+            return None
+
+    def _usable(self) -> bool:
+        return asyncio.get_running_loop().time() >= self._skip_until
+
+    def _failed(self, op: str, exc: Exception) -> None:
+        self._skip_until = asyncio.get_running_loop().time() + BACKOFF_S
+        log.warning("redis unavailable, serving from mysql",
+                    extra={"op": op, "error": f"{type(exc).__name__}: {exc}"[:200]})
+
+
+def new_redis_cache(url: str) -> RedisCache:
+    """Build the aiocache client for *url*; it connects on first use."""
+    return RedisCache(**redis_params(url), namespace=NAMESPACE, serializer=OrjsonSerializer(),
+                      timeout=OP_TIMEOUT_S, create_connection_timeout=OP_TIMEOUT_S,
+                      connection_pool_kwargs={"socket_timeout": OP_TIMEOUT_S})
+
+
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Hold the search cache for the app's lifetime."""
+    settings = app[settings_key]
+    search_cache = SearchCache(new_redis_cache(settings.redis_url), ttl=settings.cache_ttl_seconds)
+    app[cache_key] = search_cache
+    yield
+    await search_cache.close()

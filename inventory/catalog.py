@@ -1,0 +1,116 @@
+"""Read side of the catalog: airports, flight search and flight details."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiomysql
+
+from inventory.db import fetch_all
+from inventory.errors import DateInPast, UnknownAirport
+from inventory.paging import decode_cursor, encode_cursor
+from inventory.params import SearchQuery
+from itinera.errors import NotFound
+
+
+def iso_utc(when: datetime) -> str:
+    """Return a naive UTC datetime as ISO 8601 with a Z."""
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_local(when: datetime, tz: str) -> str:
+    """Return a naive UTC datetime as local ISO 8601 time with its offset in zone *tz*."""
+    return when.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).isoformat()
+
+
+_FLIGHT_COLUMNS = ("f.id, f.flight_no, f.carrier, f.origin, f.destination, f.departure_utc,"
+                   " f.arrival_utc, f.duration_min, o.tz AS origin_tz, d.tz AS destination_tz")
+_FLIGHT_JOINS = ("JOIN airports o ON o.iata = f.origin"
+                 " JOIN airports d ON d.iata = f.destination")
+
+
+def _flight(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]), "flight_no": row["flight_no"], "carrier": row["carrier"],
+        "origin": row["origin"], "destination": row["destination"],
+        "departure_utc": iso_utc(row["departure_utc"]),
+        "arrival_utc": iso_utc(row["arrival_utc"]),
+        "departure_local": iso_local(row["departure_utc"], row["origin_tz"]),
+        "arrival_local": iso_local(row["arrival_utc"], row["destination_tz"]),
+        "duration_min": row["duration_min"],
+    }
+
+
+def _fare(row: dict[str, Any]) -> dict[str, Any]:
+    return {"amount": row["fare_amount"], "currency": row["currency"]}
+
+
+class Catalog:
+    """Search and read flights in MySQL."""
+
+    def __init__(self, pool: aiomysql.Pool) -> None:
+        self.pool = pool
+        self._zones: dict[str, str] = {}
+        self._loading = asyncio.Lock()
+
+    async def airport_zone(self, iata: str) -> str:
+        """Return the time zone of airport *iata* or raise `UnknownAirport`."""
+        if not self._zones:
+            # Airports are reference data: read them once, not on every (cached) search.
+            async with self._loading:
+                if not self._zones:
+                    rows = await fetch_all(self.pool, "SELECT iata, tz FROM airports")
+                    self._zones = {r["iata"]: r["tz"] for r in rows}
+        zone = self._zones.get(iata)
+        if zone is None:
+            raise UnknownAirport(f"{iata} is not a known airport", airport=iata)
+        return zone
+
+    async def check_search(self, query: SearchQuery) -> None:
+        """Raise unless both airports exist and the date is not past at the origin."""
+        zone = await self.airport_zone(query.origin)
+        await self.airport_zone(query.destination)
+        if query.date < datetime.now(ZoneInfo(zone)).date():
+            raise DateInPast(f"{query.date.isoformat()} has already passed in {query.origin}")
+
+    async def search(self, query: SearchQuery) -> dict[str, Any]:
+        """Return one page of flights with enough seats, by departure time then id."""
+        after_sql, args = "", [query.cabin, query.origin, query.destination, query.date,
+                               query.passengers]
+        if query.cursor:
+            when, last_id = decode_cursor(query.cursor)
+            after_sql = " AND (f.departure_utc > %s OR (f.departure_utc = %s AND f.id > %s))"
+            args += [when, when, last_id]
+        rows = await fetch_all(
+            self.pool,
+            f"SELECT {_FLIGHT_COLUMNS}, c.cabin, c.available, c.fare_amount, c.currency"  # noqa: S608 - constant fragments
+            f" FROM flights f JOIN flight_cabins c ON c.flight_id = f.id AND c.cabin = %s"
+            f" {_FLIGHT_JOINS}"
+            " WHERE f.origin = %s AND f.destination = %s AND f.departure_date_local = %s"
+            " AND c.available >= %s AND f.departure_utc > UTC_TIMESTAMP()"
+            f"{after_sql} ORDER BY f.departure_utc, f.id LIMIT %s",
+            [*args, query.limit + 1])
+        page = rows[:query.limit]
+        items = [{**_flight(r), "cabin": r["cabin"], "available": r["available"],
+                  "fare": _fare(r)} for r in page]
+        next_cursor = None
+        if len(rows) > query.limit:
+            next_cursor = encode_cursor(page[-1]["departure_utc"], page[-1]["id"])
+        return {"items": items, "next_cursor": next_cursor}
+
+    async def flight(self, flight_id: int) -> dict[str, Any]:
+        """Return flight *flight_id* with every cabin's live availability."""
+        rows = await fetch_all(
+            self.pool,
+            f"SELECT {_FLIGHT_COLUMNS}, c.cabin, c.available, c.fare_amount, c.currency"  # noqa: S608 - constant fragments
+            f" FROM flights f JOIN flight_cabins c ON c.flight_id = f.id {_FLIGHT_JOINS}"
+            " WHERE f.id = %s ORDER BY c.cabin",
+            [flight_id])
+        if not rows:
+            raise NotFound(f"flight {flight_id} does not exist")
+        cabins = [{"cabin": r["cabin"], "available": r["available"], "fare": _fare(r)}
+                  for r in rows]
+        return {**_flight(rows[0]), "cabins": cabins}
