@@ -1,0 +1,263 @@
+"""`itinera run`: the whole system on one machine, from the SAM template, with demo data."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
+from itinera.localstack import deps
+from itinera.localstack.functions import functions
+from itinera.localstack.processes import Supervisor, port_open, python, wait_http
+from itinera.localstack.resources import Deployed, deploy
+from itinera.localstack.template import load_sam, transform
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "eu-west-1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackConfig:
+    """Ports, names and folders of one local stack; tests run a second one beside `make run`."""
+
+    port_base: int = 8080
+    state_dir: Path = ROOT / ".local"
+    stage: str = "dev"
+    database: str = "itinera"
+    redis_db: int = 0
+    seed_size: str = "small"
+    region: str = REGION
+
+    @property
+    def gateway_port(self) -> int:
+        """Return the public port."""
+        return self.port_base
+
+    @property
+    def inventory_port(self) -> int:
+        """Return the inventory service's port."""
+        return self.port_base + 1
+
+    @property
+    def checkout_api_port(self) -> int:
+        """Return the port of the local HTTP API in front of the checkout API function."""
+        return self.port_base + 2
+
+    @property
+    def notifier_port(self) -> int:
+        """Return the notifier's port."""
+        return self.port_base + 3
+
+    @property
+    def moto_port(self) -> int:
+        """Return the AWS emulator's port."""
+        return self.port_base + 10
+
+    @property
+    def moto_url(self) -> str:
+        """Return the AWS emulator's endpoint."""
+        return f"http://127.0.0.1:{self.moto_port}"
+
+
+def aws_env(config: StackConfig) -> dict[str, str]:
+    """Return the variables that point AWS SDKs at the emulator."""
+    return {"AWS_ENDPOINT_URL": config.moto_url, "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": config.region, "AWS_REGION": config.region}
+
+
+class LocalStack:
+    """Start every part in order, and stop every part it started."""
+
+    def __init__(self, config: StackConfig, *, say: Any = print) -> None:
+        self.config = config
+        self.say = say
+        self.supervisor = Supervisor(config.state_dir)
+        self.private: list[deps.PrivateServer] = []
+        self.deployed: Deployed | None = None
+        self.internal_token = secrets.token_urlsafe(32)
+
+    def start(self) -> None:
+        """Bring the stack up; on any failure, stop what was started and re-raise."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        cfg = self.config
+        for line in self.supervisor.reap_leftovers():
+            self.say(line)
+        for port in (cfg.gateway_port, cfg.inventory_port, cfg.checkout_api_port,
+                     cfg.notifier_port, cfg.moto_port):
+            if port_open("127.0.0.1", port):
+                raise RuntimeError(f"port {port} is taken; stop what uses it or choose "
+                                   f"another --port-base")
+        mysql_cfg = deps.mysql_config_from_env({**os.environ, "DB_NAME": cfg.database})
+        server, lines = deps.ensure_mysql(mysql_cfg, state_dir=cfg.state_dir)
+        self._keep(server, lines)
+        redis_cfg = deps.redis_config_from_env(os.environ)
+        server, lines = deps.ensure_redis(redis_cfg, state_dir=cfg.state_dir)
+        self._keep(server, lines)
+        self.mysql, self.redis = mysql_cfg, redis_cfg
+
+        issuer = LocalIssuer(cfg.state_dir / "jwt")
+        issuer.ensure_keys()
+        self.jwks_path = issuer.jwks_path
+
+        self._start_moto()
+        self.deployed = self._deploy()
+        self._prepare_database()
+        self._start_services()
+
+    def _keep(self, server: deps.PrivateServer | None, lines: list[str]) -> None:
+        if server is not None:
+            self.private.append(server)
+        for line in lines:
+            self.say(line)
+
+    def _start_moto(self) -> None:
+        cfg = self.config
+        child = self.supervisor.start("moto", [python(), "-m", "moto.server", "-H", "127.0.0.1",
+                                               "-p", str(cfg.moto_port)], dict(os.environ))
+        wait_http(f"{cfg.moto_url}/moto-api/", child=child)
+        self.say(f"AWS emulator (moto server) on {cfg.moto_url}")
+
+    def _deploy(self) -> Deployed:
+        cfg = self.config
+        params = {"Stage": cfg.stage, "JwtIssuer": LOCAL_ISSUER, "JwtAudience": AUDIENCE,
+                  "InventoryUrl": f"http://127.0.0.1:{cfg.inventory_port}"}
+        template = transform(load_sam(), region=cfg.region, parameters=params)
+        env = aws_env(cfg)
+        clients = {name: boto3.client(name, region_name=cfg.region, endpoint_url=cfg.moto_url,
+                                      aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                      aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+                   for name in ("cloudformation", "sns", "sqs", "ses")}
+        deployed = deploy(template, cloudformation=clients["cloudformation"], sns=clients["sns"],
+                          sqs=clients["sqs"], stack_name=f"itinera-{cfg.stage}",
+                          region=cfg.region)
+        sender = template.parameters["SesSender"]
+        clients["ses"].verify_email_identity(EmailAddress=sender)
+        record = cfg.state_dir / "run" / "deployed.json"
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps({"region": cfg.region, "stack_name": deployed.stack_name,
+                                      "parameters": template.parameters,
+                                      "physical": deployed.physical}, indent=2))
+        self.deployed_record = record
+        self.say(f"AWS resources from infra/sam/template.yaml: {len(deployed.physical)} "
+                 f"created in the emulator (stack {deployed.stack_name})")
+        return deployed
+
+    def base_env(self) -> dict[str, str]:
+        """Return the environment every service process gets."""
+        cfg = self.config
+        return {**os.environ, **aws_env(cfg), "PYTHONUNBUFFERED": "1",
+                "DB_HOST": self.mysql.host, "DB_PORT": str(self.mysql.port),
+                "DB_USER": self.mysql.user, "DB_PASSWORD": self.mysql.password,
+                "DB_NAME": cfg.database,
+                "REDIS_URL": f"redis://{self.redis.host}:{self.redis.port}/{cfg.redis_db}",
+                "INTERNAL_TOKEN": self.internal_token, "LOCAL_JWKS_PATH": str(self.jwks_path)}
+
+    def _prepare_database(self) -> None:
+        import subprocess
+
+        env = self.base_env()
+        started = time.monotonic()
+        subprocess.run([python(), "-m", "inventory.migrate"], env=env, check=True,
+                       cwd=ROOT, capture_output=True)
+        subprocess.run([python(), "-m", "inventory.seed", "--size", self.config.seed_size,
+                        "--reset"], env=env, check=True, cwd=ROOT, capture_output=True)
+        self.say(f"MySQL schema migrated and demo catalog seeded "
+                 f"({time.monotonic() - started:.1f}s)")
+
+    def _start_services(self) -> None:
+        cfg = self.config
+        assert self.deployed is not None
+        env = self.base_env()
+        inventory = self.supervisor.start("inventory", [python(), "-m", "inventory"], {
+            **env, "PORT": str(cfg.inventory_port)})
+        wait_http(f"http://127.0.0.1:{cfg.inventory_port}/ready", child=inventory)
+
+        for name, spec in functions(self.deployed).items():
+            args = [python(), "-m", "itinera.localstack.lambda_host", "--function", name,
+                    "--deployed", str(self.deployed_record)]
+            if spec.routes:
+                args += ["--port", str(cfg.checkout_api_port)]
+            child = self.supervisor.start(f"lambda-{name}", args, env)
+            if spec.routes:
+                wait_http(f"http://127.0.0.1:{cfg.checkout_api_port}/_local/health",
+                          child=child)
+
+        d = self.deployed
+        notifier = self.supervisor.start("notifier", [python(), "-m", "notifier"], {
+            **env, "PORT": str(cfg.notifier_port),
+            "NOTIFIER_QUEUE_URL": d.ref("NotifierQueue"),
+            "NOTIFICATIONS_TABLE": d.ref("NotificationsTable"),
+            "ITINERARIES_BUCKET": d.ref("ItinerariesBucket"),
+            "SES_SENDER": d.template.parameters["SesSender"]})
+        wait_http(f"http://127.0.0.1:{cfg.notifier_port}/ready", child=notifier)
+
+        gateway = self.supervisor.start("gateway", [python(), "-m", "gateway"], {
+            **env, "PORT": str(cfg.gateway_port),
+            "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
+            "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}",
+            "JWKS_PATH": str(self.jwks_path), "JWT_ISSUER": LOCAL_ISSUER,
+            "JWT_AUDIENCE": AUDIENCE})
+        wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=gateway)
+
+    def stop(self) -> None:
+        """Stop every process this stack started, private database servers last."""
+        self.supervisor.stop_all()
+        for server in reversed(self.private):
+            server.stop()
+        self.private.clear()
+
+    def watch(self, stop: threading.Event) -> None:
+        """Block until *stop* is set or a service dies."""
+        while not stop.wait(0.5):
+            dead = self.supervisor.first_dead()
+            if dead is not None:
+                raise RuntimeError(f"{dead.name} exited with {dead.process.returncode}; "
+                                   f"see {dead.log_path}")
+
+
+def run_forever(config: StackConfig) -> int:
+    """Run the stack until Ctrl-C or SIGTERM; return the exit status."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, _: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    stack = LocalStack(config)
+    started = time.monotonic()
+    try:
+        stack.start()
+        url = f"http://127.0.0.1:{config.gateway_port}"
+        print(f"""
+Itinera is up in {time.monotonic() - started:.0f}s: {url}
+  search:  curl '{url}/v1/flights?origin=LHR&destination=JFK&date=YYYY-MM-DD'
+  token:   TOKEN=$(.venv/bin/itinera token --sub alice)
+  hold:    curl -X POST {url}/v1/holds -H "Authorization: Bearer $TOKEN" -d '{{"items": [...]}}'
+  logs:    {config.state_dir / 'logs'}/
+Ctrl-C stops everything.""", flush=True)
+        stack.watch(stop)
+        return 0
+    except RuntimeError as exc:
+        print(f"itinera run: {exc}", flush=True)
+        return 1
+    finally:
+        print("stopping the local stack...", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
