@@ -1,0 +1,140 @@
+"""Fixtures for inventory integration tests: a dedicated MariaDB database and Redis db 15."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import aiomysql
+import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient, TestServer
+
+from inventory.db import close_pool, create_pool, fetch_all
+from inventory.main import create_app
+from inventory.migrate import migrate
+from inventory.seed import seed
+from inventory.settings import DatabaseSettings, Settings
+
+pytestmark = pytest.mark.integration
+
+TEST_DB = "itinera_test_inventory"
+REDIS_URL = os.environ.get("INVENTORY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TOKEN = "test-service-token"
+_flight_ids = itertools.count(9_000_000_001)
+
+ClientFactory = Callable[..., Any]
+
+
+def db_settings(name: str = TEST_DB) -> DatabaseSettings:
+    """Return the test database's settings; DB_HOST etc. may point CI elsewhere."""
+    return replace(DatabaseSettings.from_env(), name=name)
+
+
+def app_settings(**overrides: Any) -> Settings:
+    """Return app settings for the test database and Redis db 15."""
+    base = Settings(db=db_settings(), internal_token=TOKEN, redis_url=REDIS_URL,
+                    sweep_interval_seconds=3600)
+    return replace(base, **overrides)
+
+
+async def recreate_database(name: str) -> None:
+    """Drop database *name* if it exists and create it empty."""
+    admin = await create_pool(db_settings(name), database=False, maxsize=1)
+    try:
+        async with admin.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT COUNT(*) FROM information_schema.schemata"
+                              " WHERE schema_name = %s", (name,))
+            if (await cur.fetchone())[0]:
+                await cur.execute(f"DROP DATABASE `{name}`")
+            await cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    finally:
+        await close_pool(admin)
+
+
+@pytest.fixture(scope="session")
+async def pool() -> AsyncIterator[aiomysql.Pool]:
+    """A migrated, seeded test database, fresh for each session."""
+    await recreate_database(TEST_DB)
+    the_pool = await create_pool(db_settings(), maxsize=5)
+    await migrate(the_pool)
+    await seed(the_pool, size="small", start_date=datetime.now(UTC).date(), reset=True)
+    yield the_pool
+    await close_pool(the_pool)
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[aioredis.Redis]:
+    """A client of Redis db 15, flushed before the test."""
+    client = aioredis.Redis.from_url(REDIS_URL)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def start_client(pool: aiomysql.Pool, redis: aioredis.Redis
+                 ) -> Callable[..., Any]:
+    """Return a context manager that runs the real app with settings overrides."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[TestClient[Any, Any]]:
+        client = TestClient(TestServer(create_app(app_settings(**overrides))))
+        await client.start_server()
+        try:
+            yield client
+        finally:
+            await client.close()
+
+    return start
+
+
+@pytest.fixture
+async def client(start_client: ClientFactory) -> AsyncIterator[TestClient[Any, Any]]:
+    """The app with default test settings."""
+    async with start_client() as the_client:
+        yield the_client
+
+
+@pytest.fixture
+def make_flight(pool: aiomysql.Pool) -> Callable[..., Awaitable[int]]:
+    """Return a function that inserts a flight with chosen seats and returns its id."""
+
+    async def make(*, origin: str = "AMS", destination: str = "MAD", day: date | None = None,
+                   at: timedelta = timedelta(hours=8), economy: int = 20, business: int = 5,
+                   fare: int = 10_000) -> int:
+        flight_id = next(_flight_ids)
+        day = day or datetime.now(UTC).date() + timedelta(days=2)
+        departure = datetime.combine(day, datetime.min.time()) + at
+        async with pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute(
+                "INSERT INTO flights (id, flight_no, carrier, origin, destination, departure_utc,"
+                " arrival_utc, departure_date_local, duration_min)"
+                " VALUES (%s, 'KL9999', 'KL', %s, %s, %s, %s, %s, 150)",
+                (flight_id, origin, destination, departure, departure + timedelta(minutes=150),
+                 day))
+            await cur.executemany(
+                "INSERT INTO flight_cabins (flight_id, cabin, capacity, available, fare_amount,"
+                " currency) VALUES (%s, %s, %s, %s, %s, 'EUR')",
+                [(flight_id, "economy", economy, economy, fare),
+                 (flight_id, "business", business, business, fare * 4)])
+        return flight_id
+
+    return make
+
+
+@pytest.fixture
+def counts(pool: aiomysql.Pool) -> Callable[..., Awaitable[dict[str, int]]]:
+    """Return a function reading a cabin's capacity, available, held and sold."""
+
+    async def read(flight_id: int, cabin: str = "economy") -> dict[str, int]:
+        rows = await fetch_all(pool, "SELECT capacity, available, held, sold FROM flight_cabins"
+                                     " WHERE flight_id = %s AND cabin = %s", (flight_id, cabin))
+        return dict(rows[0])
+
+    return read

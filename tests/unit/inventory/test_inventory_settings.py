@@ -1,0 +1,57 @@
+"""Reading the inventory settings from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from inventory.cache import redis_params
+from inventory.settings import DatabaseSettings, Settings
+from itinera.settings import SettingsError
+
+
+def test_defaults_apply_when_only_the_token_is_set() -> None:
+    """INTERNAL_TOKEN is the one required variable; the rest default as documented."""
+    settings = Settings.from_env({"INTERNAL_TOKEN": "s3cret"})
+    assert settings.internal_token == "s3cret"
+    assert settings.db == DatabaseSettings("127.0.0.1", 3306, "root", "", "itinera")
+    assert (settings.cache_ttl_seconds, settings.hold_ttl_seconds) == (30, 900)
+    assert settings.sweep_interval_seconds == 5.0
+    assert (settings.host, settings.port) == ("127.0.0.1", 8081)
+
+
+def test_every_variable_is_read() -> None:
+    """Each documented variable sets its field."""
+    env = {"DB_HOST": "db", "DB_PORT": "3307", "DB_USER": "inv", "DB_PASSWORD": "pw",
+           "DB_NAME": "inv", "REDIS_URL": "redis://cache:6380/2", "CACHE_TTL_SECONDS": "5",
+           "HOLD_TTL_SECONDS": "60", "SWEEP_INTERVAL_SECONDS": "0.5", "INTERNAL_TOKEN": "t",
+           "HOST": "10.0.0.5", "PORT": "9000"}
+    settings = Settings.from_env(env)
+    assert settings.db == DatabaseSettings("db", 3307, "inv", "pw", "inv")
+    assert settings.redis_url == "redis://cache:6380/2"
+    assert (settings.cache_ttl_seconds, settings.hold_ttl_seconds) == (5, 60)
+    assert settings.sweep_interval_seconds == 0.5
+    assert (settings.host, settings.port) == ("10.0.0.5", 9000)
+
+
+def test_missing_token_is_an_error() -> None:
+    """Without INTERNAL_TOKEN the service refuses to start."""
+    with pytest.raises(SettingsError, match="INTERNAL_TOKEN"):
+        Settings.from_env({})
+
+
+@pytest.mark.parametrize("env", [{"PORT": "http"}, {"HOLD_TTL_SECONDS": "0"},
+                                 {"SWEEP_INTERVAL_SECONDS": "-1"}])
+def test_malformed_values_are_errors(env: dict[str, str]) -> None:
+    """A non-number or out-of-range value fails loudly instead of defaulting."""
+    with pytest.raises(SettingsError):
+        Settings.from_env({"INTERNAL_TOKEN": "t", **env})
+
+
+def test_redis_url_is_split_for_aiocache() -> None:
+    """REDIS_URL gives host, port, db and password; db and port have defaults."""
+    assert redis_params("redis://:p%40ss@cache:6380/15") == {
+        "endpoint": "cache", "port": 6380, "db": 15, "password": "p@ss"}
+    assert redis_params("redis://127.0.0.1") == {
+        "endpoint": "127.0.0.1", "port": 6379, "db": 0, "password": None}
+    with pytest.raises(ValueError, match="REDIS_URL"):
+        redis_params("http://x")
