@@ -225,3 +225,22 @@ async def test_unknown_and_malformed_hold_ids(client: Client) -> None:
     """An unknown hold id is a 404; a malformed one a 400."""
     assert (await client.get("/internal/holds/" + "f" * 32, headers=auth())).status == 404
     assert (await client.get("/internal/holds/nothex", headers=auth())).status == 400
+
+
+async def test_mixed_holds_and_releases_keep_the_counts(client: Client, make_flight: Any,
+                                                        counts: Any) -> None:
+    """Concurrent two-cabin holds in either item order, then releases, leave every seat free."""
+    flight_id = await make_flight(economy=30, business=30)
+    economy, business = item(flight_id, 1), item(flight_id, 1, "business")
+    created = await asyncio.gather(*(
+        hold(client, *((economy, business) if n % 2 else (business, economy)))
+        for n in range(24)))
+    ids = [(await r.json())["id"] for r in created if r.status == 201]
+    assert len(ids) == 24
+    assert (await counts(flight_id))["held"] == 24
+    released = await asyncio.gather(*(client.delete(f"/internal/holds/{i}", headers=auth())
+                                      for i in ids))
+    assert {r.status for r in released} == {200}
+    for cabin in ("economy", "business"):
+        assert await counts(flight_id, cabin) == {"capacity": 30, "available": 30, "held": 0,
+                                                  "sold": 0}
