@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -74,14 +75,20 @@ async def in_transaction(pool: aiomysql.Pool, work: Callable[[Cursor], Awaitable
                 await conn.commit()
                 return result
             except pymysql.err.OperationalError as exc:
-                await conn.rollback()
+                await _rollback(conn)
                 if exc.args[0] not in RETRYABLE_ERRORS or attempt + 1 == attempts:
                     raise
                 log.warning("transaction retried", extra={"mysql_error": exc.args[0],
                                                           "attempt": attempt + 1})
             except Exception:
-                await conn.rollback()
+                await _rollback(conn)
                 raise
             # On cancellation the pool closes the connection, which is still in a transaction.
         await asyncio.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter
     raise AssertionError("unreachable")
+
+
+async def _rollback(conn: aiomysql.Connection) -> None:
+    # A lost connection cannot roll back; the server already did, and the pool drops it.
+    with contextlib.suppress(Exception):
+        await conn.rollback()
