@@ -1,0 +1,68 @@
+"""The whole local stack, started once for the end-to-end tests on ports of their own."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import aiomysql
+import pytest
+
+from itinera.auth import LocalIssuer
+from itinera.localstack.stack import LocalStack, StackConfig
+
+E2E_PORT_BASE = int(os.environ.get("ITINERA_E2E_PORT_BASE", "18080"))
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    """What a test needs to reach the stack under test."""
+
+    config: StackConfig
+    url: str
+    issuer: LocalIssuer
+    stack: LocalStack
+
+    def token(self, sub: str, **kwargs: object) -> str:
+        """Mint a traveller token the gateway accepts."""
+        return self.issuer.mint(sub, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """Start every service, as `make run` does, against the real MariaDB, Redis and moto."""
+    state: Path = tmp_path_factory.mktemp("stack")
+    config = StackConfig(port_base=E2E_PORT_BASE, state_dir=state, stage="e2e",
+                         database="itinera_e2e", redis_db=3)
+    # A short cache lifetime lets tests see availability change without waiting long.
+    os.environ["CACHE_TTL_SECONDS"] = "1"
+    running = LocalStack(config, say=lambda line: None)
+    running.start()
+    try:
+        yield RunningStack(config=config, url=f"http://127.0.0.1:{config.gateway_port}",
+                           issuer=LocalIssuer(state / "jwt"), stack=running)
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """One HTTP client for the session."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+async def db(stack: RunningStack) -> AsyncIterator[aiomysql.Pool]:
+    """A pool on the stack's MariaDB database, to check inventory counts directly."""
+    pool = await aiomysql.create_pool(host=os.environ.get("DB_HOST", "127.0.0.1"),
+                                      port=int(os.environ.get("DB_PORT", "3306")),
+                                      user=os.environ.get("DB_USER", "itinera"),
+                                      password=os.environ.get("DB_PASSWORD", "itinera"),
+                                      db=stack.config.database, autocommit=True, maxsize=2)
+    yield pool
+    pool.close()
+    await pool.wait_closed()

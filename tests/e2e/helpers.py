@@ -1,0 +1,112 @@
+"""Small steps the end-to-end tests share: search, hold, book, wait, read the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import aiomysql
+
+ROUTES = [("LHR", "JFK"), ("CDG", "JFK"), ("FRA", "SIN"), ("AMS", "LAX"), ("JFK", "LHR")]
+
+
+def auth(token: str) -> dict[str, str]:
+    """Return the Authorization header for *token*."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def find_flight(http: aiohttp.ClientSession, url: str, *, seats: int,
+                      skip: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+    """Return a searchable economy flight with at least *seats* seats, not in *skip*."""
+    for days in range(2, 8):
+        day = (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+        for origin, destination in ROUTES:
+            async with http.get(f"{url}/v1/flights", params={
+                    "origin": origin, "destination": destination, "date": day,
+                    "passengers": str(seats), "cabin": "economy"}) as resp:
+                assert resp.status == 200, await resp.text()
+                for item in (await resp.json())["items"]:
+                    if item["id"] not in skip:
+                        return dict(item)
+    raise AssertionError("the demo catalog has no flight with free seats in the next week")
+
+
+async def search_available(http: aiohttp.ClientSession, url: str, flight: dict[str, Any]
+                           ) -> int | None:
+    """Return the economy availability that search shows for *flight*, None if not listed."""
+    day = date.fromisoformat(flight["departure_local"][:10]).isoformat()
+    async with http.get(f"{url}/v1/flights", params={
+            "origin": flight["origin"], "destination": flight["destination"], "date": day,
+            "passengers": "1", "cabin": "economy", "limit": "100"}) as resp:
+        assert resp.status == 200
+        for item in (await resp.json())["items"]:
+            if item["id"] == flight["id"]:
+                return int(item["available"])
+    return None
+
+
+async def cabin_counts(db: aiomysql.Pool, flight_id: str) -> dict[str, int]:
+    """Return capacity, available, held and sold of the flight's economy cabin, from MySQL."""
+    async with db.acquire() as conn, conn.cursor(aiomysql.DictCursor) as cur:
+        await cur.execute("SELECT capacity, available, held, sold FROM flight_cabins "
+                          "WHERE flight_id = %s AND cabin = 'economy'", (int(flight_id),))
+        row = await cur.fetchone()
+    assert row is not None
+    return {k: int(v) for k, v in row.items()}
+
+
+async def hold_seats(http: aiohttp.ClientSession, url: str, token: str, flight_id: str,
+                     seats: int) -> dict[str, Any]:
+    """Hold *seats* economy seats on the flight and return the hold."""
+    async with http.post(f"{url}/v1/holds", headers=auth(token), json={
+            "items": [{"kind": "flight", "flight_id": flight_id, "cabin": "economy",
+                       "quantity": seats}]}) as resp:
+        assert resp.status == 201, await resp.text()
+        return dict(await resp.json())
+
+
+async def book(http: aiohttp.ClientSession, url: str, token: str, hold_id: str, card: str,
+               *, email: str = "ada@example.com", key: str | None = None
+               ) -> tuple[int, dict[str, Any]]:
+    """Start checkout for the hold and return the status and body."""
+    async with http.post(f"{url}/v1/bookings", headers={
+            **auth(token), "Idempotency-Key": key or uuid.uuid4().hex}, json={
+            "hold_id": hold_id, "payment": {"card_number": card},
+            "contact": {"email": email, "name": "Ada Lovelace"}}) as resp:
+        return resp.status, dict(await resp.json())
+
+
+async def wait_for_status(http: aiohttp.ClientSession, url: str, token: str, booking_id: str,
+                          *, timeout: float = 30.0) -> dict[str, Any]:
+    """Poll the booking until it leaves `pending` and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with http.get(f"{url}/v1/bookings/{booking_id}", headers=auth(token)) as resp:
+            assert resp.status == 200, await resp.text()
+            booking = dict(await resp.json())
+        if booking["status"] != "pending" or time.monotonic() > deadline:
+            return booking
+        await asyncio.sleep(0.2)
+
+
+async def sent_emails(http: aiohttp.ClientSession, moto_url: str) -> list[dict[str, Any]]:
+    """Return the e-mails SES (moto) recorded as sent."""
+    async with http.get(f"{moto_url}/moto-api/data.json") as resp:
+        data = await resp.json(content_type=None)
+    return list(data.get("ses", {}).get("Message", []))
+
+
+async def wait_for_email(http: aiohttp.ClientSession, moto_url: str, *, to: str,
+                         containing: str, timeout: float = 20.0) -> list[dict[str, Any]]:
+    """Wait until an e-mail to *to* whose body names *containing* was sent; return all such."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in await sent_emails(http, moto_url)
+                 if to in m["destinations"]["ToAddresses"] and containing in m["body"]]
+        if found or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.2)

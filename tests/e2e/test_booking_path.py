@@ -1,0 +1,143 @@
+"""The walking skeleton: search, hold, pay, confirm, notify, over HTTP on the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import aiomysql
+import pytest
+
+from tests.e2e.conftest import RunningStack
+from tests.e2e.helpers import (
+    auth,
+    book,
+    cabin_counts,
+    find_flight,
+    hold_seats,
+    search_available,
+    wait_for_email,
+    wait_for_status,
+)
+
+pytestmark = pytest.mark.e2e
+
+GOOD_CARD = "4242424242424242"
+DECLINED_CARD = "4000000000000002"
+
+
+async def _search_shows(http: aiohttp.ClientSession, stack: RunningStack,
+                        flight: dict[str, object], expected: int) -> int | None:
+    """Poll search until it shows *expected* seats (the cache may lag by its TTL)."""
+    deadline = time.monotonic() + 5
+    while True:
+        seen = await search_available(http, stack.url, flight)
+        if seen == expected or time.monotonic() > deadline:
+            return seen
+        await asyncio.sleep(0.3)
+
+
+async def test_paid_booking_is_confirmed_sold_and_announced_by_email(
+        stack: RunningStack, http: aiohttp.ClientSession, db: aiomysql.Pool) -> None:
+    """A good card ends `confirmed`: seats sold, search shows fewer, SES sent the e-mail."""
+    # GIVEN a flight found through public search, and a traveller's token
+    flight = await find_flight(http, stack.url, seats=2)
+    before = await cabin_counts(db, flight["id"])
+    token = stack.token("alice")
+
+    # WHEN she holds two seats and pays with a good card
+    hold = await hold_seats(http, stack.url, token, flight["id"], 2)
+    assert hold["status"] == "active"
+    assert hold["total"]["amount"] == 2 * flight["fare"]["amount"]
+    status, started = await book(http, stack.url, token, hold["id"], GOOD_CARD,
+                                 email="alice@example.com")
+    assert status == 202, started
+    assert started["status"] == "pending"
+
+    # THEN the booking is confirmed and the seats are sold
+    booking = await wait_for_status(http, stack.url, token, started["booking_id"])
+    assert booking["status"] == "confirmed", booking
+    after = await cabin_counts(db, flight["id"])
+    assert after["sold"] == before["sold"] + 2
+    assert after["available"] == before["available"] - 2
+    assert after["held"] == before["held"]
+    assert after["capacity"] == after["available"] + after["held"] + after["sold"]
+
+    # AND search shows two seats fewer, and the confirmation e-mail went out once
+    assert await _search_shows(http, stack, flight, before["available"] - 2) == \
+        before["available"] - 2
+    emails = await wait_for_email(http, stack.config.moto_url, to="alice@example.com",
+                                  containing=booking["booking_id"])
+    assert len(emails) == 1
+    assert "confirmed" in emails[0]["subject"]
+
+
+async def test_declined_card_fails_the_booking_and_gives_the_seats_back(
+        stack: RunningStack, http: aiohttp.ClientSession, db: aiomysql.Pool) -> None:
+    """A declined card ends `failed`, the hold is released and the seats are available again."""
+    flight = await find_flight(http, stack.url, seats=3)
+    before = await cabin_counts(db, flight["id"])
+    token = stack.token("bob")
+
+    hold = await hold_seats(http, stack.url, token, flight["id"], 3)
+    assert (await cabin_counts(db, flight["id"]))["held"] == before["held"] + 3
+    status, started = await book(http, stack.url, token, hold["id"], DECLINED_CARD,
+                                 email="bob@example.com")
+    assert status == 202, started
+
+    booking = await wait_for_status(http, stack.url, token, started["booking_id"])
+    assert booking["status"] == "failed", booking
+    assert booking["failure_reason"] == "payment_declined"
+    async with http.get(f"{stack.url}/v1/holds/{hold['id']}", headers=auth(token)) as resp:
+        assert resp.status == 200
+        assert (await resp.json())["status"] == "released"
+    assert await cabin_counts(db, flight["id"]) == before
+    emails = await wait_for_email(http, stack.config.moto_url, to="bob@example.com",
+                                  containing=booking["booking_id"])
+    assert len(emails) == 1 and "could not be completed" in emails[0]["subject"]
+
+
+async def test_protected_routes_refuse_requests_without_a_valid_token(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """No token, a forged token or an expired one gets 401 problem+json with a request id."""
+    forged = stack.token("mallory")[:-4] + "AAAA"
+    expired = stack.token("mallory", ttl=-120)
+    for headers in ({}, auth(forged), auth(expired), {"Authorization": "Basic abc"}):
+        async with http.post(f"{stack.url}/v1/holds", headers=headers, json={"items": []}) as r:
+            assert r.status == 401
+            assert r.headers["Content-Type"].startswith("application/problem+json")
+            assert (await r.json())["code"] == "unauthorized"
+            assert r.headers["X-Request-Id"]
+        async with http.get(f"{stack.url}/v1/bookings", headers=headers) as r:
+            assert r.status == 401
+
+
+async def test_a_traveller_cannot_see_another_travellers_booking_or_hold(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Someone else's hold or booking is 404, so ids do not leak."""
+    flight = await find_flight(http, stack.url, seats=1)
+    owner, other = stack.token("carol"), stack.token("dave")
+    hold = await hold_seats(http, stack.url, owner, flight["id"], 1)
+    async with http.get(f"{stack.url}/v1/holds/{hold['id']}", headers=auth(other)) as resp:
+        assert resp.status == 404
+    status, body = await book(http, stack.url, other, hold["id"], GOOD_CARD)
+    assert status == 404, body
+    status, started = await book(http, stack.url, owner, hold["id"], GOOD_CARD)
+    assert status == 202
+    async with http.get(f"{stack.url}/v1/bookings/{started['booking_id']}",
+                        headers=auth(other)) as resp:
+        assert resp.status == 404
+
+
+async def test_every_service_reports_health_and_readiness(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Gateway, inventory and notifier answer /health and a /ready that checked dependencies."""
+    cfg = stack.config
+    for port in (cfg.gateway_port, cfg.inventory_port, cfg.notifier_port):
+        async with http.get(f"http://127.0.0.1:{port}/health") as resp:
+            assert resp.status == 200
+        async with http.get(f"http://127.0.0.1:{port}/ready") as resp:
+            body = await resp.json()
+            assert resp.status == 200, body
+            assert body["checks"] and all(v == "ok" for v in body["checks"].values())

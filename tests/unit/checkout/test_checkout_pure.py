@@ -1,0 +1,96 @@
+"""Pure pieces of checkout: settings, state machine, events, cards, request validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from checkout.events import event_for, message_attributes
+from checkout.idempotency import payload_hash
+from checkout.model import CANCELLED, CONFIRMED, FAILED, PENDING, Booking, can_move
+from checkout.payments import luhn_valid
+from checkout.service import parse_booking_request
+from checkout.settings import Settings
+from itinera.errors import BadRequest, ValidationFailed
+from itinera.settings import SettingsError
+
+ENV = {"BOOKINGS_TABLE": "b", "IDEMPOTENCY_TABLE": "i", "PAYMENTS_TABLE": "p",
+       "CHECKOUT_QUEUE_URL": "q", "BOOKING_EVENTS_TOPIC_ARN": "t",
+       "INVENTORY_URL": "http://inventory", "INTERNAL_TOKEN": "secret"}
+
+
+def _booking(status: str = CONFIRMED) -> Booking:
+    return Booking(booking_id="b" * 32, customer_id="alice", hold_id="h" * 32, status=status,
+                   amount=12345, currency="EUR", items=[{"kind": "flight", "quantity": 2}],
+                   contact_email="a@example.com", contact_name="Alice", payment_method="pm_1",
+                   created_at="2026-11-27T09:00:00.000Z", updated_at="2026-11-27T09:00:01.000Z")
+
+
+def test_settings_read_the_template_variables() -> None:
+    """Settings come from the variables the SAM template sets, with a latency default."""
+    settings = Settings.from_env(ENV)
+    assert settings.bookings_table == "b" and settings.inventory_url == "http://inventory"
+    assert settings.payment_latency_ms == 0.0
+
+
+def test_settings_name_the_missing_variable() -> None:
+    """A missing variable is an error that names it."""
+    env = dict(ENV)
+    del env["CHECKOUT_QUEUE_URL"]
+    with pytest.raises(SettingsError, match="CHECKOUT_QUEUE_URL"):
+        Settings.from_env(env)
+
+
+def test_state_machine_never_moves_backwards() -> None:
+    """Only pending settles, only confirmed cancels; terminal states stay put."""
+    assert can_move(PENDING, CONFIRMED) and can_move(PENDING, FAILED)
+    assert can_move(CONFIRMED, CANCELLED)
+    assert not can_move(CONFIRMED, FAILED)
+    assert not can_move(FAILED, CONFIRMED)
+    assert not can_move(CANCELLED, CONFIRMED)
+    assert not can_move(PENDING, CANCELLED)
+
+
+def test_booking_event_is_deterministic_and_filterable() -> None:
+    """The event id depends only on booking and type, and the type is a message attribute."""
+    first = event_for(_booking(), occurred_at="t1")
+    again = event_for(_booking(), occurred_at="t2")
+    assert first["event_id"] == again["event_id"] == "b" * 32 + ":booking.confirmed"
+    assert first["booking"]["total"] == {"amount": 12345, "currency": "EUR"}
+    assert message_attributes(first) == {
+        "event_type": {"DataType": "String", "StringValue": "booking.confirmed"}}
+    assert event_for(_booking(FAILED), occurred_at="t")["event_type"] == "booking.failed"
+
+
+def test_booking_view_shows_money_in_minor_units() -> None:
+    """The traveller's view carries the total as integer minor units and a currency."""
+    view = _booking().view()
+    assert view["total"] == {"amount": 12345, "currency": "EUR"}
+    assert "payment_method" not in view and "customer_id" not in view
+
+
+def test_luhn_accepts_test_cards_and_refuses_typos() -> None:
+    """The three test cards pass the Luhn check; a changed digit fails it."""
+    for card in ("4242424242424242", "4000000000000002", "4000000000000119"):
+        assert luhn_valid(card)
+    assert not luhn_valid("4242424242424241")
+    assert not luhn_valid("4242")
+    assert not luhn_valid("42424242424242a2")
+
+
+def test_payload_hash_ignores_key_order() -> None:
+    """The same body in another key order hashes the same; another body does not."""
+    assert payload_hash({"a": 1, "b": [1, 2]}) == payload_hash({"b": [1, 2], "a": 1})
+    assert payload_hash({"a": 1}) != payload_hash({"a": 2})
+
+
+def test_booking_request_validation() -> None:
+    """Unknown fields are 400; a bad hold id, card shape or e-mail is 422."""
+    good = {"hold_id": "a" * 32, "payment": {"card_number": "4242424242424242"},
+            "contact": {"email": "a@example.com", "name": "A"}}
+    assert parse_booking_request(good) == ("a" * 32, "4242424242424242", "a@example.com", "A")
+    with pytest.raises(BadRequest):
+        parse_booking_request({**good, "price": 1})
+    for bad in ({**good, "hold_id": "x"}, {**good, "payment": {"card_number": 4242}},
+                {**good, "contact": {"email": "nope"}}, {**good, "payment": None}):
+        with pytest.raises(ValidationFailed):
+            parse_booking_request(bad)
