@@ -41,8 +41,8 @@ async def search_available(http: aiohttp.ClientSession, url: str, flight: dict[s
     day = date.fromisoformat(flight["departure_local"][:10]).isoformat()
     async with http.get(f"{url}/v1/flights", params={
             "origin": flight["origin"], "destination": flight["destination"], "date": day,
-            "passengers": "1", "cabin": "economy", "limit": "100"}) as resp:
-        assert resp.status == 200
+            "passengers": "1", "cabin": "economy", "limit": "50"}) as resp:
+        assert resp.status == 200, await resp.text()
         for item in (await resp.json())["items"]:
             if item["id"] == flight["id"]:
                 return int(item["available"])
