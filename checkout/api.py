@@ -29,8 +29,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         headers = {"content-type": "application/problem+json"}
     except Exception:
         log.exception("unhandled error", extra={"route": event.get("routeKey")})
-        err = ItineraError()
-        status, body = err.status, err.problem(event.get("rawPath"))
+        internal = ItineraError()
+        status, body = internal.status, internal.problem(event.get("rawPath"))
         headers = {"content-type": "application/problem+json"}
     finally:
         request_id_var.reset(token)

@@ -22,9 +22,9 @@ log = logging.getLogger("checkout.worker")
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Run the saga for each record; report the ones that failed so only they come back."""
-    return process_partial_response(event=event, record_handler=_record,
-                                    processor=BatchProcessor(event_type=EventType.SQS),
-                                    context=context)
+    return dict(process_partial_response(event=event, record_handler=_record,
+                                         processor=BatchProcessor(event_type=EventType.SQS),
+                                         context=context))
 
 
 def _record(record: SQSRecord) -> None:

@@ -81,9 +81,9 @@ async def book(http: aiohttp.ClientSession, url: str, token: str, hold_id: str, 
 
 
 async def wait_for_status(http: aiohttp.ClientSession, url: str, token: str, booking_id: str,
-                          *, timeout: float = 30.0) -> dict[str, Any]:
+                          *, within: float = 30.0) -> dict[str, Any]:
     """Poll the booking until it leaves `pending` and return it."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         async with http.get(f"{url}/v1/bookings/{booking_id}", headers=auth(token)) as resp:
             assert resp.status == 200, await resp.text()
@@ -101,9 +101,9 @@ async def sent_emails(http: aiohttp.ClientSession, moto_url: str) -> list[dict[s
 
 
 async def wait_for_email(http: aiohttp.ClientSession, moto_url: str, *, to: str,
-                         containing: str, timeout: float = 20.0) -> list[dict[str, Any]]:
+                         containing: str, within: float = 20.0) -> list[dict[str, Any]]:
     """Wait until an e-mail to *to* whose body names *containing* was sent; return all such."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         found = [m for m in await sent_emails(http, moto_url)
                  if to in m["destinations"]["ToAddresses"] and containing in m["body"]]
