@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -21,6 +22,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request_id = (event.get("headers") or {}).get("x-request-id") or \
         event.get("requestContext", {}).get("requestId")
     token = request_id_var.set(request_id)
+    started = time.perf_counter()
+    status = 500
     try:
         status, body = run(_dispatch(event))
         headers = {"content-type": "application/json"}
@@ -33,6 +36,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         status, body = internal.status, internal.problem(event.get("rawPath"))
         headers = {"content-type": "application/problem+json"}
     finally:
+        log.info("request", extra={"route": event.get("routeKey"), "status": status,
+                                   "duration_ms": round((time.perf_counter() - started) * 1000,
+                                                        2)})
         request_id_var.reset(token)
     if request_id:
         headers["x-request-id"] = request_id

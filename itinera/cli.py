@@ -53,3 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `itinera` command."""
     args = parser().parse_args(argv)
     sys.exit(args.func(args))
+
+
+if __name__ == "__main__":
+    main()

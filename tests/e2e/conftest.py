@@ -14,7 +14,10 @@ import pytest
 from itinera.auth import LocalIssuer
 from itinera.localstack.stack import LocalStack, StackConfig
 
+# Separate ports, database and Redis db let several test runs share one machine.
 E2E_PORT_BASE = int(os.environ.get("ITINERA_E2E_PORT_BASE", "18080"))
+E2E_DATABASE = os.environ.get("ITINERA_E2E_DATABASE", "itinera_e2e")
+E2E_REDIS_DB = int(os.environ.get("ITINERA_E2E_REDIS_DB", "3"))
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """Start every service, as `make run` does, against the real MariaDB, Redis and moto."""
     state: Path = tmp_path_factory.mktemp("stack")
     config = StackConfig(port_base=E2E_PORT_BASE, state_dir=state, stage="e2e",
-                         database="itinera_e2e", redis_db=3)
+                         database=E2E_DATABASE, redis_db=E2E_REDIS_DB)
     # A short cache lifetime lets tests see availability change without waiting long.
     os.environ["CACHE_TTL_SECONDS"] = "1"
     running = LocalStack(config, say=lambda line: None)
