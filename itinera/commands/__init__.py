@@ -1,0 +1,1 @@
+"""Subcommands of `itinera`, one module per area; each exposes `register(subparsers)`."""
