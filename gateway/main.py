@@ -53,4 +53,5 @@ def create_app(settings: Settings) -> web.Application:
     r.add_post("/v1/bookings", views.bookings)
     r.add_get("/v1/bookings", views.bookings)
     r.add_get("/v1/bookings/{booking_id}", views.bookings)
+    r.add_post("/v1/bookings/{booking_id}/cancel", views.bookings)
     return app
