@@ -133,6 +133,37 @@ class HoldRepository:
         assert hold is not None
         return hold
 
+    async def cancel(self, hold_id: str, booking_id: str) -> dict[str, Any]:
+        """Give a confirmed hold's sold seats back once; repeating it changes nothing."""
+
+        async def work(cur: Cursor) -> tuple[dict[str, Any] | None, str | None]:
+            # The hold row first, then the cabins in order: the same order as confirm and release.
+            locked = await _lock(cur, hold_id, None)
+            if locked.status == "cancelled" and locked.booking_id == booking_id:
+                return await _read(cur, hold_id), None
+            if locked.status != "confirmed" or locked.booking_id != booking_id:
+                return None, f"hold {hold_id} is not confirmed for booking {booking_id}"
+            await cur.execute("UPDATE holds SET status = 'cancelled' WHERE id = %s"
+                              " AND status = 'confirmed' AND booking_id = %s",
+                              (hold_id, booking_id))
+            if cur.rowcount != 1:
+                return None, f"hold {hold_id} is not confirmed for booking {booking_id}"
+            for item in await _items(cur, hold_id):
+                await cur.execute(
+                    "UPDATE flight_cabins SET sold = sold - %s, available = available + %s"
+                    " WHERE flight_id = %s AND cabin = %s AND sold >= %s",
+                    (item["quantity"], item["quantity"], item["flight_id"], item["cabin"],
+                     item["quantity"]))
+                _require_one(cur, hold_id)
+            return await _read(cur, hold_id), None
+
+        hold, refusal = await in_transaction(self.pool, work)
+        if refusal is not None:
+            raise HoldNotActive(refusal)
+        assert hold is not None
+        log.info("hold cancelled", extra={"hold_id": hold_id, "booking_id": booking_id})
+        return hold
+
     async def expire_due(self, *, batch: int = 50) -> int:
         """Expire up to *batch* active holds past their expiry; return how many this call did."""
         rows = await fetch_all(

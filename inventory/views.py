@@ -96,3 +96,11 @@ async def release_hold(request: web.Request) -> web.Response:
     hold_id = parse_hold_id(request.match_info["hold_id"])
     parse_booking_id(await read_json(request), required=False)
     return json_response(await request.app[holds_key].release(hold_id))
+
+
+async def cancel_hold(request: web.Request) -> web.Response:
+    """Cancel a confirmed hold for its booking; repeating the same cancel is harmless."""
+    hold_id = parse_hold_id(request.match_info["hold_id"])
+    booking_id = parse_booking_id(await read_json(request), required=True)
+    assert booking_id is not None
+    return json_response(await request.app[holds_key].cancel(hold_id, booking_id))
