@@ -75,6 +75,8 @@ async def _dispatch(event: dict[str, Any]) -> tuple[int, Any]:
         stored = await deps.service.start_checkout(customer, headers.get("idempotency-key"),
                                                    _json_body(event))
         return stored.status, stored.body
+    if route == "POST /v1/bookings/{booking_id}/cancel":
+        return 202, await deps.service.cancel_booking(customer, params.get("booking_id", ""))
     if route == "GET /v1/bookings/{booking_id}":
         return 200, await deps.service.get_booking(customer, params.get("booking_id", ""))
     if route == "GET /v1/bookings":

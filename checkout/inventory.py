@@ -30,3 +30,8 @@ class InventoryClient:
         """Give the held seats back; releasing twice is a no-op."""
         return await self.client.call("POST", f"/internal/holds/{hold_id}/release",
                                       json={"booking_id": booking_id})
+
+    async def cancel_hold(self, hold_id: str, *, booking_id: str) -> dict[str, Any]:
+        """Give a confirmed hold's sold seats back; cancelling twice is a no-op."""
+        return await self.client.call("POST", f"/internal/holds/{hold_id}/cancel",
+                                      json={"booking_id": booking_id})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-PENDING, CONFIRMED, FAILED, CANCELLED = "pending", "confirmed", "failed", "cancelled"
+PENDING, CONFIRMED, FAILED = "pending", "confirmed", "failed"
+CANCELLING, CANCELLED = "cancelling", "cancelled"
 TERMINAL = frozenset({CONFIRMED, FAILED, CANCELLED})
 
 # Every status change is a conditional write from one of these sources, so a stale or
@@ -13,7 +14,9 @@ TERMINAL = frozenset({CONFIRMED, FAILED, CANCELLED})
 TRANSITIONS: dict[str, frozenset[str]] = {
     CONFIRMED: frozenset({PENDING}),
     FAILED: frozenset({PENDING}),
-    CANCELLED: frozenset({CONFIRMED}),
+    # Cancelling is durable before any money moves, so a crash mid-way resumes the refund.
+    CANCELLING: frozenset({CONFIRMED}),
+    CANCELLED: frozenset({CANCELLING}),
 }
 
 

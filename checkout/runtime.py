@@ -35,6 +35,8 @@ class Dependencies:
     service: CheckoutService
     saga: BookingSaga
     payments: SimulatedPaymentProvider
+    sqs: Any
+    queue_url: str
     stack: contextlib.AsyncExitStack
 
 
@@ -74,7 +76,8 @@ async def _build(settings: Settings) -> Dependencies:
         queue_url=settings.checkout_queue_url)
     saga = BookingSaga(bookings=bookings, payments=payments, inventory=inventory,
                        publisher=SnsPublisher(sns, settings.booking_events_topic_arn))
-    return Dependencies(service=service, saga=saga, payments=payments, stack=stack)
+    return Dependencies(service=service, saga=saga, payments=payments, sqs=sqs,
+                        queue_url=settings.checkout_queue_url, stack=stack)
 
 
 def shutdown() -> None:

@@ -10,7 +10,7 @@ import orjson
 
 from checkout.events import EVENT_TYPES, event_for, message_attributes
 from checkout.inventory import InventoryClient
-from checkout.model import CONFIRMED, FAILED, PENDING, TERMINAL, Booking
+from checkout.model import CANCELLED, CANCELLING, CONFIRMED, FAILED, PENDING, TERMINAL, Booking
 from checkout.payments import PaymentDeclined, PaymentProvider
 from checkout.repository import BookingRepository, TransitionRefused
 from itinera.errors import Conflict, NotFound
@@ -65,6 +65,8 @@ class BookingSaga:
             raise UnknownBooking(booking_id)
         if booking.status == PENDING:
             booking = await self._settle(booking)
+        elif booking.status == CANCELLING:
+            booking = await self._cancel(booking)
         if booking.status in TERMINAL:
             await self._announce(booking)
         return booking
@@ -87,6 +89,14 @@ class BookingSaga:
             return await self._move(booking, FAILED, failure_reason="hold_expired",
                                     payment_id=charge.payment_id)
         return await self._move(booking, CONFIRMED, payment_id=charge.payment_id)
+
+    async def _cancel(self, booking: Booking) -> Booking:
+        # Refund first: a traveller who cancelled must get the money back even if inventory
+        # is down; the seats follow on the retry.
+        if booking.payment_id:
+            await self.payments.refund(payment_id=booking.payment_id)
+        await self.inventory.cancel_hold(booking.hold_id, booking_id=booking.booking_id)
+        return await self._move(booking, CANCELLED)
 
     async def _move(self, booking: Booking, target: str, **fields: str) -> Booking:
         try:

@@ -10,11 +10,11 @@ import orjson
 
 from checkout.idempotency import IdempotencyStore, StoredResponse, payload_hash
 from checkout.inventory import InventoryClient
-from checkout.model import PENDING, Booking
+from checkout.model import CANCELLED, CANCELLING, CONFIRMED, PENDING, Booking
 from checkout.payments import PaymentProvider
-from checkout.repository import BookingRepository
+from checkout.repository import BookingRepository, TransitionRefused
 from checkout.saga import utcnow
-from itinera.errors import BadRequest, HoldNotActive, NotFound, ValidationFailed
+from itinera.errors import BadRequest, Conflict, HoldNotActive, NotFound, ValidationFailed
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}$")
@@ -25,6 +25,10 @@ BOOKING_NAMESPACE = uuid.UUID("8c1d4c5e-5a0b-4c59-9a49-2f1f0f6c7a10")
 
 class MissingIdempotencyKey(BadRequest):
     code = "idempotency_key_required"
+
+
+class NotCancellable(Conflict):
+    code, title = "booking_not_cancellable", "Only a confirmed booking can be cancelled"
 
 
 def parse_booking_request(body: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -104,18 +108,39 @@ class CheckoutService:
                 assert stored is not None
                 booking = stored
         # Sent again on a retry: the saga is idempotent, a lost message is worse than two.
-        await self.sqs.send_message(QueueUrl=self.queue_url,
-                                    MessageBody=orjson.dumps({"booking_id": booking_id}).decode())
+        await self.enqueue(booking_id)
         return StoredResponse(status=202, body=booking.view())
 
-    async def get_booking(self, customer_id: str, booking_id: str) -> dict[str, Any]:
-        """Return the customer's booking; someone else's is not found."""
+    async def enqueue(self, booking_id: str) -> None:
+        """Ask the worker to advance the booking."""
+        await self.sqs.send_message(QueueUrl=self.queue_url,
+                                    MessageBody=orjson.dumps({"booking_id": booking_id}).decode())
+
+    async def cancel_booking(self, customer_id: str, booking_id: str) -> dict[str, Any]:
+        """Start cancelling the customer's confirmed booking; repeating it changes nothing."""
+        booking = await self._owned(customer_id, booking_id)
+        if booking.status == CONFIRMED:
+            try:
+                booking = await self.bookings.transition(booking_id, CANCELLING, now=utcnow())
+            except TransitionRefused:
+                booking = await self._owned(customer_id, booking_id)
+        if booking.status == CANCELLING:
+            await self.enqueue(booking_id)
+        elif booking.status != CANCELLED:
+            raise NotCancellable(f"booking {booking_id} is {booking.status}")
+        return booking.view()
+
+    async def _owned(self, customer_id: str, booking_id: str) -> Booking:
         if not re.fullmatch(r"[0-9a-f]{32}", booking_id):
             raise NotFound(f"booking {booking_id} not found")
         booking = await self.bookings.get(booking_id)
         if booking is None or booking.customer_id != customer_id:
             raise NotFound(f"booking {booking_id} not found")
-        return booking.view()
+        return booking
+
+    async def get_booking(self, customer_id: str, booking_id: str) -> dict[str, Any]:
+        """Return the customer's booking; someone else's is not found."""
+        return (await self._owned(customer_id, booking_id)).view()
 
     async def list_bookings(self, customer_id: str, *, limit: int,
                             cursor: str | None) -> dict[str, Any]:

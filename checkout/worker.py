@@ -18,6 +18,10 @@ from itinera.logs import configure_logging
 
 configure_logging("checkout-worker")
 log = logging.getLogger("checkout.worker")
+# A transient fault (payment timeout, inventory restarting) is retried after 1, 2, 4, 8 s...;
+# after the queue's maxReceiveCount the message goes to the DLQ.
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 300.0
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -27,20 +31,40 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                          context=context))
 
 
+def backoff_seconds(receive_count: int, *, base: float = BACKOFF_BASE_SECONDS,
+                    cap: float = BACKOFF_CAP_SECONDS) -> int:
+    """Return how long a failed message stays invisible: doubling per receive, capped."""
+    return int(min(cap, base * 2 ** max(0, receive_count - 1)))
+
+
 def _record(record: SQSRecord) -> None:
-    booking_id = orjson.loads(record.body)["booking_id"]
+    receive_count = int(record.attributes.approximate_receive_count or "1")
     try:
-        booking = run(_settle(booking_id))
+        booking_id = str(orjson.loads(record.body)["booking_id"])
+        status = run(_settle(booking_id))
     except Exception:
-        log.warning("checkout step failed; the message will be retried",
-                    extra={"booking_id": booking_id, "message_id": record.message_id,
-                           "receive_count": record.attributes.approximate_receive_count},
-                    exc_info=True)
+        delay = backoff_seconds(receive_count)
+        log.warning("checkout step failed; the message comes back later",
+                    extra={"message_id": record.message_id, "receive_count": receive_count,
+                           "retry_in_seconds": delay}, exc_info=True)
+        run(_delay(record.receipt_handle, delay))
         raise
-    log.info("checkout processed", extra={"booking_id": booking_id, "status": booking})
+    log.info("checkout processed", extra={"booking_id": booking_id, "status": status})
 
 
 async def _settle(booking_id: str) -> str:
     deps = await dependencies()
     booking = await deps.saga.run(booking_id)
     return booking.status
+
+
+async def _delay(receipt_handle: str, seconds: int) -> None:
+    # Without this the message would wait the queue's whole visibility timeout (minutes);
+    # a failure to shorten it only makes the retry later, never loses the message.
+    deps = await dependencies()
+    try:
+        await deps.sqs.change_message_visibility(QueueUrl=deps.queue_url,
+                                                 ReceiptHandle=receipt_handle,
+                                                 VisibilityTimeout=seconds)
+    except Exception:
+        log.warning("could not shorten the retry delay", exc_info=True)

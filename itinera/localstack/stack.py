@@ -119,6 +119,7 @@ class LocalStack:
         self.deployed = self._deploy()
         self._prepare_database()
         self._start_services()
+        self._write_record()
 
     def _keep(self, server: deps.PrivateServer | None, lines: list[str]) -> None:
         if server is not None:
@@ -215,6 +216,19 @@ class LocalStack:
             "JWT_AUDIENCE": AUDIENCE})
         wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=gateway)
 
+    def _write_record(self) -> None:
+        """Tell operator commands (`itinera check`, `itinera redrive`) where everything is."""
+        assert self.deployed is not None
+        cfg = self.config
+        record = {
+            "aws": aws_env(cfg), "database": {
+                "host": self.mysql.host, "port": self.mysql.port, "user": self.mysql.user,
+                "name": cfg.database},
+            "resources": {name: self.deployed.ref(name) for name in self.deployed.physical},
+            "dead_letter_queues": dead_letter_queues(self.deployed),
+        }
+        (cfg.state_dir / "run" / "stack.json").write_text(json.dumps(record, indent=2))
+
     def stop(self) -> None:
         """Stop every process this stack started, private database servers last."""
         self.supervisor.stop_all()
@@ -229,6 +243,20 @@ class LocalStack:
             if dead is not None:
                 raise RuntimeError(f"{dead.name} exited with {dead.process.returncode}; "
                                    f"see {dead.log_path}")
+
+
+def dead_letter_queues(deployed: Deployed) -> dict[str, dict[str, str]]:
+    """Map each queue with a redrive policy to its own URL and its DLQ's URL."""
+    out = {}
+    queues = deployed.template.of_type("AWS::SQS::Queue")
+    for name, resource in queues.items():
+        policy = resource["Properties"].get("RedrivePolicy")
+        if not policy:
+            continue
+        dlq_arn = deployed.resolve(policy["deadLetterTargetArn"])
+        dlq = next(n for n in queues if deployed.get_att(n, "Arn") == dlq_arn)
+        out[name] = {"queue_url": deployed.ref(name), "dlq_url": deployed.ref(dlq)}
+    return out
 
 
 def run_forever(config: StackConfig) -> int:

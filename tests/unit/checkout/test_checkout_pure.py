@@ -6,7 +6,7 @@ import pytest
 
 from checkout.events import event_for, message_attributes
 from checkout.idempotency import payload_hash
-from checkout.model import CANCELLED, CONFIRMED, FAILED, PENDING, Booking, can_move
+from checkout.model import CANCELLED, CANCELLING, CONFIRMED, FAILED, PENDING, Booking, can_move
 from checkout.payments import luhn_valid
 from checkout.service import parse_booking_request
 from checkout.settings import Settings
@@ -41,9 +41,11 @@ def test_settings_name_the_missing_variable() -> None:
 
 
 def test_state_machine_never_moves_backwards() -> None:
-    """Only pending settles, only confirmed cancels; terminal states stay put."""
+    """Only pending settles, only confirmed starts cancelling; terminal states stay put."""
     assert can_move(PENDING, CONFIRMED) and can_move(PENDING, FAILED)
-    assert can_move(CONFIRMED, CANCELLED)
+    assert can_move(CONFIRMED, CANCELLING) and can_move(CANCELLING, CANCELLED)
+    assert not can_move(CONFIRMED, CANCELLED)
+    assert not can_move(CANCELLING, CONFIRMED)
     assert not can_move(CONFIRMED, FAILED)
     assert not can_move(FAILED, CONFIRMED)
     assert not can_move(CANCELLED, CONFIRMED)
@@ -94,3 +96,12 @@ def test_booking_request_validation() -> None:
                 {**good, "contact": {"email": "nope"}}, {**good, "payment": None}):
         with pytest.raises(ValidationFailed):
             parse_booking_request(bad)
+
+
+def test_retry_delay_doubles_per_receive_and_is_capped() -> None:
+    """Each redelivery waits twice as long as the last, never longer than the cap."""
+    from checkout.worker import backoff_seconds
+
+    assert [backoff_seconds(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert backoff_seconds(30) == 300
+    assert backoff_seconds(0) == 1

@@ -1,0 +1,87 @@
+"""`itinera redrive` and `itinera check`: operate the checkout pipeline and its invariants."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiomysql
+
+from itinera.aws import BOTO_CONFIG, session
+from itinera.ops.check import Tables, as_json, check, report
+from itinera.ops.redrive import redrive
+
+
+def stack_record(state_dir: Path) -> dict[str, Any]:
+    """Return what the running local stack wrote about itself, and point AWS SDKs at it."""
+    path = state_dir / "run" / "stack.json"
+    if not path.exists():
+        raise SystemExit(f"no local stack record at {path}: start one with `make run`, or "
+                         f"pass the AWS names explicitly")
+    record: dict[str, Any] = json.loads(path.read_text())
+    os.environ.update(record["aws"])
+    return record
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    if args.dlq_url and args.queue_url:
+        dlq_url, queue_url = args.dlq_url, args.queue_url
+    else:
+        queues = stack_record(args.state_dir)["dead_letter_queues"]
+        if args.queue not in queues:
+            raise SystemExit(f"unknown queue {args.queue}; queues with a DLQ: "
+                             f"{', '.join(sorted(queues))}")
+        dlq_url, queue_url = queues[args.queue]["dlq_url"], queues[args.queue]["queue_url"]
+
+    async def go() -> int:
+        async with session().client("sqs", config=BOTO_CONFIG) as sqs:
+            return await redrive(sqs, dlq_url=dlq_url, target_url=queue_url, limit=args.limit)
+
+    moved = asyncio.run(go())
+    print(f"moved {moved} message(s) from {dlq_url} back to {queue_url}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    record = stack_record(args.state_dir)
+    db, names = record["database"], record["resources"]
+
+    async def go() -> list[Any]:
+        pool = await aiomysql.create_pool(host=db["host"], port=db["port"], user=db["user"],
+                                          password=os.environ.get("DB_PASSWORD", "itinera"),
+                                          db=db["name"], autocommit=True, maxsize=2)
+        try:
+            async with session().client("dynamodb", config=BOTO_CONFIG) as dynamodb:
+                return await check(pool=pool, dynamodb=dynamodb, tables=Tables(
+                    bookings=names["BookingsTable"], payments=names["PaymentsTable"],
+                    notifications=names["NotificationsTable"]),
+                    grace=timedelta(seconds=args.grace_seconds))
+        finally:
+            pool.close()
+            await pool.wait_closed()
+
+    violations = asyncio.run(go())
+    print(as_json(violations) if args.json else report(violations))
+    return 1 if violations else 0
+
+
+def register(sub: Any) -> None:
+    """Add `redrive` and `check` to the command line."""
+    r = sub.add_parser("redrive", help="move dead-lettered messages back to their queue")
+    r.add_argument("--queue", default="CheckoutQueue",
+                   help="logical name of the source queue in the template")
+    r.add_argument("--limit", type=int, default=1000, help="move at most this many")
+    r.add_argument("--dlq-url", help="on AWS: the dead-letter queue URL")
+    r.add_argument("--queue-url", help="on AWS: the queue to move messages back to")
+    r.set_defaults(func=_redrive)
+
+    c = sub.add_parser("check", help="verify the booking invariants of a running stack")
+    c.add_argument("--grace-seconds", type=int, default=120,
+                   help="leave work younger than this alone (it may still be in flight)")
+    c.add_argument("--json", action="store_true", help="print violations as JSON")
+    c.set_defaults(func=_check)

@@ -1,0 +1,1 @@
+"""Operator tools: redrive dead letters, check the invariants of a running system."""
