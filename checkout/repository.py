@@ -27,6 +27,7 @@ def to_item(booking: Booking) -> dict[str, Any]:
     item["items"] = {"S": json.dumps(booking.items, separators=(",", ":"))}
     if booking.published:
         item["published"] = {"SS": sorted(booking.published)}
+    item["publish_claims"] = {"M": {}}  # claim_publish sets paths inside it
     return item
 
 
@@ -112,6 +113,23 @@ class BookingRepository:
             TableName=self.table, Key={"booking_id": {"S": booking_id}},
             UpdateExpression="SET payment_id = :p",
             ExpressionAttributeValues={":p": {"S": payment_id}})
+
+    async def claim_publish(self, booking_id: str, event_type: str, *, now: int,
+                            stale_after: int) -> bool:
+        """Claim the right to publish *event_type*; a claim older than *stale_after* s lapses."""
+        try:
+            await self.db.update_item(
+                TableName=self.table, Key={"booking_id": {"S": booking_id}},
+                UpdateExpression="SET #c.#e = :now",
+                ConditionExpression="attribute_not_exists(#c.#e) OR #c.#e < :stale",
+                ExpressionAttributeNames={"#c": "publish_claims", "#e": event_type},
+                ExpressionAttributeValues={":now": {"N": str(now)},
+                                           ":stale": {"N": str(now - stale_after)}})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     async def mark_published(self, booking_id: str, event_type: str) -> None:
         """Remember that *event_type* went out for the booking."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -41,6 +42,14 @@ class SnsPublisher:
 
 class UnknownBooking(Exception):
     """A checkout message names a booking that does not exist."""
+
+
+class PublishInProgress(Exception):
+    """Another delivery is publishing this event; retry later to make sure it went out."""
+
+
+# A publisher that claimed an event and died frees it after this long.
+PUBLISH_CLAIM_SECONDS = 30
 
 
 def utcnow() -> str:
@@ -114,6 +123,12 @@ class BookingSaga:
         event_type = EVENT_TYPES[booking.status]
         if event_type in booking.published:
             return
+        # One delivery claims the event; a concurrent twin backs off and retries until the
+        # event is marked published, so a claim by a crashed worker never loses the event.
+        if not await self.bookings.claim_publish(booking.booking_id, event_type,
+                                                 now=int(time.time()),
+                                                 stale_after=PUBLISH_CLAIM_SECONDS):
+            raise PublishInProgress(f"{event_type} of {booking.booking_id} is being published")
         # Publish before marking: a crash in between republishes the same event id,
         # which the notifier drops; the reverse order could lose the event.
         await self.publisher.publish(event_for(booking, occurred_at=booking.updated_at))
