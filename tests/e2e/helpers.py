@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -81,14 +82,15 @@ async def book(http: aiohttp.ClientSession, url: str, token: str, hold_id: str, 
 
 
 async def wait_for_status(http: aiohttp.ClientSession, url: str, token: str, booking_id: str,
-                          *, within: float = 30.0) -> dict[str, Any]:
-    """Poll the booking until it leaves `pending` and return it."""
+                          *, within: float = 30.0, passing: tuple[str, ...] = ("pending",)
+                          ) -> dict[str, Any]:
+    """Poll the booking until its status is not one of *passing* and return it."""
     deadline = time.monotonic() + within
     while True:
         async with http.get(f"{url}/v1/bookings/{booking_id}", headers=auth(token)) as resp:
             assert resp.status == 200, await resp.text()
             booking = dict(await resp.json())
-        if booking["status"] != "pending" or time.monotonic() > deadline:
+        if booking["status"] not in passing or time.monotonic() > deadline:
             return booking
         await asyncio.sleep(0.2)
 
@@ -110,3 +112,12 @@ async def wait_for_email(http: aiohttp.ClientSession, moto_url: str, *, to: str,
         if found or time.monotonic() > deadline:
             return found
         await asyncio.sleep(0.2)
+
+
+async def run_cli(*args: str) -> tuple[int, str, str]:
+    """Run `itinera ARGS` in a subprocess and return its exit code, stdout and stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "itinera.cli", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode or 0, out.decode(), err.decode()
