@@ -19,6 +19,7 @@ import airportsdata
 
 from inventory.db import close_pool, create_pool
 from inventory.pricing import CABINS, CURRENCY, duration_min, fare_for, haversine_km
+from inventory.seed_hotels import City, cities_of, hotel_rows, more_cities
 from inventory.settings import DatabaseSettings
 
 log = logging.getLogger("inventory.seed")
@@ -28,7 +29,15 @@ HUBS = {
     "LHR": "BA", "CDG": "AF", "FRA": "LH", "AMS": "KL", "MAD": "IB", "FCO": "AZ", "JFK": "AA",
     "LAX": "DL", "SFO": "UA", "ORD": "UA", "DXB": "EK", "SIN": "SQ", "HND": "NH", "SYD": "QF",
 }
-SIZES = {"small": 14, "medium": 60, "large": 180}  # days of schedule
+SIZES = {"small": 14, "medium": 30, "large": 60}  # days of schedule
+# Large adds these airports (and their home carriers), one daily departure a route.
+MORE_AIRPORTS = {
+    "MUC": "LH", "ZRH": "LX", "VIE": "OS", "CPH": "SK", "DUB": "EI", "LIS": "TP", "IST": "TK",
+    "BCN": "VY", "DOH": "QR", "DEL": "AI", "HKG": "CX", "ICN": "KE", "BKK": "TG", "YYZ": "AC",
+    "MEX": "AM", "GRU": "LA", "ATL": "DL", "SEA": "AS", "BOS": "B6", "JNB": "SA",
+}
+# (cities with hotels, hotels per city): small covers the hubs, large at least 2,000 hotels.
+HOTELS = {"small": (0, 4), "medium": (60, 6), "large": (200, 10)}
 MAX_NONSTOP_KM = 14_500  # beyond this no airliner flies the route nonstop
 CAPACITY = {"economy": (30, 180), "business": (8, 30)}
 BATCH = 1000
@@ -42,6 +51,8 @@ class SeedReport:
     flights: int
     cabins: int
     seconds: float
+    hotels: int = 0
+    room_nights: int = 0
 
 
 def airport_rows() -> list[tuple[Any, ...]]:
@@ -73,6 +84,8 @@ def flight_rows(*, size: str, start_date: date
                 numbers[carrier] += 1
                 schedule.append((origin, destination, km, carrier,
                                  f"{carrier}{numbers[carrier]}", clock(slot // 12, slot % 12 * 5)))
+    if size == "large":
+        schedule += _more_routes(airports)
     flight_id = 0
     for day in range(SIZES[size]):
         local_date = start_date + timedelta(days=day)
@@ -91,6 +104,34 @@ def flight_rows(*, size: str, start_date: date
             yield flight, cabins
 
 
+def _more_routes(airports: dict[str, Any]) -> list[tuple[Any, ...]]:
+    rng = random.Random("itinera-inventory-more-routes")  # noqa: S311 - demo data
+    every = {**HUBS, **MORE_AIRPORTS}
+    numbers = dict.fromkeys(every.values(), 3000)
+    routes = []
+    for origin in sorted(every):
+        for destination in sorted(every):
+            if origin == destination or (origin in HUBS and destination in HUBS):
+                continue
+            a, b = airports[origin], airports[destination]
+            km = haversine_km(a["lat"], a["lon"], b["lat"], b["lon"])
+            if km > MAX_NONSTOP_KM:
+                continue
+            slot = rng.randrange(6 * 12, 23 * 12)
+            carrier = every[origin]
+            numbers[carrier] += 1
+            routes.append((origin, destination, km, carrier, f"{carrier}{numbers[carrier]}",
+                           clock(slot // 12, slot % 12 * 5)))
+    return routes
+
+
+def hotel_cities(size: str) -> list[City]:
+    """Return the cities that get hotels: the network's cities first, then other real ones."""
+    codes = sorted(HUBS) + (sorted(MORE_AIRPORTS) if size == "large" else [])
+    rng = random.Random(f"itinera-hotels-{size}")  # noqa: S311 - demo data
+    return more_cities(cities_of(codes), HOTELS[size][0], rng)
+
+
 async def _insert(cur: aiomysql.Cursor, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
     for i in range(0, len(rows), BATCH):
         await cur.executemany(sql, rows[i:i + BATCH])
@@ -105,12 +146,14 @@ async def seed(pool: aiomysql.Pool, *, size: str = "small", start_date: date,
     airports = airport_rows()
     flights: list[tuple[Any, ...]] = []
     cabins: list[tuple[Any, ...]] = []
+    hotels = nights = 0
     async with pool.acquire() as conn, conn.cursor() as cur:
         if reset:
             # TRUNCATE refuses tables referenced by foreign keys unless checks are off.
             await cur.execute("SET FOREIGN_KEY_CHECKS = 0")
             try:
-                for table in ("hold_items", "holds", "flight_cabins", "flights"):
+                for table in ("hold_items", "holds", "flight_cabins", "flights", "room_nights",
+                              "room_types", "hotels"):
                     await cur.execute(f"TRUNCATE TABLE {table}")  # fixed names, not input
             finally:
                 await cur.execute("SET FOREIGN_KEY_CHECKS = 1")
@@ -135,15 +178,41 @@ async def seed(pool: aiomysql.Pool, *, size: str = "small", start_date: date,
                                    " VALUES (%s, %s, %s, %s, %s, %s)", cabins)
             else:
                 log.info("flights exist; pass --reset to replace them")
+            await cur.execute("SELECT COUNT(*) FROM hotels")
+            if (await cur.fetchone())[0] == 0:
+                hotels, nights = await _seed_hotels(cur, size=size, start_date=start_date)
             await conn.commit()
         except BaseException:
             await conn.rollback()
             raise
     report = SeedReport(len(airports), len(flights), len(cabins),
-                        round(time.perf_counter() - started, 2))
+                        round(time.perf_counter() - started, 2), hotels, nights)
     log.info("seeded", extra={"airports": report.airports, "flights": report.flights,
-                              "cabins": report.cabins, "seconds": report.seconds})
+                              "cabins": report.cabins, "hotels": report.hotels,
+                              "room_nights": report.room_nights, "seconds": report.seconds})
     return report
+
+
+async def _seed_hotels(cur: aiomysql.Cursor, *, size: str, start_date: date
+                       ) -> tuple[int, int]:
+    """Insert the hotels of *size* with their room types and nights; return the counts."""
+    rng = random.Random(f"itinera-hotel-rows-{size}")  # noqa: S311 - demo data
+    hotels: list[tuple[Any, ...]] = []
+    types: list[tuple[Any, ...]] = []
+    nights: list[tuple[Any, ...]] = []
+    for hotel, its_types, its_nights in hotel_rows(hotel_cities(size), per_city=HOTELS[size][1],
+                                                   days=SIZES[size], start_date=start_date,
+                                                   rng=rng):
+        hotels.append(hotel)
+        types.extend(its_types)
+        nights.extend(its_nights)
+    await _insert(cur, "INSERT INTO hotels (id, name, city, country, tz, stars, lat, lon)"
+                       " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", hotels)
+    await _insert(cur, "INSERT INTO room_types (id, hotel_id, code, name, max_guests)"
+                       " VALUES (%s, %s, %s, %s, %s)", types)
+    await _insert(cur, "INSERT INTO room_nights (room_type_id, night, capacity, available,"
+                       " rate_amount, currency) VALUES (%s, %s, %s, %s, %s, %s)", nights)
+    return len(hotels), len(nights)
 
 
 async def _main(argv: Sequence[str] | None = None) -> None:
@@ -156,7 +225,10 @@ async def _main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     pool = await create_pool(DatabaseSettings.from_env())
     try:
-        await seed(pool, size=args.size, start_date=args.start_date, reset=args.reset)
+        report = await seed(pool, size=args.size, start_date=args.start_date, reset=args.reset)
+        print(f"seeded {args.size}: {report.flights} flights, {report.cabins} cabins,"
+              f" {report.hotels} hotels, {report.room_nights} room nights"
+              f" in {report.seconds:.1f}s")
     finally:
         await close_pool(pool)
 
