@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -14,6 +15,7 @@ from aiocache.serializers import BaseSerializer
 from aiohttp import web
 
 from inventory.keys import cache_key, settings_key
+from inventory.metrics import emf
 
 log = logging.getLogger("inventory.cache")
 
@@ -24,6 +26,26 @@ OP_TIMEOUT_S = 0.2
 BACKOFF_S = 5.0
 
 Loader = Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class CacheStats:
+    """Counters since start: what the hit ratio and the Redis-down metric are made of."""
+
+    hits: int = 0
+    misses: int = 0
+    loads: int = 0  # misses that ran a query; the rest joined a load already in flight
+    bypassed: int = 0  # lookups that skipped a sick Redis and went straight to MySQL
+    redis_errors: int = 0
+
+    def counters(self) -> dict[str, int]:
+        """Return the counters as a dict."""
+        return asdict(self)
+
+    def report(self) -> dict[str, Any]:
+        """Return the counters and the hit ratio of all lookups so far."""
+        lookups = self.hits + self.misses
+        return {**self.counters(), "hit_ratio": round(self.hits / lookups, 4) if lookups else None}
 
 
 class OrjsonSerializer(BaseSerializer):
@@ -59,14 +81,24 @@ class SearchCache:
         self.ttl = ttl
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._skip_until = 0.0
+        self.stats = CacheStats()
+        self.last_error: str | None = None
+
+    @property
+    def degraded(self) -> bool:
+        """Return whether Redis failed recently and searches skip it."""
+        return not self._usable()
 
     async def get_or_load(self, key: str, load: Loader) -> tuple[Any, bool]:
         """Return (value, was_cached); on a miss run *load* once however many callers wait."""
         cached = await self._get(key)
         if cached is not None:
+            self.stats.hits += 1
             return cached, True
+        self.stats.misses += 1
         task = self._inflight.get(key)
         if task is None:
+            self.stats.loads += 1
             task = asyncio.create_task(self._load_and_store(key, load))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._forget(key, done))
@@ -102,6 +134,7 @@ class SearchCache:
 
     async def _get(self, key: str) -> Any:
         if not self._usable():
+            self.stats.bypassed += 1
             return None
         try:
             return await self.cache.get(key)
@@ -114,8 +147,11 @@ class SearchCache:
 
     def _failed(self, op: str, exc: Exception) -> None:
         self._skip_until = asyncio.get_running_loop().time() + BACKOFF_S
+        self.stats.redis_errors += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"[:200]
         log.warning("redis unavailable, serving from mysql",
-                    extra={"op": op, "error": f"{type(exc).__name__}: {exc}"[:200]})
+                    extra={"op": op, "error": self.last_error,
+                           **emf({"RedisUnavailable": 1})})
 
 
 def new_redis_cache(url: str) -> RedisCache:

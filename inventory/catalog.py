@@ -32,6 +32,12 @@ _FLIGHT_JOINS = ("JOIN airports o ON o.iata = f.origin"
                  " JOIN airports d ON d.iata = f.destination")
 
 
+# Every sort ends with f.id, so equal keys still page in one stable order.
+_SORT_COLUMNS = {"departure": "f.departure_utc", "price": "c.fare_amount",
+                 "duration": "f.duration_min"}
+_SORT_FIELDS = {"departure": "departure_utc", "price": "fare_amount", "duration": "duration_min"}
+
+
 def _flight(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": str(row["id"]), "flight_no": row["flight_no"], "carrier": row["carrier"],
@@ -77,13 +83,24 @@ class Catalog:
             raise DateInPast(f"{query.date.isoformat()} has already passed in {query.origin}")
 
     async def search(self, query: SearchQuery) -> dict[str, Any]:
-        """Return one page of flights with enough seats, by departure time then id."""
-        after_sql, args = "", [query.cabin, query.origin, query.destination, query.date,
-                               query.passengers]
+        """Return one page of flights with enough seats, in the query's order, ties by id."""
+        column = _SORT_COLUMNS[query.sort]
+        where, args = [], [query.cabin, query.origin, query.destination, query.date,
+                           query.passengers]
+        if query.max_price is not None:
+            where.append(" AND c.fare_amount <= %s")
+            args.append(query.max_price)
+        zone = ZoneInfo(await self.airport_zone(query.origin))
+        # The window is local time at the origin; as UTC bounds it stays a range on the index.
+        for bound, op in ((query.depart_after, ">="), (query.depart_before, "<")):
+            if bound is not None:
+                where.append(f" AND f.departure_utc {op} %s")
+                args.append(datetime.combine(query.date, bound, zone).astimezone(UTC)
+                            .replace(tzinfo=None))
         if query.cursor:
-            when, last_id = decode_cursor(query.cursor)
-            after_sql = " AND (f.departure_utc > %s OR (f.departure_utc = %s AND f.id > %s))"
-            args += [when, when, last_id]
+            key, last_id = decode_cursor(query.cursor, query.sort)
+            where.append(f" AND ({column} > %s OR ({column} = %s AND f.id > %s))")
+            args += [key, key, last_id]
         rows = await fetch_all(
             self.pool,
             f"SELECT {_FLIGHT_COLUMNS}, c.cabin, c.available, c.fare_amount, c.currency"  # noqa: S608 - constant fragments
@@ -91,14 +108,15 @@ class Catalog:
             f" {_FLIGHT_JOINS}"
             " WHERE f.origin = %s AND f.destination = %s AND f.departure_date_local = %s"
             " AND c.available >= %s AND f.departure_utc > UTC_TIMESTAMP()"
-            f"{after_sql} ORDER BY f.departure_utc, f.id LIMIT %s",
+            f"{''.join(where)} ORDER BY {column}, f.id LIMIT %s",
             [*args, query.limit + 1])
         page = rows[:query.limit]
         items = [{**_flight(r), "cabin": r["cabin"], "available": r["available"],
                   "fare": _fare(r)} for r in page]
         next_cursor = None
         if len(rows) > query.limit:
-            next_cursor = encode_cursor(page[-1]["departure_utc"], page[-1]["id"])
+            last = page[-1]
+            next_cursor = encode_cursor(last[_SORT_FIELDS[query.sort]], last["id"], query.sort)
         return {"items": items, "next_cursor": next_cursor}
 
     async def flight(self, flight_id: int) -> dict[str, Any]:

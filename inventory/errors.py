@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itinera.errors import BadRequest, ValidationFailed
+from itinera.errors import BadRequest, Conflict, ValidationFailed
 
 
 class UnknownAirport(ValidationFailed):
@@ -43,3 +43,31 @@ class FlightDeparted(ValidationFailed):
 
 class MixedCurrencies(ValidationFailed):
     code, title = "mixed_currencies", "Items are priced in different currencies"
+
+
+class InvalidSort(BadRequest):
+    code, title = "invalid_sort", "Unknown sort order"
+
+
+class InvalidStay(ValidationFailed):
+    code, title = "invalid_stay", "The stay's dates are invalid"
+
+
+class UnknownCity(ValidationFailed):
+    code, title = "unknown_city", "Unknown city"
+
+
+class InvalidGuests(ValidationFailed):
+    code, title = "invalid_guests", "Guests must be between 1 and 9"
+
+
+class UnknownHotel(ValidationFailed):
+    code, title = "unknown_hotel", "Unknown hotel or room type"
+
+
+class CapacityBelowCommitted(Conflict):
+    code, title = "capacity_below_committed", "Capacity cannot go below held plus sold"
+
+
+class AlreadyExists(Conflict):
+    code, title = "already_exists", "It exists already"

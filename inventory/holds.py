@@ -1,19 +1,22 @@
-"""Seat holds: all-or-nothing reservation, release, confirmation and expiry, in MySQL."""
+"""Holds: all-or-nothing reservation of seats and room nights; release, confirm, cancel, expiry."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiomysql
 
 from inventory.catalog import iso_utc
 from inventory.db import Cursor, fetch_all, in_transaction
-from inventory.errors import FlightDeparted, UnknownFlight
-from inventory.params import FlightItem
+from inventory.errors import DateInPast, FlightDeparted, UnknownFlight, UnknownHotel
+from inventory.params import FlightItem, HoldItem, HotelItem
 from inventory.pricing import Money, hold_total
+from inventory.stock import ITEMS_IN_LOCK_ORDER, StockLine, move
 from itinera.errors import HoldNotActive, NotFound, SoldOut
 
 log = logging.getLogger("inventory.holds")
@@ -32,47 +35,40 @@ class _Locked:
 
 
 class HoldRepository:
-    """Create, read, release, confirm and expire holds; cabin counts move in the same txn."""
+    """Create, read, release, confirm, cancel and expire holds; counts move in the same txn."""
 
     def __init__(self, pool: aiomysql.Pool, *, ttl_seconds: int) -> None:
         self.pool = pool
         self.ttl_seconds = ttl_seconds
 
-    async def create(self, customer_id: str, items: list[FlightItem]) -> dict[str, Any]:
-        """Hold every item or none; raise `SoldOut` when any cabin lacks seats."""
-        await self._check_flights(items)
+    async def create(self, customer_id: str, items: list[HoldItem]) -> dict[str, Any]:
+        """Hold every item or none; raise `SoldOut` when any cabin or night lacks stock."""
+        lines = [await self._resolve(item) for item in items]
         hold_id = uuid.uuid4().hex
 
         async def work(cur: Cursor) -> dict[str, Any]:
             # One fixed lock order for every transaction, so two holds cannot deadlock.
-            for item in sorted(items, key=lambda i: i.lock_key):
-                await cur.execute(
-                    "UPDATE flight_cabins SET available = available - %s, held = held + %s"
-                    " WHERE flight_id = %s AND cabin = %s AND available >= %s",
-                    (item.quantity, item.quantity, item.flight_id, item.cabin, item.quantity))
-                if cur.rowcount != 1:
-                    raise SoldOut(f"flight {item.flight_id} has fewer than {item.quantity}"
-                                  f" {item.cabin} seats left", flight_id=str(item.flight_id),
-                                  cabin=item.cabin)
-            prices = []
-            for item in items:
-                # Read after our UPDATE locked the row, so the fare is the current one.
-                await cur.execute("SELECT fare_amount, currency FROM flight_cabins"
-                                  " WHERE flight_id = %s AND cabin = %s",
-                                  (item.flight_id, item.cabin))
-                row = await cur.fetchone()
-                prices.append(Money(row["fare_amount"], row["currency"]))
-            total = hold_total((i.quantity, p) for i, p in zip(items, prices, strict=True))
+            for item, line in sorted(zip(items, lines, strict=True),
+                                     key=lambda pair: pair[1].lock_key):
+                if not await move(cur, line, "available", "held"):
+                    raise _sold_out(item)
+            # Read after our UPDATEs locked the rows, so the prices are the current ones.
+            prices = [await _price(cur, line) for line in lines]
+            total = hold_total((line.quantity, p) for line, p in zip(lines, prices, strict=True))
             await cur.execute(
                 "INSERT INTO holds (id, customer_id, status, total_amount, currency, created_at,"
                 " expires_at) VALUES (%s, %s, 'active', %s, %s, UTC_TIMESTAMP(6),"
                 " UTC_TIMESTAMP(6) + INTERVAL %s SECOND)",
                 (hold_id, customer_id, total.amount, total.currency, self.ttl_seconds))
             await cur.executemany(
-                "INSERT INTO hold_items (hold_id, item_no, kind, flight_id, cabin, quantity,"
-                " unit_amount, currency) VALUES (%s, %s, 'flight', %s, %s, %s, %s, %s)",
-                [(hold_id, n, i.flight_id, i.cabin, i.quantity, p.amount, p.currency)
-                 for n, (i, p) in enumerate(zip(items, prices, strict=True), start=1)])
+                "INSERT INTO hold_items (hold_id, item_no, kind, flight_id, cabin, hotel_id,"
+                " room_type_id, check_in, check_out, quantity, unit_amount, currency)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [(hold_id, n, line.kind, line.flight_id, line.cabin,
+                  item.hotel_id if isinstance(item, HotelItem) else None, line.room_type_id,
+                  line.check_in, line.check_out, line.quantity, p.amount, p.currency)
+                 for n, (item, line, p) in enumerate(zip(items, lines, prices, strict=True),
+                                                     start=1)])
             return await _read(cur, hold_id)
 
         hold = await in_transaction(self.pool, work)
@@ -88,12 +84,12 @@ class HoldRepository:
         return hold
 
     async def release(self, hold_id: str, customer_id: str | None = None) -> dict[str, Any]:
-        """Give an active hold's seats back; a released or expired hold is left as it is."""
+        """Give an active hold's stock back; a released or expired hold is left as it is."""
 
         async def work(cur: Cursor) -> dict[str, Any]:
             locked = await _lock(cur, hold_id, customer_id)
-            if locked.status == "confirmed":
-                raise HoldNotActive(f"hold {hold_id} is confirmed")
+            if locked.status in ("confirmed", "cancelled"):
+                raise HoldNotActive(f"hold {hold_id} is {locked.status}")
             if locked.status == "active":
                 await _retire(cur, hold_id, "expired" if locked.past_expiry else "released")
             return await _read(cur, hold_id)
@@ -102,7 +98,7 @@ class HoldRepository:
 
     async def confirm(self, hold_id: str, booking_id: str,
                       customer_id: str | None = None) -> dict[str, Any]:
-        """Turn held seats into sold ones once per booking; repeating it changes nothing."""
+        """Turn held stock into sold stock once per booking; repeating it changes nothing."""
 
         async def work(cur: Cursor) -> tuple[dict[str, Any] | None, str | None]:
             locked = await _lock(cur, hold_id, customer_id)
@@ -118,49 +114,31 @@ class HoldRepository:
                 return None, f"hold {hold_id} has expired"
             await cur.execute("UPDATE holds SET status = 'confirmed', booking_id = %s"
                               " WHERE id = %s AND status = 'active'", (booking_id, hold_id))
-            for item in await _items(cur, hold_id):
-                await cur.execute(
-                    "UPDATE flight_cabins SET held = held - %s, sold = sold + %s"
-                    " WHERE flight_id = %s AND cabin = %s AND held >= %s",
-                    (item["quantity"], item["quantity"], item["flight_id"], item["cabin"],
-                     item["quantity"]))
-                _require_one(cur, hold_id)
+            await _move_all(cur, hold_id, "held", "sold")
             return await _read(cur, hold_id), None
 
-        hold, refusal = await in_transaction(self.pool, work)
-        if refusal is not None:
-            raise HoldNotActive(refusal)
-        assert hold is not None
-        return hold
+        return _refused_or(await in_transaction(self.pool, work))
 
     async def cancel(self, hold_id: str, booking_id: str) -> dict[str, Any]:
-        """Give a confirmed hold's sold seats back once; repeating it changes nothing."""
+        """Give a confirmed hold's sold stock back once; repeating it changes nothing."""
 
         async def work(cur: Cursor) -> tuple[dict[str, Any] | None, str | None]:
-            # The hold row first, then the cabins in order: the same order as confirm and release.
+            # The hold row first, then the stock in lock order: the order of confirm and release.
             locked = await _lock(cur, hold_id, None)
             if locked.status == "cancelled" and locked.booking_id == booking_id:
                 return await _read(cur, hold_id), None
+            refusal = f"hold {hold_id} is not confirmed for booking {booking_id}"
             if locked.status != "confirmed" or locked.booking_id != booking_id:
-                return None, f"hold {hold_id} is not confirmed for booking {booking_id}"
+                return None, refusal
             await cur.execute("UPDATE holds SET status = 'cancelled' WHERE id = %s"
                               " AND status = 'confirmed' AND booking_id = %s",
                               (hold_id, booking_id))
             if cur.rowcount != 1:
-                return None, f"hold {hold_id} is not confirmed for booking {booking_id}"
-            for item in await _items(cur, hold_id):
-                await cur.execute(
-                    "UPDATE flight_cabins SET sold = sold - %s, available = available + %s"
-                    " WHERE flight_id = %s AND cabin = %s AND sold >= %s",
-                    (item["quantity"], item["quantity"], item["flight_id"], item["cabin"],
-                     item["quantity"]))
-                _require_one(cur, hold_id)
+                return None, refusal
+            await _move_all(cur, hold_id, "sold", "available")
             return await _read(cur, hold_id), None
 
-        hold, refusal = await in_transaction(self.pool, work)
-        if refusal is not None:
-            raise HoldNotActive(refusal)
-        assert hold is not None
+        hold = _refused_or(await in_transaction(self.pool, work))
         log.info("hold cancelled", extra={"hold_id": hold_id, "booking_id": booking_id})
         return hold
 
@@ -180,8 +158,9 @@ class HoldRepository:
             expired += await in_transaction(self.pool, work)
         return expired
 
-    async def _check_flights(self, items: list[FlightItem]) -> None:
-        for item in items:
+    async def _resolve(self, item: HoldItem) -> StockLine:
+        """Check the item's flight or hotel exists and lies ahead; return the rows it moves."""
+        if isinstance(item, FlightItem):
             rows = await fetch_all(
                 self.pool,
                 "SELECT f.departure_utc <= UTC_TIMESTAMP() AS departed FROM flights f"
@@ -193,6 +172,51 @@ class HoldRepository:
             if rows[0]["departed"]:
                 raise FlightDeparted(f"flight {item.flight_id} has departed",
                                      flight_id=str(item.flight_id))
+            return StockLine("flight", item.quantity, flight_id=item.flight_id,
+                             cabin=item.cabin)
+        rows = await fetch_all(
+            self.pool,
+            "SELECT rt.id, h.tz FROM room_types rt JOIN hotels h ON h.id = rt.hotel_id"
+            " WHERE rt.hotel_id = %s AND rt.code = %s", (item.hotel_id, item.room_type))
+        if not rows:
+            raise UnknownHotel(f"hotel {item.hotel_id} has no room type {item.room_type}",
+                               hotel_id=str(item.hotel_id))
+        if item.check_in < datetime.now(ZoneInfo(rows[0]["tz"])).date():
+            raise DateInPast(f"{item.check_in.isoformat()} has already passed at the hotel")
+        return StockLine("hotel", item.rooms, room_type_id=rows[0]["id"],
+                         check_in=item.check_in, check_out=item.check_out)
+
+
+def _sold_out(item: HoldItem) -> SoldOut:
+    if isinstance(item, FlightItem):
+        return SoldOut(f"flight {item.flight_id} has fewer than {item.quantity}"
+                       f" {item.cabin} seats left", flight_id=str(item.flight_id),
+                       cabin=item.cabin)
+    return SoldOut(f"hotel {item.hotel_id} has fewer than {item.rooms} {item.room_type}"
+                   f" rooms left on some night", hotel_id=str(item.hotel_id),
+                   room_type=item.room_type)
+
+
+def _refused_or(outcome: tuple[dict[str, Any] | None, str | None]) -> dict[str, Any]:
+    hold, refusal = outcome
+    if refusal is not None:
+        raise HoldNotActive(refusal)
+    assert hold is not None
+    return hold
+
+
+async def _price(cur: Cursor, line: StockLine) -> Money:
+    """Return the price of one unit of *line*: a cabin's fare, or the sum of nightly rates."""
+    if line.kind == "flight":
+        await cur.execute("SELECT fare_amount AS amount, currency FROM flight_cabins"
+                          " WHERE flight_id = %s AND cabin = %s", (line.flight_id, line.cabin))
+        row = await cur.fetchone()
+        return Money(row["amount"], row["currency"])
+    await cur.execute("SELECT rate_amount, currency FROM room_nights WHERE room_type_id = %s"
+                      " AND night >= %s AND night < %s", (line.room_type_id, line.check_in,
+                                                          line.check_out))
+    nights = [Money(r["rate_amount"], r["currency"]) for r in await cur.fetchall()]
+    return hold_total((1, night) for night in nights)
 
 
 async def _lock(cur: Cursor, hold_id: str, customer_id: str | None) -> _Locked:
@@ -207,34 +231,23 @@ async def _lock(cur: Cursor, hold_id: str, customer_id: str | None) -> _Locked:
 
 
 async def _retire(cur: Cursor, hold_id: str, status: str) -> bool:
-    """Move an active hold to *status* and give its seats back; False if it was not active."""
+    """Move an active hold to *status* and give its stock back; False if it was not active."""
     extra = " AND expires_at <= UTC_TIMESTAMP(6)" if status == "expired" else ""
     await cur.execute(f"UPDATE holds SET status = %s WHERE id = %s AND status = 'active'{extra}",  # noqa: S608 - constant fragment
                       (status, hold_id))
     if cur.rowcount != 1:
         return False
-    for item in await _items(cur, hold_id):
-        await cur.execute(
-            "UPDATE flight_cabins SET available = available + %s, held = held - %s"
-            " WHERE flight_id = %s AND cabin = %s AND held >= %s",
-            (item["quantity"], item["quantity"], item["flight_id"], item["cabin"],
-             item["quantity"]))
-        _require_one(cur, hold_id)
+    await _move_all(cur, hold_id, "held", "available")
     log.info("hold retired", extra={"hold_id": hold_id, "status": status})
     return True
 
 
-def _require_one(cur: Cursor, hold_id: str) -> None:
-    if cur.rowcount != 1:
-        # Held seats missing means the counts were broken elsewhere; roll back, do not guess.
-        raise RuntimeError(f"cabin counts of hold {hold_id} are inconsistent")
-
-
-async def _items(cur: Cursor, hold_id: str) -> list[dict[str, Any]]:
-    await cur.execute("SELECT kind, flight_id, cabin, quantity, unit_amount, currency"
-                      " FROM hold_items WHERE hold_id = %s ORDER BY flight_id, cabin",
-                      (hold_id,))
-    return list(await cur.fetchall())
+async def _move_all(cur: Cursor, hold_id: str, source: str, target: str) -> None:
+    await cur.execute(ITEMS_IN_LOCK_ORDER, (hold_id,))
+    for row in await cur.fetchall():
+        if not await move(cur, StockLine.from_row(row), source, target):
+            # Stock missing means the counts were broken elsewhere; roll back, do not guess.
+            raise RuntimeError(f"inventory counts of hold {hold_id} are inconsistent")
 
 
 async def _read(cur: Cursor, hold_id: str) -> dict[str, Any]:
@@ -244,13 +257,22 @@ async def _read(cur: Cursor, hold_id: str) -> dict[str, Any]:
     row = await cur.fetchone()
     if row is None:
         raise NotFound(f"hold {hold_id} does not exist")
-    await cur.execute("SELECT kind, flight_id, cabin, quantity, unit_amount, currency"
-                      " FROM hold_items WHERE hold_id = %s ORDER BY item_no", (hold_id,))
-    items = [{"kind": i["kind"], "flight_id": str(i["flight_id"]), "cabin": i["cabin"],
-              "quantity": i["quantity"],
-              "unit_price": {"amount": i["unit_amount"], "currency": i["currency"]}}
-             for i in await cur.fetchall()]
+    await cur.execute("SELECT i.kind, i.flight_id, i.cabin, i.hotel_id, rt.code AS room_type,"
+                      " i.check_in, i.check_out, i.quantity, i.unit_amount, i.currency"
+                      " FROM hold_items i LEFT JOIN room_types rt ON rt.id = i.room_type_id"
+                      " WHERE i.hold_id = %s ORDER BY i.item_no", (hold_id,))
+    items = [_item_json(i) for i in await cur.fetchall()]
     return {"id": row["id"], "customer_id": row["customer_id"], "status": row["status"],
             "items": items, "total": {"amount": row["total_amount"], "currency": row["currency"]},
             "expires_at": iso_utc(row["expires_at"]), "created_at": iso_utc(row["created_at"]),
             "booking_id": row["booking_id"]}
+
+
+def _item_json(i: dict[str, Any]) -> dict[str, Any]:
+    unit = {"amount": i["unit_amount"], "currency": i["currency"]}
+    if i["kind"] == "flight":
+        return {"kind": "flight", "flight_id": str(i["flight_id"]), "cabin": i["cabin"],
+                "quantity": i["quantity"], "unit_price": unit}
+    return {"kind": "hotel", "hotel_id": str(i["hotel_id"]), "room_type": i["room_type"],
+            "check_in": i["check_in"].isoformat(), "check_out": i["check_out"].isoformat(),
+            "rooms": i["quantity"], "unit_price": unit}

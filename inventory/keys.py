@@ -11,9 +11,11 @@ from aiohttp import web
 from inventory.settings import Settings
 
 if TYPE_CHECKING:
+    from inventory.admin import AdminRepository
     from inventory.cache import SearchCache
     from inventory.catalog import Catalog
     from inventory.holds import HoldRepository
+    from inventory.hotels import HotelCatalog
 
 settings_key = web.AppKey("inventory_settings", Settings)
 pool_key = web.AppKey("inventory_mysql_pool", aiomysql.Pool)
@@ -22,3 +24,6 @@ cache_key: web.AppKey[SearchCache] = web.AppKey("inventory_search_cache")
 catalog_key: web.AppKey[Catalog] = web.AppKey("inventory_catalog")
 holds_key: web.AppKey[HoldRepository] = web.AppKey("inventory_holds")
 sweeper_key = web.AppKey("inventory_sweeper", asyncio.Task[None])
+hotels_key: web.AppKey[HotelCatalog] = web.AppKey("inventory_hotels")
+admin_key: web.AppKey[AdminRepository] = web.AppKey("inventory_admin")
+stats_task_key = web.AppKey("inventory_stats_task", asyncio.Task[None])

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from inventory.keys import cache_key, catalog_key, holds_key
+from inventory.hotel_params import parse_hotel_search, parse_stay_query
+from inventory.keys import cache_key, catalog_key, holds_key, hotels_key
 from inventory.params import (
     parse_booking_id,
     parse_customer_id,
@@ -16,12 +17,15 @@ from inventory.params import (
     parse_hold_items,
     parse_search,
 )
-from itinera.errors import Unauthorized
+from itinera.errors import Forbidden, Unauthorized
 from itinera.web import json_response, read_json
 
 SERVICE_TOKEN_HEADER = "X-Service-Token"  # noqa: S105 - a header name
 CUSTOMER_HEADER = "X-Customer-Id"
 INTERNAL_PREFIX = "/internal/"
+ADMIN_PREFIX = "/internal/admin/"
+# Set only by the gateway, after it verified the caller's admin scope.
+ADMIN_HEADER = "X-Admin"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -38,6 +42,9 @@ def service_token_middleware(token: str) -> Callable[[web.Request, Handler],
             # Constant time, so the token cannot be guessed byte by byte from response times.
             if not hmac.compare_digest(given, expected):
                 raise Unauthorized("a valid X-Service-Token header is required")
+            if (request.path.startswith(ADMIN_PREFIX)
+                    and request.headers.get(ADMIN_HEADER, "").lower() != "true"):
+                raise Forbidden("admin routes need the gateway's X-Admin header")
         return await handler(request)
 
     return middleware
@@ -51,6 +58,23 @@ async def search_flights(request: web.Request) -> web.Response:
     result, cached = await request.app[cache_key].get_or_load(
         query.cache_key(), lambda: catalog.search(query))
     return json_response(result, headers={"X-Cache": "hit" if cached else "miss"})
+
+
+async def search_hotels(request: web.Request) -> web.Response:
+    """Search hotels of a city with a room free every night of the stay; cached briefly."""
+    query = parse_hotel_search(request.query)
+    hotels = request.app[hotels_key]
+    await hotels.check_search(query)
+    result, cached = await request.app[cache_key].get_or_load(
+        query.cache_key(), lambda: hotels.search(query))
+    return json_response(result, headers={"X-Cache": "hit" if cached else "miss"})
+
+
+async def get_hotel(request: web.Request) -> web.Response:
+    """Return one hotel with its room types and, for given dates, live nightly availability."""
+    hotel_id = parse_flight_id(request.match_info["hotel_id"], what="hotel")
+    stay = parse_stay_query(request.query)
+    return json_response(await request.app[hotels_key].hotel(hotel_id, stay))
 
 
 async def get_flight(request: web.Request) -> web.Response:

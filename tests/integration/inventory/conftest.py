@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,7 +25,8 @@ pytestmark = pytest.mark.integration
 TEST_DB = "itinera_test_inventory"
 REDIS_URL = os.environ.get("INVENTORY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TOKEN = "test-service-token"
-_flight_ids = itertools.count(9_000_000_001)
+# Test flights live above the seeded ids; admin-created flights take MAX(id) + 1 after them.
+TEST_ID_FLOOR = 9_000_000_000
 
 ClientFactory = Callable[..., Any]
 
@@ -108,10 +108,12 @@ def make_flight(pool: aiomysql.Pool) -> Callable[..., Awaitable[int]]:
     async def make(*, origin: str = "AMS", destination: str = "MAD", day: date | None = None,
                    at: timedelta = timedelta(hours=8), economy: int = 20, business: int = 5,
                    fare: int = 10_000) -> int:
-        flight_id = next(_flight_ids)
         day = day or datetime.now(UTC).date() + timedelta(days=2)
         departure = datetime.combine(day, datetime.min.time()) + at
         async with pool.acquire() as conn, conn.cursor() as cur:
+            await cur.execute("SELECT GREATEST(COALESCE(MAX(id), 0), %s) + 1 FROM flights",
+                              (TEST_ID_FLOOR,))
+            flight_id = int((await cur.fetchone())[0])
             await cur.execute(
                 "INSERT INTO flights (id, flight_no, carrier, origin, destination, departure_utc,"
                 " arrival_utc, departure_date_local, duration_min)"
