@@ -8,7 +8,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from checkout.model import TRANSITIONS, Booking
+from checkout.model import TERMINAL, TRANSITIONS, Booking
+
+# Sparse index: only bookings still in flight carry this attribute, so the reconciler reads
+# exactly those, oldest first, without scanning the table.
+OPEN_INDEX, OPEN_SHARD = "by_open", "open"
 
 _STRING_FIELDS = ("booking_id", "customer_id", "hold_id", "status", "currency", "contact_email",
                   "contact_name", "payment_method", "created_at", "updated_at", "payment_id",
@@ -28,6 +32,8 @@ def to_item(booking: Booking) -> dict[str, Any]:
     if booking.published:
         item["published"] = {"SS": sorted(booking.published)}
     item["publish_claims"] = {"M": {}}  # claim_publish sets paths inside it
+    if booking.status not in TERMINAL:
+        item["open_shard"] = {"S": OPEN_SHARD}
     return item
 
 
@@ -95,10 +101,15 @@ class BookingRepository:
         for i, source in enumerate(sources):
             values[f":from{i}"] = {"S": source}
         condition = "#s IN (" + ", ".join(f":from{i}" for i in range(len(sources))) + ")"
+        if target in TERMINAL:
+            update = "SET " + ", ".join(sets) + " REMOVE open_shard"
+        else:
+            values[":open"] = {"S": OPEN_SHARD}
+            update = "SET " + ", ".join([*sets, "open_shard = :open"])
         try:
             answer = await self.db.update_item(
                 TableName=self.table, Key={"booking_id": {"S": booking_id}},
-                UpdateExpression="SET " + ", ".join(sets), ConditionExpression=condition,
+                UpdateExpression=update, ConditionExpression=condition,
                 ExpressionAttributeNames=names, ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW")
         except ClientError as exc:
@@ -106,6 +117,22 @@ class BookingRepository:
                 raise TransitionRefused(f"{booking_id} cannot move to {target}") from exc
             raise
         return from_item(answer["Attributes"])
+
+    async def open_since(self, cutoff: str, *, limit: int = 100) -> list[str]:
+        """Return ids of bookings still in flight whose last change is older than *cutoff*."""
+        ids: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "IndexName": OPEN_INDEX,
+            "KeyConditionExpression": "open_shard = :open AND updated_at < :cutoff",
+            "ExpressionAttributeValues": {":open": {"S": OPEN_SHARD}, ":cutoff": {"S": cutoff}},
+        }
+        while len(ids) < limit:
+            page = await self.db.query(**kwargs, Limit=limit - len(ids))
+            ids += [i["booking_id"]["S"] for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return ids
 
     async def record_payment(self, booking_id: str, payment_id: str) -> None:
         """Remember which capture pays for the booking."""

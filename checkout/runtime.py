@@ -65,8 +65,13 @@ async def _build(settings: Settings) -> Dependencies:
     sqs = await stack.enter_async_context(aws.client("sqs", config=BOTO_CONFIG))
     sns = await stack.enter_async_context(aws.client("sns", config=BOTO_CONFIG))
     http = await stack.enter_async_context(aiohttp.ClientSession())
+    token = settings.internal_token
+    if not token:
+        async with aws.client("secretsmanager", config=BOTO_CONFIG) as secrets:
+            secret = await secrets.get_secret_value(SecretId=settings.internal_token_secret_arn)
+        token = secret["SecretString"]
     inventory = InventoryClient(ServiceClient(
-        http, settings.inventory_url, headers={SERVICE_TOKEN_HEADER: settings.internal_token}))
+        http, settings.inventory_url, headers={SERVICE_TOKEN_HEADER: token}))
     bookings = BookingRepository(dynamodb, settings.bookings_table)
     payments = SimulatedPaymentProvider(dynamodb, settings.payments_table,
                                         latency_ms=settings.payment_latency_ms)

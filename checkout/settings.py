@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from itinera.settings import env_float, env_str
+from itinera.settings import SettingsError, env_float, env_str
 
 BOOKINGS_TABLE = "BOOKINGS_TABLE"
 IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
@@ -14,6 +14,7 @@ CHECKOUT_QUEUE_URL = "CHECKOUT_QUEUE_URL"
 BOOKING_EVENTS_TOPIC_ARN = "BOOKING_EVENTS_TOPIC_ARN"
 INVENTORY_URL = "INVENTORY_URL"
 INTERNAL_TOKEN = "INTERNAL_TOKEN"  # noqa: S105 - the variable's name, not a secret
+INTERNAL_TOKEN_SECRET_ARN = "INTERNAL_TOKEN_SECRET_ARN"  # noqa: S105 - a variable's name
 PAYMENT_SIM_LATENCY_MS = "PAYMENT_SIM_LATENCY_MS"
 
 
@@ -27,7 +28,10 @@ class Settings:
     checkout_queue_url: str
     booking_events_topic_arn: str
     inventory_url: str
-    internal_token: str
+    # On AWS the credential stays in Secrets Manager and is fetched at cold start; the local
+    # stack, which has no Secrets Manager in its plan, hands it over directly.
+    internal_token: str = ""
+    internal_token_secret_arn: str = ""
     payment_latency_ms: float = 0.0
 
     @classmethod
@@ -40,6 +44,13 @@ class Settings:
             checkout_queue_url=env_str(CHECKOUT_QUEUE_URL, env=env),
             booking_events_topic_arn=env_str(BOOKING_EVENTS_TOPIC_ARN, env=env),
             inventory_url=env_str(INVENTORY_URL, env=env),
-            internal_token=env_str(INTERNAL_TOKEN, env=env),
+            internal_token=env_str(INTERNAL_TOKEN, "", env=env),
+            internal_token_secret_arn=env_str(INTERNAL_TOKEN_SECRET_ARN, "", env=env),
             payment_latency_ms=env_float(PAYMENT_SIM_LATENCY_MS, 0.0, env=env),
-        )
+        ).checked()
+
+    def checked(self) -> Settings:
+        """Return self if the service credential can be found one way or the other."""
+        if not self.internal_token and not self.internal_token_secret_arn:
+            raise SettingsError(f"set {INTERNAL_TOKEN} or {INTERNAL_TOKEN_SECRET_ARN}")
+        return self

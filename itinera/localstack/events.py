@@ -135,3 +135,11 @@ def failed_message_ids(result: Any, batch_ids: set[str]) -> set[str] | None:
             return None
         ids.add(item)
     return ids
+
+
+def scheduled_event(*, rule_arn: str, region: str) -> dict[str, Any]:
+    """Build the event EventBridge sends for a scheduled rule."""
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012",
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
+            "resources": [rule_arn], "detail": {}}

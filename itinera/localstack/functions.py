@@ -44,6 +44,24 @@ class QueueMapping:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """An EventBridge rule that invokes a function on a fixed rate."""
+
+    rule: str
+    expression: str
+
+    @property
+    def period_seconds(self) -> int:
+        """Return the period of a `rate(N unit)` expression; cron is not supported locally."""
+        found = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)",
+                             self.expression)
+        if not found:
+            raise ValueError(f"the local stack runs rate() schedules only: {self.expression}")
+        unit = {"minute": 60, "hour": 3600, "day": 86400}[found.group(2).rstrip("s")]
+        return int(found.group(1)) * unit
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """What the local stack needs to run one function as AWS would."""
 
@@ -55,6 +73,7 @@ class FunctionSpec:
     concurrency: int | None
     routes: list[Route] = field(default_factory=list)
     queues: list[QueueMapping] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
 
 
 def functions(deployed: Deployed) -> dict[str, FunctionSpec]:
@@ -69,8 +88,22 @@ def functions(deployed: Deployed) -> dict[str, FunctionSpec]:
             memory=int(props.get("MemorySize", 128)),
             environment={k: str(v) for k, v in deployed.resolve(env).items()},
             concurrency=props.get("ReservedConcurrentExecutions"),
-            routes=_routes_for(deployed, name), queues=_queues_for(deployed, name))
+            routes=_routes_for(deployed, name), queues=_queues_for(deployed, name),
+            schedules=_schedules_for(deployed, name))
     return specs
+
+
+def _schedules_for(deployed: Deployed, function: str) -> list[Schedule]:
+    schedules = []
+    for rule, resource in deployed.template.of_type("AWS::Events::Rule").items():
+        props = resource["Properties"]
+        if "ScheduleExpression" not in props or props.get("State", "ENABLED") != "ENABLED":
+            continue
+        targets = [t.get("Arn") for t in props.get("Targets", [])]
+        if {"Fn::GetAtt": [function, "Arn"]} in targets:
+            schedules.append(Schedule(rule=rule,
+                                      expression=deployed.resolve(props["ScheduleExpression"])))
+    return schedules
 
 
 def _routes_for(deployed: Deployed, function: str) -> list[Route]:

@@ -25,9 +25,10 @@ from itinera.localstack.events import (
     failed_message_ids,
     http_api_event,
     http_api_response,
+    scheduled_event,
     sqs_event,
 )
-from itinera.localstack.functions import FunctionSpec, QueueMapping, functions
+from itinera.localstack.functions import FunctionSpec, QueueMapping, Schedule, functions
 from itinera.localstack.resources import ACCOUNT_ID, Deployed
 from itinera.localstack.template import TEMPLATE_PATH, load_sam, transform
 from itinera.logs import configure_logging
@@ -181,6 +182,22 @@ async def _gather_batch(mapping: QueueMapping, sqs: Any, stop: asyncio.Event
     return messages
 
 
+async def run_schedule(schedule: Schedule, invoker: Invoker, region: str,
+                       stop: asyncio.Event) -> None:
+    """Invoke the function once per period, as an EventBridge rule does."""
+    rule_arn = f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{schedule.rule}"
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=schedule.period_seconds)
+        if stop.is_set():
+            return
+        try:
+            result = await invoker.invoke(scheduled_event(rule_arn=rule_arn, region=region))
+            log.info("scheduled run", extra={"rule": schedule.rule, "result": result})
+        except Exception:
+            log.exception("scheduled run failed", extra={"rule": schedule.rule})
+
+
 async def serve(spec: FunctionSpec, *, region: str, host: str, port: int | None) -> None:
     """Run the function's HTTP routes and queue pollers until SIGTERM or SIGINT."""
     invoker = Invoker(spec, region)
@@ -212,6 +229,10 @@ async def serve(spec: FunctionSpec, *, region: str, host: str, port: int | None)
                     poll_queue(mapping, invoker, sqs, region, stop)))
                 log.info("polling", extra={"function": spec.name, "queue": mapping.queue_url,
                                            "batch_size": mapping.batch_size})
+        for schedule in spec.schedules:
+            pollers.append(asyncio.create_task(run_schedule(schedule, invoker, region, stop)))
+            log.info("scheduled", extra={"function": spec.name, "rule": schedule.rule,
+                                         "every_seconds": schedule.period_seconds})
         await stop.wait()
         log.info("stopping", extra={"function": spec.name})
         if runner is not None:

@@ -40,6 +40,16 @@ def test_settings_name_the_missing_variable() -> None:
         Settings.from_env(env)
 
 
+def test_settings_take_the_credential_from_a_secret_on_aws() -> None:
+    """Without INTERNAL_TOKEN the secret's ARN is enough; with neither it is an error."""
+    env = {k: v for k, v in ENV.items() if k != "INTERNAL_TOKEN"}
+    with pytest.raises(SettingsError, match="INTERNAL_TOKEN"):
+        Settings.from_env(env)
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:itinera-internal"
+    settings = Settings.from_env({**env, "INTERNAL_TOKEN_SECRET_ARN": arn})
+    assert settings.internal_token == "" and settings.internal_token_secret_arn == arn
+
+
 def test_state_machine_never_moves_backwards() -> None:
     """Only pending settles, only confirmed starts cancelling; terminal states stay put."""
     assert can_move(PENDING, CONFIRMED) and can_move(PENDING, FAILED)
