@@ -419,3 +419,31 @@ async def test_check_reports_a_capture_that_belongs_to_no_booking(
     finally:
         await aws["dynamodb"].delete_item(TableName=names["PaymentsTable"],
                                           Key={"payment_id": {"S": f"charge#{stray}"}})
+
+
+async def test_a_hold_that_expired_before_confirmation_is_refunded_and_fails(
+        stack: RunningStack, http: aiohttp.ClientSession, db: aiomysql.Pool,
+        aws: dict[str, Any], names: dict[str, str]) -> None:
+    """If the hold expires while the card is charged, the charge is refunded, the booking
+    fails with `hold_expired` and the seats are back on sale."""
+    booking, flight = await _pending_booking(stack, http, aws, names, customer="pat", seats=2)
+    before_hold = await cabin_counts(db, flight["id"])
+    # Time passes: the hold's expiry is now in the past (the sweeper may take it first).
+    async with db.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("UPDATE holds SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
+                          "WHERE id = %s", (booking.hold_id,))
+
+    assert await asyncio.to_thread(_deliver, {"booking_id": booking.booking_id}) == \
+        {"batchItemFailures": []}
+
+    stored = await BookingRepository(aws["dynamodb"], names["BookingsTable"]).get(
+        booking.booking_id)
+    assert stored is not None and stored.status == "failed"
+    assert stored.failure_reason == "hold_expired"
+    (charge,) = await _charges(aws, names, booking.booking_id)
+    assert charge["status"] == "refunded"
+    after = await cabin_counts(db, flight["id"])
+    assert after["held"] == before_hold["held"] - 2
+    assert after["available"] == before_hold["available"] + 2
+    assert after["sold"] == before_hold["sold"]
+    await _invariants_hold(stack, db, aws, names)

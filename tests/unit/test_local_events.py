@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pytest
+
 from itinera.localstack.events import (
     failed_message_ids,
     http_api_event,
     http_api_response,
     sqs_event,
 )
-from itinera.localstack.functions import Route
+from itinera.localstack.functions import Route, Schedule
 
 ROUTE = Route(method="GET", path="/v1/bookings/{booking_id}", authorizer=None)
 
@@ -99,3 +101,11 @@ def test_partial_batch_failures_are_read_as_aws_reads_them() -> None:
     assert failed_message_ids({"batchItemFailures": [{"itemIdentifier": "zzz"}]}, ids) is None
     assert failed_message_ids({"batchItemFailures": [{}]}, ids) is None
     assert failed_message_ids("nonsense", ids) is None
+
+
+def test_schedules_run_rate_expressions_only() -> None:
+    """`rate(N unit)` gives a period in seconds; cron expressions are refused locally."""
+    assert Schedule(rule="r", expression="rate(5 minutes)").period_seconds == 300
+    assert Schedule(rule="r", expression="rate(1 hour)").period_seconds == 3600
+    with pytest.raises(ValueError, match="rate"):
+        _ = Schedule(rule="r", expression="cron(0 12 * * ? *)").period_seconds
