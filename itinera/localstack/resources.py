@@ -8,7 +8,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from itinera.localstack.template import Template, TemplateError, stack_body
+from itinera.localstack.template import (
+    LOCAL_REFS,
+    NOT_EMULATED,
+    Template,
+    TemplateError,
+    stack_body,
+)
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 
@@ -33,11 +39,22 @@ class Deployed:
             return self.template.parameters[name]
         if name in self.physical:
             return self.physical[name]
+        kind = self.template.resources.get(name, {}).get("Type", "")
+        if kind in LOCAL_REFS:
+            return LOCAL_REFS[kind]
+        if kind in NOT_EMULATED:
+            raise TemplateError(f"Ref {name} reaches a resource that is not emulated locally "
+                                f"({kind}: {NOT_EMULATED[kind]}); route it through a "
+                                f"parameter and a Condition, or give {kind} a LOCAL_REFS value")
         raise TemplateError(f"cannot resolve Ref {name}")
 
     def get_att(self, name: str, attribute: str) -> str:
         """Return what `Fn::GetAtt` gives for the attributes the local stack needs."""
         kind = self.template.resources[name]["Type"]
+        if kind in NOT_EMULATED:
+            raise TemplateError(f"GetAtt {name}.{attribute} reaches a resource that is not "
+                                f"emulated locally ({kind}: {NOT_EMULATED[kind]}); route it "
+                                f"through a parameter and a Condition")
         physical = self.ref(name)
         if kind == "AWS::SQS::Queue":
             queue_name = physical.rsplit("/", 1)[-1]
@@ -53,6 +70,27 @@ class Deployed:
             return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
         raise TemplateError(f"cannot resolve GetAtt {name}.{attribute}")
 
+    def condition(self, name: str) -> bool:
+        """Evaluate the template condition *name* with the parameter values in force."""
+        if name not in self.template.conditions:
+            raise TemplateError(f"unknown condition {name}")
+        return self._truth(self.template.conditions[name])
+
+    def _truth(self, value: Any) -> bool:
+        (key, arg), = value.items()
+        if key == "Condition":
+            return self.condition(arg)
+        if key == "Fn::Equals":
+            left, right = self.resolve(arg)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not self._truth(arg[0])
+        if key == "Fn::And":
+            return all(self._truth(v) for v in arg)
+        if key == "Fn::Or":
+            return any(self._truth(v) for v in arg)
+        raise TemplateError(f"cannot evaluate condition function {key}")
+
     def resolve(self, value: Any) -> Any:
         """Resolve the intrinsic functions in *value*."""
         if isinstance(value, list):
@@ -63,6 +101,13 @@ class Deployed:
             (key, arg), = value.items()
             if key == "Ref":
                 return self.ref(arg)
+            if key == "Fn::If":
+                name, when_true, when_false = arg
+                # Only the branch CloudFormation would take is resolved.
+                return self.resolve(when_true if self.condition(name) else when_false)
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(self.resolve(index))]
             if key == "Fn::GetAtt":
                 name, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
                 return self.get_att(name, attribute)

@@ -27,6 +27,59 @@ EMULATED_LOCALLY: dict[str, str] = {
     "AWS::ApiGatewayV2::Stage": "the local HTTP API has a single default stage",
     "AWS::IAM::Role": "moto does not enforce IAM; roles are checked by template tests instead",
 }
+# Deployed on AWS only, each with why moto cannot create it and what stands in locally.
+# `Deployed.ref` gives LOCAL_REFS for these; anything else that reaches them locally is an error.
+NOT_EMULATED: dict[str, str] = {
+    "AWS::EC2::VPC": "one machine, one network: services listen on 127.0.0.1",
+    "AWS::EC2::Subnet": "the two simulated AZs (az-a, az-b) are process groups, not subnets",
+    "AWS::EC2::InternetGateway": "no VPC locally",
+    "AWS::EC2::VPCGatewayAttachment": "no VPC locally",
+    "AWS::EC2::EIP": "no NAT locally",
+    "AWS::EC2::NatGateway": "no NAT locally",
+    "AWS::EC2::RouteTable": "no VPC routing locally",
+    "AWS::EC2::Route": "no VPC routing locally",
+    "AWS::EC2::SubnetRouteTableAssociation": "no VPC routing locally",
+    "AWS::EC2::VPCEndpoint": "services reach the emulator directly at AWS_ENDPOINT_URL",
+    "AWS::EC2::FlowLog": "no VPC traffic to log locally",
+    "AWS::EC2::SecurityGroup": "ports on 127.0.0.1 are not filtered; template tests check the "
+                               "rules instead",
+    "AWS::CloudFront::Distribution": "clients call the gateway on 127.0.0.1 directly",
+    "AWS::CloudFront::OriginAccessControl": "no CloudFront locally",
+    "AWS::WAFv2::WebACL": "no edge locally; the gateway's own rate limits still apply",
+    "AWS::Route53::RecordSet": "the local entry is http://127.0.0.1:<port base>",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "each service listens on its own local port "
+                                                 "(InventoryUrl points checkout at inventory)",
+    "AWS::ElasticLoadBalancingV2::Listener": "no load balancer locally",
+    "AWS::ElasticLoadBalancingV2::ListenerRule": "no load balancer locally",
+    "AWS::ElasticLoadBalancingV2::TargetGroup": "no load balancer locally; the local stack "
+                                                "waits on each service's /ready",
+    "AWS::ECS::Cluster": "the local stack's supervisor runs the services as processes",
+    "AWS::ECS::TaskDefinition": "the local stack starts `python -m <service>` with the same "
+                                "environment variable names",
+    "AWS::ECS::Service": "one process per service under the local supervisor",
+    "AWS::ApplicationAutoScaling::ScalableTarget": "no autoscaling locally; load tests size "
+                                                   "the processes",
+    "AWS::ApplicationAutoScaling::ScalingPolicy": "no autoscaling locally",
+    "AWS::RDS::DBCluster": "MariaDB on 127.0.0.1 stands in for Aurora MySQL",
+    "AWS::RDS::DBInstance": "MariaDB on 127.0.0.1 stands in for the Aurora writer and reader",
+    "AWS::RDS::DBSubnetGroup": "no VPC locally",
+    "AWS::ElastiCache::ReplicationGroup": "Redis on 127.0.0.1 stands in for ElastiCache",
+    "AWS::ElastiCache::SubnetGroup": "no VPC locally",
+    "AWS::SecretsManager::Secret": "the local stack generates INTERNAL_TOKEN per run and passes "
+                                   "it, and the MariaDB credentials, in the environment",
+    "AWS::KMS::Key": "only log groups and the trail use the keys, and neither runs locally",
+    "AWS::Logs::LogGroup": "services write JSON lines to .local/logs/<service>.log",
+    "AWS::S3::BucketPolicy": "moto does not enforce bucket policies; template tests check them",
+    "AWS::CloudWatch::Alarm": "dashboards/ holds the same definitions; nothing evaluates them "
+                              "locally",
+    "AWS::CloudWatch::Dashboard": "dashboards/ holds the same definition",
+    "AWS::CloudTrail::Trail": "no account activity to audit locally",
+}
+# What `Ref` gives locally for a not-emulated resource that an emulated one refers to.
+LOCAL_REFS: dict[str, str] = {
+    # Empty, as before the secret existed: the local stack passes INTERNAL_TOKEN itself.
+    "AWS::SecretsManager::Secret": "",
+}
 
 
 class TemplateError(RuntimeError):
@@ -40,6 +93,7 @@ class Template:
     resources: dict[str, dict[str, Any]]
     parameters: dict[str, str]
     outputs: dict[str, Any] = field(default_factory=dict)
+    conditions: dict[str, Any] = field(default_factory=dict)
 
     def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
         """Return the resources of the given types by logical id."""
@@ -86,20 +140,20 @@ def transform(sam: dict[str, Any], *, region: str,
               for name, spec in cfn.get("Parameters", {}).items()}
     values.update(parameters or {})
     template = Template(resources=cfn["Resources"], parameters=values,
-                        outputs=cfn.get("Outputs", {}))
+                        outputs=cfn.get("Outputs", {}), conditions=cfn.get("Conditions", {}))
     check_known_types(template)
     return template
 
 
 def check_known_types(template: Template) -> None:
-    """Raise if a resource type is neither emulated nor deliberately run locally."""
-    known = CREATED_BY_STACK | APPLIED_THROUGH_API | set(EMULATED_LOCALLY)
+    """Raise if a resource type is neither emulated, run locally nor deliberately left out."""
+    known = CREATED_BY_STACK | APPLIED_THROUGH_API | set(EMULATED_LOCALLY) | set(NOT_EMULATED)
     unknown = sorted({r["Type"] for r in template.resources.values()} - known)
     if unknown:
         raise TemplateError(
             "the local stack has no plan for these resource types: " + ", ".join(unknown)
-            + " (add each to CREATED_BY_STACK, APPLIED_THROUGH_API or EMULATED_LOCALLY "
-              "in itinera/localstack/template.py, with the reason)")
+            + " (add each to CREATED_BY_STACK, APPLIED_THROUGH_API, EMULATED_LOCALLY or "
+              "NOT_EMULATED in itinera/localstack/template.py, with the reason)")
 
 
 def stack_body(template: Template) -> dict[str, Any]:

@@ -45,8 +45,8 @@ def test_stack_body_holds_only_what_moto_creates(deployed: Deployed) -> None:
 
 def test_unknown_resource_types_are_refused() -> None:
     """A resource type without a local plan stops the stack instead of vanishing silently."""
-    template = Template(resources={"Db": {"Type": "AWS::RDS::DBCluster"}}, parameters={})
-    with pytest.raises(TemplateError, match="AWS::RDS::DBCluster"):
+    template = Template(resources={"Db": {"Type": "AWS::AppSync::GraphQLApi"}}, parameters={})
+    with pytest.raises(TemplateError, match="AWS::AppSync::GraphQLApi"):
         check_known_types(template)
 
 
