@@ -8,9 +8,9 @@ import aiohttp
 from aiohttp import web
 
 from gateway import views
+from gateway.jwks import initial_verifier, refresh_keys
 from gateway.keys import clients_key, settings_key, verifier_key
 from gateway.settings import Settings
-from itinera.auth import TokenVerifier
 from itinera.http import ServiceClient
 from itinera.web import checks_key, new_app
 
@@ -40,9 +40,10 @@ def create_app(settings: Settings) -> web.Application:
     """Return the gateway app; upstream clients open when it starts."""
     app = new_app()
     app[settings_key] = settings
-    app[verifier_key] = TokenVerifier.from_file(settings.jwks_path, issuer=settings.jwt_issuer,
-                                                audience=settings.jwt_audience)
+    app[verifier_key] = initial_verifier(settings.jwks_path, issuer=settings.jwt_issuer,
+                                         audience=settings.jwt_audience)
     app[clients_key] = {}
+    app.cleanup_ctx.append(refresh_keys)
     app.cleanup_ctx.append(_upstreams)
     r = app.router
     r.add_get("/v1/flights", views.search_flights)

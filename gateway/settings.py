@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER
-from itinera.settings import env_int, env_str
+from itinera.settings import SettingsError, env_int, env_str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -16,7 +16,9 @@ class Settings:
     inventory_url: str
     checkout_api_url: str
     internal_token: str
-    jwks_path: str
+    # One of the two: a JWKS file (local issuer) or URL (Cognito user pool on AWS).
+    jwks_path: str = ""
+    jwks_url: str = ""
     jwt_issuer: str = LOCAL_ISSUER
     jwt_audience: str = AUDIENCE
     host: str = "127.0.0.1"
@@ -28,8 +30,15 @@ class Settings:
         return cls(inventory_url=env_str("INVENTORY_URL", env=env),
                    checkout_api_url=env_str("CHECKOUT_API_URL", env=env),
                    internal_token=env_str("INTERNAL_TOKEN", env=env),
-                   jwks_path=env_str("JWKS_PATH", env=env),
+                   jwks_path=env_str("JWKS_PATH", "", env=env),
+                   jwks_url=env_str("JWKS_URL", "", env=env),
                    jwt_issuer=env_str("JWT_ISSUER", LOCAL_ISSUER, env=env),
                    jwt_audience=env_str("JWT_AUDIENCE", AUDIENCE, env=env),
                    host=env_str("HOST", "127.0.0.1", env=env),
-                   port=env_int("PORT", 8080, env=env))
+                   port=env_int("PORT", 8080, env=env)).checked()
+
+    def checked(self) -> Settings:
+        """Return self if exactly one JWKS source is set."""
+        if bool(self.jwks_path) == bool(self.jwks_url):
+            raise SettingsError("set exactly one of JWKS_PATH and JWKS_URL")
+        return self

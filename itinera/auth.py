@@ -41,7 +41,17 @@ class TokenVerifier:
     def __init__(self, jwks: dict[str, Any], *, issuer: str, audience: str) -> None:
         self.issuer = issuer
         self.audience = audience
-        self._keys = {k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM) for k in jwks.get("keys", [])}
+        self.replace_keys(jwks)
+
+    def replace_keys(self, jwks: dict[str, Any]) -> None:
+        """Trust exactly the RS256 keys of *jwks* from now on (key rotation)."""
+        self._keys = {k["kid"]: jwt.PyJWK(k, algorithm=ALGORITHM) for k in jwks.get("keys", [])
+                      if k.get("kty") == "RSA" and "kid" in k}
+
+    @property
+    def key_ids(self) -> frozenset[str]:
+        """Return the ids of the keys trusted now."""
+        return frozenset(self._keys)
 
     @classmethod
     def from_file(cls, path: str | Path, *, issuer: str, audience: str) -> TokenVerifier:
