@@ -15,7 +15,7 @@ from aiocache.serializers import BaseSerializer
 from aiohttp import web
 
 from inventory.keys import cache_key, settings_key
-from inventory.metrics import emf
+from inventory.metrics import put_metrics
 
 log = logging.getLogger("inventory.cache")
 
@@ -150,8 +150,8 @@ class SearchCache:
         self.stats.redis_errors += 1
         self.last_error = f"{type(exc).__name__}: {exc}"[:200]
         log.warning("redis unavailable, serving from mysql",
-                    extra={"op": op, "error": self.last_error,
-                           **emf({"RedisUnavailable": 1})})
+                    extra={"op": op, "error": self.last_error})
+        put_metrics({"RedisUnavailable": 1})
 
 
 def new_redis_cache(url: str) -> RedisCache:

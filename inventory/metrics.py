@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from inventory.keys import cache_key, stats_task_key
-
-log = logging.getLogger("inventory.metrics")
 
 NAMESPACE = "Itinera/Inventory"
 STATS_INTERVAL_S = 60.0
@@ -31,9 +30,14 @@ def emf(metrics: Mapping[str, float], *, unit: str = "Count",
     }
 
 
-def log_metrics(message: str, metrics: Mapping[str, float], **kwargs: Any) -> None:
-    """Log *metrics* as one EMF line (the JSON log formatter writes the fields top level)."""
-    log.info(message, extra=emf(metrics, **kwargs))
+def put_metrics(metrics: Mapping[str, float], **kwargs: Any) -> None:
+    """Write *metrics* as one EMF JSON line on stdout, where CloudWatch Logs picks it up.
+
+    Not through the JSON log formatter: it drops `_`-prefixed keys, and EMF needs `_aws`
+    at the top level of the line.
+    """
+    sys.stdout.write(orjson.dumps(emf(metrics, **kwargs)).decode() + "\n")
+    sys.stdout.flush()
 
 
 async def stats_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -47,7 +51,7 @@ async def stats_ctx(app: web.Application) -> AsyncIterator[None]:
             delta = {name: value - last.get(name, 0) for name, value in now.items()}
             last = now
             lookups = delta["hits"] + delta["misses"]
-            log_metrics("search cache", {
+            put_metrics({
                 "SearchCacheHits": delta["hits"], "SearchCacheMisses": delta["misses"],
                 "SearchLoads": delta["loads"], "SearchServedWithoutRedis": delta["bypassed"],
                 "RedisErrors": delta["redis_errors"],
