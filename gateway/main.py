@@ -48,6 +48,16 @@ def create_app(settings: Settings) -> web.Application:
     r = app.router
     r.add_get("/v1/flights", views.search_flights)
     r.add_get("/v1/flights/{flight_id}", views.flight_details)
+    r.add_get("/v1/hotels", views.search_hotels)
+    r.add_get("/v1/hotels/{hotel_id}", views.hotel_details)
+    # Admin routes of inventory; path parts are constrained so no '..' reaches upstream.
+    r.add_post("/v1/admin/flights", views.inventory_admin)
+    r.add_patch("/v1/admin/flights/{flight_id:[0-9]{1,19}}/cabins/{cabin:[a-z]{1,16}}",
+                views.inventory_admin)
+    r.add_post("/v1/admin/hotels", views.inventory_admin)
+    r.add_patch("/v1/admin/hotels/{hotel_id:[0-9]{1,19}}/room-types/{room_type:[a-z0-9_]{1,32}}"
+                "/nights", views.inventory_admin)
+    r.add_get("/v1/admin/holds", views.inventory_admin)
     r.add_post("/v1/holds", views.create_hold)
     r.add_get("/v1/holds/{hold_id}", views.hold)
     r.add_delete("/v1/holds/{hold_id}", views.hold)

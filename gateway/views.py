@@ -5,9 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.keys import clients_key, verifier_key
-from itinera.auth import Principal
+from itinera.auth import Principal, require_admin
 
 CUSTOMER_HEADER = "X-Customer-Id"
+# Inventory trusts this header on /internal/admin/ only because the gateway sets it, after
+# checking the admin scope, and never forwards a client's own.
+ADMIN_HEADER = "X-Admin"
 # Headers a client may send upstream; everything else stays at the edge.
 FORWARDED = ("Authorization", "Idempotency-Key", "Content-Type", "Accept")
 
@@ -18,13 +21,16 @@ def principal(request: web.Request) -> Principal:
 
 
 async def _relay(request: web.Request, upstream: str, path: str, *,
-                 customer: str | None = None, forward_auth: bool = False) -> web.Response:
+                 customer: str | None = None, forward_auth: bool = False,
+                 admin: bool = False) -> web.Response:
     client = request.app[clients_key][upstream]
     headers = {h: request.headers[h] for h in FORWARDED if h in request.headers}
     if not forward_auth:
         headers.pop("Authorization", None)
     if customer is not None:
         headers[CUSTOMER_HEADER] = customer
+    if admin:
+        headers[ADMIN_HEADER] = "true"
     query = f"?{request.query_string}" if request.query_string else ""
     body = await request.read() if request.can_read_body else None
     status, upstream_headers, raw = await client.send(
@@ -46,6 +52,23 @@ async def search_flights(request: web.Request) -> web.Response:
 async def flight_details(request: web.Request) -> web.Response:
     """Show one flight with live availability (public)."""
     return await _relay(request, "inventory", f"/v1/flights/{request.match_info['flight_id']}")
+
+
+async def search_hotels(request: web.Request) -> web.Response:
+    """Search hotels (public)."""
+    return await _relay(request, "inventory", "/v1/hotels")
+
+
+async def hotel_details(request: web.Request) -> web.Response:
+    """Show one hotel with live availability for the given dates (public)."""
+    return await _relay(request, "inventory", f"/v1/hotels/{request.match_info['hotel_id']}")
+
+
+async def inventory_admin(request: web.Request) -> web.Response:
+    """Relay an admin's catalog or holds request to inventory's /internal/admin/."""
+    require_admin(principal(request))
+    upstream = "/internal/admin/" + request.path.removeprefix("/v1/admin/")
+    return await _relay(request, "inventory", upstream, admin=True)
 
 
 async def create_hold(request: web.Request) -> web.Response:
