@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -20,6 +20,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest
+
+# Cached search and holds/s next to a bare aiohttp endpoint (seeds a large bench DB once).
+bench: $(STAMP)
+	$(VENV)/bin/itinera bench inventory
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

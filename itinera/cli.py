@@ -10,6 +10,7 @@ from pathlib import Path
 # One module per area, so work on one area does not touch another's commands.
 COMMAND_MODULES = [
     "itinera.commands.stack",
+    "itinera.commands.inventory",
     "itinera.commands.checkout",
 ]
 
