@@ -60,3 +60,27 @@ def test_every_checkov_skip_says_why(checkov_report: dict[str, Any]) -> None:
     silent = [f"{c['check_id']} {c['resource']}" for c in skipped
               if len(str(c["check_result"].get("suppress_comment") or "").strip()) < 20]
     assert silent == []
+
+
+@pytest.mark.parametrize("service", ["gateway", "inventory", "notifier"])
+def test_each_service_image_runs_unprivileged_with_a_health_check(service: str) -> None:
+    """Each Dockerfile builds on python:3.11-slim with the pins, drops root and checks /health."""
+    text = (ROOT / "infra" / "sam" / "docker" / f"{service}.Dockerfile").read_text()
+    assert text.count("FROM python:3.11-slim") == 2
+    assert "pip install -c constraints.txt ." in text
+    assert "USER 10001" in text and "/health" in text.split("HEALTHCHECK", 1)[1]
+    assert text.rstrip().endswith(f'CMD ["python", "-m", "{service}"]')
+
+
+def test_checkov_passes_the_dockerfiles() -> None:
+    """checkov's Dockerfile checks all pass on the three service images."""
+    if not CHECKOV.exists():
+        pytest.skip(f"{CHECKOV} is missing; run `make test` once to create it")
+    done = subprocess.run(
+        [str(CHECKOV), "-d", str(ROOT / "infra" / "sam" / "docker"), "--framework", "dockerfile",
+         "--output", "json", "--skip-download", "--compact"],
+        capture_output=True, text=True, timeout=180, cwd=ROOT, check=False)
+    report = json.loads(done.stdout)
+    report = report[0] if isinstance(report, list) else report
+    assert report["results"]["failed_checks"] == []
+    assert report["summary"]["passed"] > 0
