@@ -13,6 +13,9 @@ import aiohttp
 import aiomysql
 
 ROUTES = [("LHR", "JFK"), ("CDG", "JFK"), ("FRA", "SIN"), ("AMS", "LAX"), ("JFK", "LHR")]
+# Each test gets flights no other test of the session touched, so counts before and after
+# are not disturbed by another test's booking that the worker is still finishing.
+_USED_FLIGHTS: set[str] = set()
 
 
 def auth(token: str) -> dict[str, str]:
@@ -20,9 +23,8 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def find_flight(http: aiohttp.ClientSession, url: str, *, seats: int,
-                      skip: set[str] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
-    """Return a searchable economy flight with at least *seats* seats, not in *skip*."""
+async def find_flight(http: aiohttp.ClientSession, url: str, *, seats: int) -> dict[str, Any]:
+    """Return a searchable economy flight with *seats* seats that no other test has used."""
     for days in range(2, 8):
         day = (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
         for origin, destination in ROUTES:
@@ -31,7 +33,8 @@ async def find_flight(http: aiohttp.ClientSession, url: str, *, seats: int,
                     "passengers": str(seats), "cabin": "economy"}) as resp:
                 assert resp.status == 200, await resp.text()
                 for item in (await resp.json())["items"]:
-                    if item["id"] not in skip:
+                    if item["id"] not in _USED_FLIGHTS:
+                        _USED_FLIGHTS.add(item["id"])
                         return dict(item)
     raise AssertionError("the demo catalog has no flight with free seats in the next week")
 
