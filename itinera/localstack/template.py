@@ -26,6 +26,8 @@ EMULATED_LOCALLY: dict[str, str] = {
     "AWS::ApiGatewayV2::Api": "the local stack serves the HTTP API's routes and JWT authorizer",
     "AWS::ApiGatewayV2::Stage": "the local HTTP API has a single default stage",
     "AWS::IAM::Role": "moto does not enforce IAM; roles are checked by template tests instead",
+    "AWS::Events::Rule": "the local stack invokes a scheduled rule's target function on its "
+                         "rate() schedule",
 }
 # Deployed on AWS only, each with why moto cannot create it and what stands in locally.
 # `Deployed.ref` gives LOCAL_REFS for these; anything else that reaches them locally is an error.

@@ -451,3 +451,30 @@ async def test_a_hold_that_expired_before_confirmation_is_refunded_and_fails(
     assert after["available"] == before_hold["available"] + 2
     assert after["sold"] == before_hold["sold"]
     await _invariants_hold(stack, db, aws, names)
+
+
+async def test_the_reconciler_requeues_a_booking_whose_message_was_lost(
+        stack: RunningStack, http: aiohttp.ClientSession, db: aiomysql.Pool,
+        aws: dict[str, Any], names: dict[str, str]) -> None:
+    """A pending booking with no message (the API died before sending it) is requeued by the
+    scheduled reconciler and completes; settled bookings are left alone."""
+    booking, _ = await _pending_booking(stack, http, aws, names, customer="quinn")
+
+    def reconcile() -> dict[str, Any]:
+        from checkout.reconciler import handler
+        from checkout.runtime import shutdown
+
+        os.environ["RECONCILE_AFTER_SECONDS"] = "0"
+        try:
+            return dict(handler({"detail-type": "Scheduled Event"}, None))
+        finally:
+            shutdown()
+
+    requeued = (await asyncio.to_thread(reconcile))["requeued"]
+    assert booking.booking_id in requeued
+    token = stack.token("quinn")
+    assert (await wait_for_status(http, stack.url, token, booking.booking_id))["status"] == \
+        "confirmed"
+    # Once settled it leaves the in-flight index: the next pass does not send it again.
+    assert booking.booking_id not in (await asyncio.to_thread(reconcile))["requeued"]
+    await _invariants_hold(stack, db, aws, names)
