@@ -141,3 +141,20 @@ async def test_every_service_reports_health_and_readiness(
             body = await resp.json()
             assert resp.status == 200, body
             assert body["checks"] and all(v == "ok" for v in body["checks"].values())
+
+
+async def test_admin_routes_need_the_admin_scope(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """A traveller's token gets 403 on the admin API; an admin token lists holds."""
+    traveller = auth(stack.token("ruth"))
+    admin = auth(stack.token("ops", admin=True))
+    async with http.get(f"{stack.url}/v1/admin/holds", headers=traveller) as resp:
+        assert resp.status == 403
+        assert (await resp.json())["code"] == "forbidden"
+    # A client cannot claim the admin role with the internal header itself.
+    async with http.get(f"{stack.url}/v1/admin/holds",
+                        headers={**traveller, "X-Admin": "true"}) as resp:
+        assert resp.status == 403
+    async with http.get(f"{stack.url}/v1/admin/holds", headers=admin) as resp:
+        assert resp.status == 200, await resp.text()
+        assert "items" in await resp.json()
