@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -24,6 +25,8 @@ class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
+        # Which availability zone this process serves in (a simulated one on the local stack).
+        self.az = os.environ.get("AVAILABILITY_ZONE")
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -31,6 +34,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "service": self.service,
+            **({"az": self.az} if self.az else {}),
             "logger": record.name,
             "message": record.getMessage(),
         }

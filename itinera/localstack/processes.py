@@ -25,6 +25,12 @@ class Child:
     process: subprocess.Popen[bytes]
     log_path: Path
     log_file: IO[bytes] = field(repr=False)
+    args: list[str] = field(default_factory=list, repr=False)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    # Service tasks are replaced when they die, as an ECS service replaces stopped tasks;
+    # anything else dying (the emulator, a load balancer) stops the whole stack.
+    replace: bool = False
+    replacements: int = 0
 
     def alive(self) -> bool:
         """Return whether the process still runs."""
@@ -53,18 +59,40 @@ class Supervisor:
         self.pid_file.unlink()
         return stopped
 
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> Child:
+    def start(self, name: str, args: list[str], env: dict[str, str], *,
+              replace: bool = False) -> Child:
         """Start *args* as *name*, logging to the state folder."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         log_file = log_path.open("ab")
-        process = subprocess.Popen(args, env={**env, "ITINERA_LOCAL_STACK": "1"},
-                                   stdout=log_file, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
-        child = Child(name=name, process=process, log_path=log_path, log_file=log_file)
+        child = Child(name=name, process=self._spawn(args, env, log_file), log_path=log_path,
+                      log_file=log_file, args=args, env=env, replace=replace)
         self.children.append(child)
         self._record()
         return child
+
+    @staticmethod
+    def _spawn(args: list[str], env: dict[str, str], log_file: IO[bytes]
+               ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(args, env={**env, "ITINERA_LOCAL_STACK": "1"},
+                                stdout=log_file, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def replace_dead(self) -> list[Child]:
+        """Start a new process for each replaceable child that died; return them."""
+        replaced = []
+        for child in self.children:
+            if child.replace and not child.alive():
+                child.process = self._spawn(child.args, child.env, child.log_file)
+                child.replacements += 1
+                replaced.append(child)
+        if replaced:
+            self._record()
+        return replaced
+
+    def child(self, name: str) -> Child:
+        """Return the child called *name*."""
+        return next(c for c in self.children if c.name == name)
 
     def _record(self) -> None:
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
@@ -94,8 +122,8 @@ class Supervisor:
             self.pid_file.unlink()
 
     def first_dead(self) -> Child | None:
-        """Return a child that exited on its own, if any."""
-        return next((c for c in self.children if not c.alive()), None)
+        """Return a child that exited on its own and is not replaced, if any."""
+        return next((c for c in self.children if not c.alive() and not c.replace), None)
 
 
 def _is_ours(pid: int) -> bool:

@@ -23,6 +23,10 @@ from itinera.localstack.template import load_sam, transform
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
+# Two simulated availability zones: each Fargate service runs one task in each, and the
+# local load balancers spread requests over the healthy ones, as the ALBs do.
+AZS = ("az-a", "az-b")
+TASK_PORT_OFFSETS = {"gateway": 20, "inventory": 22, "notifier": 3}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,8 +58,19 @@ class StackConfig:
 
     @property
     def notifier_port(self) -> int:
-        """Return the notifier's port."""
-        return self.port_base + 3
+        """Return the port of the notifier's task in the first AZ (it has no load balancer)."""
+        return self.task_port("notifier", AZS[0])
+
+    def task_port(self, service: str, az: str) -> int:
+        """Return the port of *service*'s task in *az* (behind its load balancer, if any)."""
+        return self.port_base + TASK_PORT_OFFSETS[service] + AZS.index(az)
+
+    @property
+    def all_ports(self) -> list[int]:
+        """Return every port the stack listens on."""
+        tasks = [self.task_port(s, az) for s in TASK_PORT_OFFSETS for az in AZS]
+        return [self.gateway_port, self.inventory_port, self.checkout_api_port,
+                self.moto_port, *tasks]
 
     @property
     def moto_port(self) -> int:
@@ -98,8 +113,7 @@ class LocalStack:
         cfg = self.config
         for line in self.supervisor.reap_leftovers():
             self.say(line)
-        for port in (cfg.gateway_port, cfg.inventory_port, cfg.checkout_api_port,
-                     cfg.notifier_port, cfg.moto_port):
+        for port in cfg.all_ports:
             if port_open("127.0.0.1", port):
                 raise RuntimeError(f"port {port} is taken; stop what uses it or choose "
                                    f"another --port-base")
@@ -185,9 +199,8 @@ class LocalStack:
         cfg = self.config
         assert self.deployed is not None
         env = self.base_env()
-        inventory = self.supervisor.start("inventory", [python(), "-m", "inventory"], {
-            **env, "PORT": str(cfg.inventory_port)})
-        wait_http(f"http://127.0.0.1:{cfg.inventory_port}/ready", child=inventory)
+        self._start_tasks("inventory", [python(), "-m", "inventory"], env)
+        self._start_balancer("inventory", cfg.inventory_port)
 
         for name, spec in functions(self.deployed).items():
             args = [python(), "-m", "itinera.localstack.lambda_host", "--function", name,
@@ -200,21 +213,39 @@ class LocalStack:
                           child=child)
 
         d = self.deployed
-        notifier = self.supervisor.start("notifier", [python(), "-m", "notifier"], {
-            **env, "PORT": str(cfg.notifier_port),
-            "NOTIFIER_QUEUE_URL": d.ref("NotifierQueue"),
+        self._start_tasks("notifier", [python(), "-m", "notifier"], {
+            **env, "NOTIFIER_QUEUE_URL": d.ref("NotifierQueue"),
             "NOTIFICATIONS_TABLE": d.ref("NotificationsTable"),
             "ITINERARIES_BUCKET": d.ref("ItinerariesBucket"),
             "SES_SENDER": d.template.parameters["SesSender"]})
-        wait_http(f"http://127.0.0.1:{cfg.notifier_port}/ready", child=notifier)
 
-        gateway = self.supervisor.start("gateway", [python(), "-m", "gateway"], {
-            **env, "PORT": str(cfg.gateway_port),
-            "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
+        self._start_tasks("gateway", [python(), "-m", "gateway"], {
+            **env, "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
             "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}",
             "JWKS_PATH": str(self.jwks_path), "JWT_ISSUER": LOCAL_ISSUER,
             "JWT_AUDIENCE": AUDIENCE})
-        wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=gateway)
+        self._start_balancer("gateway", cfg.gateway_port)
+        wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=None)
+
+    def _start_tasks(self, service: str, args: list[str], env: dict[str, str]) -> None:
+        """Start one task of *service* per AZ and wait until each is ready."""
+        children = []
+        for az in AZS:
+            port = self.config.task_port(service, az)
+            children.append((port, self.supervisor.start(
+                f"{service}-{az}", args, {**env, "PORT": str(port), "AVAILABILITY_ZONE": az},
+                replace=True)))
+        for port, child in children:
+            wait_http(f"http://127.0.0.1:{port}/ready", child=child)
+
+    def _start_balancer(self, service: str, port: int) -> None:
+        """Put a load balancer on *port* in front of *service*'s tasks."""
+        targets = [f"--target={az}=http://127.0.0.1:{self.config.task_port(service, az)}"
+                   for az in AZS]
+        child = self.supervisor.start(
+            f"alb-{service}", [python(), "-m", "itinera.localstack.alb", "--name", service,
+                               "--port", str(port), *targets], dict(os.environ))
+        wait_http(f"http://127.0.0.1:{port}/health", child=child)
 
     def _write_record(self) -> None:
         """Tell operator commands (`itinera check`, `itinera redrive`) where everything is."""
@@ -225,6 +256,9 @@ class LocalStack:
                 "host": self.mysql.host, "port": self.mysql.port, "user": self.mysql.user,
                 "name": cfg.database},
             "resources": {name: self.deployed.ref(name) for name in self.deployed.physical},
+            "tasks": {c.name: {"pid": c.process.pid, "az": c.env.get("AVAILABILITY_ZONE"),
+                               "port": int(c.env["PORT"])}
+                      for c in self.supervisor.children if c.replace},
             "dead_letter_queues": dead_letter_queues(self.deployed),
         }
         (cfg.state_dir / "run" / "stack.json").write_text(json.dumps(record, indent=2))
@@ -237,12 +271,18 @@ class LocalStack:
         self.private.clear()
 
     def watch(self, stop: threading.Event) -> None:
-        """Block until *stop* is set or a service dies."""
+        """Block until *stop* is set or a part that is not a service task dies.
+
+        A service task that dies is replaced, as an ECS service replaces a stopped task.
+        """
         while not stop.wait(0.5):
             dead = self.supervisor.first_dead()
             if dead is not None:
                 raise RuntimeError(f"{dead.name} exited with {dead.process.returncode}; "
                                    f"see {dead.log_path}")
+            for child in self.supervisor.replace_dead():
+                self.say(f"{child.name} stopped; started a replacement task "
+                         f"(pid {child.process.pid})")
 
 
 def dead_letter_queues(deployed: Deployed) -> dict[str, dict[str, str]]:

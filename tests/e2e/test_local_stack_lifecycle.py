@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -15,12 +16,13 @@ import pytest
 
 from itinera.auth import LocalIssuer
 from itinera.localstack.processes import port_open
+from itinera.localstack.stack import StackConfig
 
 pytestmark = pytest.mark.e2e
 
 PORT_BASE = int(os.environ.get("ITINERA_E2E_LIFECYCLE_PORT_BASE", "28080"))
 DATABASE = os.environ.get("ITINERA_E2E_LIFECYCLE_DATABASE", "itinera_e2e_lifecycle")
-PORTS = (PORT_BASE, PORT_BASE + 1, PORT_BASE + 2, PORT_BASE + 3, PORT_BASE + 10)
+PORTS = StackConfig(port_base=PORT_BASE).all_ports
 
 
 def _start(state: Path) -> subprocess.Popen[str]:
@@ -64,7 +66,9 @@ def test_run_serves_logs_request_ids_and_stops_cleanly_twice(tmp_path: Path) -> 
         try:
             _wait_ready(proc)
             pids = json.loads((tmp_path / "run" / "pids.json").read_text())
-            assert {"moto", "inventory", "gateway", "notifier"} <= set(pids)
+            assert {"moto", "alb-gateway", "alb-inventory", "gateway-az-a", "gateway-az-b",
+                    "inventory-az-a", "inventory-az-b", "notifier-az-a", "notifier-az-b"} \
+                <= set(pids)
 
             request_id = f"trace-{sig}-{time.time_ns()}"
             token = LocalIssuer(tmp_path / "jwt").mint("erin")
@@ -80,8 +84,67 @@ def test_run_serves_logs_request_ids_and_stops_cleanly_twice(tmp_path: Path) -> 
         output = _stop(proc, sig, pids)
         assert "stopped." in output
         # The same id appears as a JSON field in the gateway's and the Lambda's logs.
-        for log_name in ("gateway.log", "lambda-CheckoutApiFunction.log"):
-            lines = (tmp_path / "logs" / log_name).read_text().splitlines()
+        # The gateway task that served it may be in either AZ.
+        for pattern in ("gateway-az-*.log", "lambda-CheckoutApiFunction.log"):
+            lines = [line for f in (tmp_path / "logs").glob(pattern)
+                     for line in f.read_text().splitlines()]
             traced = [json.loads(line) for line in lines
                       if line.startswith("{") and request_id in line]
-            assert any(entry.get("request_id") == request_id for entry in traced), log_name
+            assert any(entry.get("request_id") == request_id for entry in traced), pattern
+
+
+def _get(path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(f"http://127.0.0.1:{PORT_BASE}{path}",
+                                     headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_losing_one_az_keeps_the_api_up_and_the_tasks_are_replaced(tmp_path: Path) -> None:
+    """Killing every task in az-a: the load balancers move traffic to az-b within seconds,
+    searches keep answering, and the stack starts replacement tasks in az-a."""
+    proc = _start(tmp_path)
+    try:
+        _wait_ready(proc)
+        pids = json.loads((tmp_path / "run" / "pids.json").read_text())
+        day = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
+        search = f"/v1/flights?origin=LHR&destination=JFK&date={day}"
+        assert _get(search)[0] == 200
+
+        # WHEN az-a loses power: every task there dies at once.
+        for name in ("gateway-az-a", "inventory-az-a", "notifier-az-a"):
+            os.kill(pids[name], signal.SIGKILL)
+        failover_started = time.monotonic()
+
+        # THEN within a few seconds every request is served again (by az-b) ...
+        consecutive_ok, statuses = 0, []
+        while consecutive_ok < 20:
+            assert time.monotonic() - failover_started < 20, statuses[-20:]
+            status, _ = _get(search)
+            statuses.append(status)
+            consecutive_ok = consecutive_ok + 1 if status == 200 else 0
+            time.sleep(0.05)
+        failed = len(statuses) - consecutive_ok
+        recovered_after = time.monotonic() - failover_started
+
+        # ... and az-a gets replacement tasks, as an ECS service would start.
+        deadline = time.monotonic() + 30
+        while True:
+            now = json.loads((tmp_path / "run" / "pids.json").read_text())
+            if all(now[n] != pids[n] for n in ("gateway-az-a", "inventory-az-a")):
+                break
+            assert time.monotonic() < deadline, "no replacement tasks were started"
+            time.sleep(0.5)
+        assert proc.poll() is None, "the stack stopped instead of replacing the tasks"
+    except BaseException:
+        proc.kill()
+        raise
+    output = _stop(proc, signal.SIGTERM, now)
+    assert "started a replacement task" in output
+    # A short burst of 502s while health checks notice is what an ALB does too; bound it.
+    print(f"az-a lost: {failed} non-200 answers before 20 consecutive 200s "
+          f"({recovered_after:.1f}s)")
+    assert failed <= 40, statuses
