@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -477,4 +478,36 @@ async def test_the_reconciler_requeues_a_booking_whose_message_was_lost(
         "confirmed"
     # Once settled it leaves the in-flight index: the next pass does not send it again.
     assert booking.booking_id not in (await asyncio.to_thread(reconcile))["requeued"]
+    await _invariants_hold(stack, db, aws, names)
+
+
+async def test_checkout_rides_out_an_inventory_outage_without_charging_twice(
+        stack: RunningStack, http: aiohttp.ClientSession, db: aiomysql.Pool,
+        aws: dict[str, Any], names: dict[str, str]) -> None:
+    """With every inventory task frozen for a few seconds, the worker's confirm step fails,
+    the message comes back with backoff, and the booking confirms once inventory is back."""
+    booking, flight = await _pending_booking(stack, http, aws, names, customer="rosa")
+    before = await cabin_counts(db, flight["id"])
+    tasks = [stack.stack.supervisor.child(f"inventory-{az}").process.pid
+             for az in ("az-a", "az-b")]
+    # GIVEN both inventory tasks stop answering (as in a network partition)
+    for pid in tasks:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        # WHEN the checkout message arrives during the outage
+        await aws["sqs"].send_message(QueueUrl=names["CheckoutQueue"],
+                                      MessageBody=json.dumps({"booking_id": booking.booking_id}))
+        await asyncio.sleep(4)
+        stored = await BookingRepository(aws["dynamodb"], names["BookingsTable"]).get(
+            booking.booking_id)
+        assert stored is not None and stored.status == PENDING
+    finally:
+        for pid in tasks:
+            os.kill(pid, signal.SIGCONT)
+    # THEN the retries finish the booking, with a single charge
+    token = stack.token("rosa")
+    assert (await wait_for_status(http, stack.url, token, booking.booking_id,
+                                  within=45))["status"] == "confirmed"
+    assert len(await _charges(aws, names, booking.booking_id)) == 1
+    assert (await cabin_counts(db, flight["id"]))["sold"] == before["sold"] + 1
     await _invariants_hold(stack, db, aws, names)
