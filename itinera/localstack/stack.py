@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import signal
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -184,8 +185,6 @@ class LocalStack:
                 "INTERNAL_TOKEN": self.internal_token, "LOCAL_JWKS_PATH": str(self.jwks_path)}
 
     def _prepare_database(self) -> None:
-        import subprocess
-
         env = self.base_env()
         started = time.monotonic()
         subprocess.run([python(), "-m", "inventory.migrate"], env=env, check=True,
