@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from checkout.runtime import dependencies, run
 from itinera.logs import configure_logging
+from itinera.metrics import put_metrics
 
 configure_logging("checkout-worker")
 log = logging.getLogger("checkout.worker")
@@ -22,6 +23,7 @@ log = logging.getLogger("checkout.worker")
 # after the queue's maxReceiveCount the message goes to the DLQ.
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
+NAMESPACE = "Itinera/Checkout"
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -47,9 +49,12 @@ def _record(record: SQSRecord) -> None:
         log.warning("checkout step failed; the message comes back later",
                     extra={"message_id": record.message_id, "receive_count": receive_count,
                            "retry_in_seconds": delay}, exc_info=True)
+        put_metrics({"CheckoutStepFailures": 1}, namespace=NAMESPACE, service="checkout")
         run(_delay(record.receipt_handle, delay))
         raise
     log.info("checkout processed", extra={"booking_id": booking_id, "status": status})
+    put_metrics({f"Bookings{status.capitalize()}": 1, "CheckoutMessagesProcessed": 1},
+                namespace=NAMESPACE, service="checkout")
 
 
 async def _settle(booking_id: str) -> str:

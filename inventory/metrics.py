@@ -4,40 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
-import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from inventory.keys import cache_key, stats_task_key
+from itinera.metrics import put_metrics as shared_put_metrics
 
 NAMESPACE = "Itinera/Inventory"
 STATS_INTERVAL_S = 60.0
 
 
-def emf(metrics: Mapping[str, float], *, unit: str = "Count",
-        dimensions: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Return the EMF fields that make CloudWatch read *metrics* out of one JSON log line."""
-    dims = dict(dimensions or {"Service": "inventory"})
-    return {
-        "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
-            "Namespace": NAMESPACE, "Dimensions": [sorted(dims)],
-            "Metrics": [{"Name": name, "Unit": unit} for name in metrics]}]},
-        **dims, **metrics,
-    }
-
-
 def put_metrics(metrics: Mapping[str, float], **kwargs: Any) -> None:
-    """Write *metrics* as one EMF JSON line on stdout, where CloudWatch Logs picks it up.
-
-    Not through the JSON log formatter: it drops `_`-prefixed keys, and EMF needs `_aws`
-    at the top level of the line.
-    """
-    sys.stdout.write(orjson.dumps(emf(metrics, **kwargs)).decode() + "\n")
-    sys.stdout.flush()
+    """Write inventory's *metrics* as one EMF line (see `itinera.metrics`)."""
+    shared_put_metrics(metrics, namespace=NAMESPACE, service="inventory", **kwargs)
 
 
 async def stats_ctx(app: web.Application) -> AsyncIterator[None]:
