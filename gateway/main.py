@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway import views
 from gateway.jwks import initial_verifier, refresh_keys
 from gateway.keys import clients_key, settings_key, verifier_key
+from gateway.openapi import openapi
 from gateway.settings import Settings
 from itinera.http import ServiceClient
 from itinera.web import checks_key, new_app
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(refresh_keys)
     app.cleanup_ctx.append(_upstreams)
     r = app.router
+    r.add_get("/v1/openapi.json", openapi)
     r.add_get("/v1/flights", views.search_flights)
     r.add_get("/v1/flights/{flight_id}", views.flight_details)
     r.add_get("/v1/hotels", views.search_hotels)

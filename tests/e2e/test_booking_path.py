@@ -158,3 +158,29 @@ async def test_admin_routes_need_the_admin_scope(
     async with http.get(f"{stack.url}/v1/admin/holds", headers=admin) as resp:
         assert resp.status == 200, await resp.text()
         assert "items" in await resp.json()
+
+
+async def test_responses_match_the_published_openapi_schemas(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Search, hold, booking and problem answers validate against /v1/openapi.json."""
+    from jsonschema import Draft202012Validator
+
+    async with http.get(f"{stack.url}/v1/openapi.json") as resp:
+        assert resp.status == 200
+        spec = await resp.json()
+
+    def check(instance: object, schema: dict[str, object]) -> None:
+        Draft202012Validator({**schema, "components": spec["components"]}).validate(instance)
+
+    flight = await find_flight(http, stack.url, seats=1)
+    check(flight, {"$ref": "#/components/schemas/Flight"})
+    token = stack.token("sam")
+    hold = await hold_seats(http, stack.url, token, flight["id"], 1)
+    check(hold, {"$ref": "#/components/schemas/Hold"})
+    status, booking = await book(http, stack.url, token, hold["id"], GOOD_CARD)
+    assert status == 202
+    check(booking, {"$ref": "#/components/schemas/Booking"})
+    async with http.post(f"{stack.url}/v1/holds", headers=auth(token),
+                         json={"items": [], "price": 1}) as resp:
+        assert resp.status == 400
+        check(await resp.json(), {"$ref": "#/components/schemas/Problem"})
