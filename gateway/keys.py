@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.buckets import RateLimiter
 from gateway.settings import Settings
 from itinera.auth import TokenVerifier
 from itinera.http import ServiceClient
@@ -11,3 +12,4 @@ from itinera.http import ServiceClient
 settings_key = web.AppKey("settings", Settings)
 verifier_key = web.AppKey("verifier", TokenVerifier)
 clients_key = web.AppKey("clients", dict[str, ServiceClient])
+limiter_key = web.AppKey("limiter", RateLimiter)

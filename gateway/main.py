@@ -8,9 +8,11 @@ import aiohttp
 from aiohttp import web
 
 from gateway import views
+from gateway.buckets import RateLimiter
 from gateway.jwks import initial_verifier, refresh_keys
-from gateway.keys import clients_key, settings_key, verifier_key
+from gateway.keys import clients_key, limiter_key, settings_key, verifier_key
 from gateway.openapi import openapi
+from gateway.ratelimit import rate_limit_middleware
 from gateway.settings import Settings
 from itinera.http import ServiceClient
 from itinera.web import checks_key, new_app
@@ -39,8 +41,10 @@ async def _upstreams(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """Return the gateway app; upstream clients open when it starts."""
-    app = new_app()
+    app = new_app(middlewares=[rate_limit_middleware])
     app[settings_key] = settings
+    app[limiter_key] = RateLimiter(rate=settings.rate_limit_per_second,
+                                   burst=settings.rate_limit_burst)
     app[verifier_key] = initial_verifier(settings.jwks_path, issuer=settings.jwt_issuer,
                                          audience=settings.jwt_audience)
     app[clients_key] = {}

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER
-from itinera.settings import SettingsError, env_int, env_str
+from itinera.settings import SettingsError, env_float, env_int, env_str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,6 +23,12 @@ class Settings:
     jwt_audience: str = AUDIENCE
     host: str = "127.0.0.1"
     port: int = 8080
+    # Anonymous searches per client: sustained rate and burst (the edge's WAF rule is coarser).
+    rate_limit_per_second: float = 20.0
+    rate_limit_burst: float = 40.0
+    # Proxies that append to X-Forwarded-For in front of the gateway: the ALB (and
+    # CloudFront on AWS, so 2 there). The client is the entry the outermost trusted one saw.
+    trusted_proxy_hops: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -35,7 +41,10 @@ class Settings:
                    jwt_issuer=env_str("JWT_ISSUER", LOCAL_ISSUER, env=env),
                    jwt_audience=env_str("JWT_AUDIENCE", AUDIENCE, env=env),
                    host=env_str("HOST", "127.0.0.1", env=env),
-                   port=env_int("PORT", 8080, env=env)).checked()
+                   port=env_int("PORT", 8080, env=env),
+                   rate_limit_per_second=env_float("RATE_LIMIT_PER_SECOND", 20.0, env=env),
+                   rate_limit_burst=env_float("RATE_LIMIT_BURST", 40.0, env=env),
+                   trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", 1, env=env)).checked()
 
     def checked(self) -> Settings:
         """Return self if exactly one JWKS source is set."""

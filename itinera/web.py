@@ -32,9 +32,12 @@ def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | 
 
 
 def problem_response(err: ItineraError, instance: str | None = None) -> web.Response:
-    """Return *err* as an RFC 9457 problem+json response."""
-    return web.Response(body=orjson.dumps(err.problem(instance)), status=err.status,
-                        content_type=PROBLEM_JSON)
+    """Return *err* as an RFC 9457 problem+json response (with Retry-After when it has one)."""
+    response = web.Response(body=orjson.dumps(err.problem(instance)), status=err.status,
+                            content_type=PROBLEM_JSON)
+    if "retry_after" in err.extra:
+        response.headers["Retry-After"] = str(err.extra["retry_after"])
+    return response
 
 
 async def read_json(request: web.Request) -> dict[str, Any]:

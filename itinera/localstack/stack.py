@@ -222,7 +222,10 @@ class LocalStack:
             **env, "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
             "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}",
             "JWKS_PATH": str(self.jwks_path), "JWT_ISSUER": LOCAL_ISSUER,
-            "JWT_AUDIENCE": AUDIENCE})
+            "JWT_AUDIENCE": AUDIENCE,
+            # Every local client (tests, load runs) comes from 127.0.0.1: one generous bucket.
+            "RATE_LIMIT_PER_SECOND": os.environ.get("RATE_LIMIT_PER_SECOND", "500"),
+            "RATE_LIMIT_BURST": os.environ.get("RATE_LIMIT_BURST", "1000")})
         self._start_balancer("gateway", cfg.gateway_port)
         wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=None)
 
