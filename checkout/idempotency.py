@@ -92,3 +92,40 @@ class IdempotencyStore:
                                   ConditionExpression="#st = :busy",
                                   ExpressionAttributeNames={"#st": "state"},
                                   ExpressionAttributeValues={":busy": {"S": "in_progress"}})
+
+    async def claim_hold(self, hold_id: str, booking_id: str) -> str:
+        """Tie the hold to *booking_id* unless another booking has it; return the holder."""
+        now = int(time.time())
+        item = {"id": {"S": f"hold#{hold_id}"}, "booking_id": {"S": booking_id},
+                "claimed_at": {"N": str(now)},
+                "expiration": {"N": str(now + RECORD_TTL_SECONDS)}}
+        try:
+            await self.db.put_item(TableName=self.table, Item=item,
+                                   ConditionExpression="attribute_not_exists(id) OR "
+                                                       "booking_id = :mine",
+                                   ExpressionAttributeValues={":mine": {"S": booking_id}})
+            return booking_id
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        answer = await self.db.get_item(TableName=self.table, ConsistentRead=True,
+                                        Key={"id": {"S": f"hold#{hold_id}"}})
+        return str(answer["Item"]["booking_id"]["S"]) if "Item" in answer else booking_id
+
+    async def take_over_hold(self, hold_id: str, stale_holder: str, booking_id: str) -> bool:
+        """Move the hold from a holder that never wrote its booking (it crashed) to us."""
+        now = int(time.time())
+        try:
+            await self.db.put_item(
+                TableName=self.table,
+                Item={"id": {"S": f"hold#{hold_id}"}, "booking_id": {"S": booking_id},
+                      "claimed_at": {"N": str(now)},
+                      "expiration": {"N": str(now + RECORD_TTL_SECONDS)}},
+                ConditionExpression="booking_id = :stale AND claimed_at < :cutoff",
+                ExpressionAttributeValues={":stale": {"S": stale_holder},
+                                           ":cutoff": {"N": str(now - IN_PROGRESS_SECONDS)}})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

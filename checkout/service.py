@@ -27,6 +27,10 @@ class MissingIdempotencyKey(BadRequest):
     code = "idempotency_key_required"
 
 
+class HoldAlreadyBooked(Conflict):
+    code, title = "hold_already_booked", "Another booking already pays for this hold"
+
+
 class NotCancellable(Conflict):
     code, title = "booking_not_cancellable", "Only a confirmed booking can be cancelled"
 
@@ -95,6 +99,7 @@ class CheckoutService:
             hold = await self.inventory.get_hold(hold_id, customer_id=customer_id)
             if hold["status"] != "active":
                 raise HoldNotActive(f"hold {hold_id} is {hold['status']}")
+            await self._claim_hold(hold_id, booking_id)
             now = utcnow()
             booking = Booking(
                 booking_id=booking_id, customer_id=customer_id, hold_id=hold_id,
@@ -110,6 +115,17 @@ class CheckoutService:
         # Sent again on a retry: the saga is idempotent, a lost message is worse than two.
         await self.enqueue(booking_id)
         return StoredResponse(status=202, body=booking.view())
+
+    async def _claim_hold(self, hold_id: str, booking_id: str) -> None:
+        # One hold, one booking: a second checkout (another Idempotency-Key) for the same
+        # hold would charge the card and then have to refund it.
+        holder = await self.idempotency.claim_hold(hold_id, booking_id)
+        if holder == booking_id:
+            return
+        if await self.bookings.get(holder) is None and \
+                await self.idempotency.take_over_hold(hold_id, holder, booking_id):
+            return  # the holder died before writing its booking
+        raise HoldAlreadyBooked(f"hold {hold_id} is being paid by booking {holder}")
 
     async def enqueue(self, booking_id: str) -> None:
         """Ask the worker to advance the booking."""

@@ -511,3 +511,35 @@ async def test_checkout_rides_out_an_inventory_outage_without_charging_twice(
     assert len(await _charges(aws, names, booking.booking_id)) == 1
     assert (await cabin_counts(db, flight["id"]))["sold"] == before["sold"] + 1
     await _invariants_hold(stack, db, aws, names)
+    # Leave the stack as found: both inventory targets back behind the load balancer.
+    await _wait_balanced(http, f"http://127.0.0.1:{stack.config.inventory_port}/health")
+
+
+async def _wait_balanced(http: aiohttp.ClientSession, url: str) -> None:
+    """Wait until *url* answers 200 ten times in a row through the load balancer."""
+    deadline, streak = time.monotonic() + 30, 0
+    while streak < 10:
+        assert time.monotonic() < deadline, f"{url} did not settle"
+        async with http.get(url) as resp:
+            streak = streak + 1 if resp.status == 200 else 0
+        await asyncio.sleep(0.2)
+
+
+async def test_a_hold_pays_for_one_booking_only(
+        stack: RunningStack, http: aiohttp.ClientSession, aws: dict[str, Any],
+        names: dict[str, str]) -> None:
+    """A second checkout of the same hold under another key is 409 `hold_already_booked`,
+    so the card is never charged twice for one set of seats."""
+    token = stack.token("sara")
+    flight = await find_flight(http, stack.url, seats=1)
+    hold = await hold_seats(http, stack.url, token, flight["id"], 1)
+    status, first = await book(http, stack.url, token, hold["id"], GOOD_CARD)
+    assert status == 202
+    status, second = await book(http, stack.url, token, hold["id"], GOOD_CARD)
+    assert status == 409 and second["code"] == "hold_already_booked"
+    assert (await wait_for_status(http, stack.url, token, first["booking_id"]))["status"] == \
+        "confirmed"
+    ledger = await SimulatedPaymentProvider(aws["dynamodb"], names["PaymentsTable"]).ledger()
+    assert [c for c in ledger if c["idempotency_key"] == first["booking_id"]]
+    async with http.get(f"{stack.url}/v1/bookings", headers=auth(token)) as resp:
+        assert [b["booking_id"] for b in (await resp.json())["items"]] == [first["booking_id"]]
