@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
-from inventory.keys import catalog_key
 from inventory.params import SearchQuery
 
 pytestmark = pytest.mark.integration
@@ -78,28 +76,6 @@ async def test_second_identical_search_is_a_cache_hit(client: Client,
     assert second.headers["X-Cache"] == "hit"
     assert await second.json() == await first.json()
     assert (await first.json())["items"], "the seeded route has flights that day"
-
-
-async def test_concurrent_cold_searches_share_one_query(client: Client) -> None:
-    """Twenty identical searches arriving together cause one database query."""
-    catalog = client.app[catalog_key]
-    calls = 0
-    real_search = catalog.search
-
-    async def counting_search(query: SearchQuery) -> dict[str, Any]:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.05)  # keep the load in flight while the others arrive
-        return await real_search(query)
-
-    catalog.search = counting_search  # type: ignore[method-assign]
-    params = {"origin": "CDG", "destination": "SIN", "date": day(4)}
-    responses = await asyncio.gather(*(client.get("/v1/flights", params=params)
-                                       for _ in range(20)))
-    bodies = [await r.json() for r in responses]
-    assert all(r.status == 200 for r in responses)
-    assert all(b == bodies[0] for b in bodies)
-    assert calls == 1
 
 
 async def test_search_works_when_redis_is_unreachable(start_client: Any) -> None:
