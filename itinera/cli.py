@@ -17,7 +17,7 @@ COMMAND_MODULES = [
 
 def parser() -> argparse.ArgumentParser:
     """Return the command line parser."""
-    from itinera.localstack.stack import ROOT
+    from itinera.localstack.config import ROOT
 
     top = argparse.ArgumentParser(prog="itinera", description="Itinera operations.")
     top.add_argument("--state-dir", type=Path, default=ROOT / ".local",

@@ -9,7 +9,8 @@ from itinera.auth import LocalIssuer
 
 
 def _run(args: argparse.Namespace) -> int:
-    from itinera.localstack.stack import StackConfig, run_forever
+    from itinera.localstack.config import StackConfig
+    from itinera.localstack.stack import run_forever
 
     config = StackConfig(port_base=args.port_base, state_dir=args.state_dir, stage=args.stage,
                          database=args.database, redis_db=args.redis_db,

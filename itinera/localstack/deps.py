@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,34 +16,34 @@ from pymysql.connections import Connection
 from pymysql.converters import escape_string
 from pymysql.cursors import Cursor
 
+from itinera.localstack.processes import port_open
+from itinera.localstack.servers import (
+    START_TIMEOUT,
+    DependencyMissing,
+    PrivateServer,
+    find_binary,
+    is_local,
+    private_folder,
+    spawn,
+    tail,
+    wait_until_ready,
+)
 from itinera.settings import SettingsError, env_int, env_str
+
+# Re-exported: callers and tests know these as part of this module's API.
+__all__ = ["START_TIMEOUT", "DependencyMissing", "MysqlConfig", "PrivateServer", "RedisConfig",
+           "ensure_mysql", "ensure_redis", "grant_statement", "mysql_config_from_env",
+           "quote_identifier", "redis_config_from_env"]
 
 DB_HOST, DB_PORT, DB_USER, DB_NAME = "DB_HOST", "DB_PORT", "DB_USER", "DB_NAME"
 DB_PASSWORD, DB_ADMIN_PASSWORD = "DB_PASSWORD", "DB_ADMIN_PASSWORD"
 DB_ADMIN_USER, DB_ADMIN_SOCKET, REDIS_URL = "DB_ADMIN_USER", "DB_ADMIN_SOCKET", "REDIS_URL"
 
-INSTALL_COMMAND = "apt-get install mariadb-server redis-server"
 DEBIAN_SOCKETS = ("/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock")
-# Server binaries live in sbin, which a non-root PATH often lacks.
-EXTRA_BIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/libexec")
-START_TIMEOUT = 30.0
 # 1045: bad password; 1698: root allowed by unix socket only; 1130: no account for this host.
 LOGIN_DENIED = frozenset({1045, 1698, 1130})
 DATABASE_DENIED = frozenset({1044})
 USER_EXISTS, DATABASE_EXISTS = 1973, 1007
-SOCKET_PATH_MAX = 107  # sun_path is 108 bytes on Linux, with its terminating NUL
-
-
-class DependencyMissing(RuntimeError):
-    """A server the local stack needs neither answers nor can be started here."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(
-            f"{detail}\n"
-            f"  to install the servers: {INSTALL_COMMAND}\n"
-            f"  or point at running ones: {DB_HOST}/{DB_PORT} (MariaDB), {REDIS_URL} (Redis)"
-        )
-        self.detail = detail
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,36 +66,6 @@ class RedisConfig:
 
     host: str = "127.0.0.1"
     port: int = 6379
-
-
-class PrivateServer:
-    """A server this module started in its own session, which only its owner stops."""
-
-    def __init__(
-        self, name: str, process: subprocess.Popen[bytes], folder: Path, *,
-        socket_path: Path | None = None,
-    ) -> None:
-        self.name, self.process, self.folder, self.socket_path = name, process, folder, socket_path
-
-    def __repr__(self) -> str:
-        return f"PrivateServer({self.name!r}, pid={self.process.pid}, folder={str(self.folder)!r})"
-
-    def __enter__(self) -> PrivateServer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def stop(self, timeout: float = 10) -> None:
-        """Stop the server with SIGTERM, then SIGKILL if it outlives *timeout* seconds."""
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-            if self.process.poll() is not None:
-                return
-            # The whole session, since start_new_session made the server its leader.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(wait)
 
 
 def mysql_config_from_env(env: Mapping[str, str]) -> MysqlConfig:
@@ -148,7 +114,7 @@ def ensure_mysql(
     wanted = list(dict.fromkeys([cfg.database, *databases]))
     report: list[str] = []
     server = None
-    if _port_open(cfg.host, cfg.port):
+    if port_open(cfg.host, cfg.port):
         if not _speaks_mysql(cfg.host, cfg.port):
             raise DependencyMissing(
                 f"MariaDB: something answers on {cfg.host}:{cfg.port} but it is not MariaDB; "
@@ -171,7 +137,7 @@ def ensure_mysql(
 def ensure_redis(cfg: RedisConfig, *, state_dir: Path) -> tuple[PrivateServer | None, list[str]]:
     """Make Redis answer on cfg's host and port, starting a private one if nothing listens."""
     where = f"{cfg.host}:{cfg.port}"
-    if _port_open(cfg.host, cfg.port):
+    if port_open(cfg.host, cfg.port):
         reply = _redis_reply(cfg.host, cfg.port)
         if reply.startswith(b"+PONG"):
             return None, [f"Redis: using the server on {where}"]
@@ -179,18 +145,19 @@ def ensure_redis(cfg: RedisConfig, *, state_dir: Path) -> tuple[PrivateServer | 
             return None, [f"Redis: using the server on {where} (it asks for a password)"]
         raise DependencyMissing(f"Redis: something answers on {where} but it is not Redis; "
                                 f"free the port or set {REDIS_URL} to another one")
-    binary = _find_binary("redis-server")
+    binary = find_binary("redis-server")
     if binary is None:
         raise DependencyMissing(f"Redis does not answer on {where} "
                                 "and its server (redis-server) is not installed")
-    folder = _private_folder(Path(state_dir) / "redis", cfg, "Redis")
+    folder = private_folder(Path(state_dir) / "redis", host=cfg.host, port=cfg.port,
+                            name="Redis")
     sock = folder / "redis.sock"
     argv = [binary, "--port", str(cfg.port), "--bind", "127.0.0.1", "--dir", str(folder),
             "--pidfile", str(folder / "redis.pid"), "--logfile", str(folder / "redis.log"),
             "--unixsocket", str(sock), "--unixsocketperm", "700", "--daemonize", "no",
             "--save", "", "--appendonly", "no"]
-    server = PrivateServer("Redis", _spawn(argv, folder), folder, socket_path=sock)
-    _wait_until_ready(server, lambda: _redis_reply(cfg.host, cfg.port).startswith(b"+PONG"),
+    server = PrivateServer("Redis", spawn(argv, folder), folder, socket_path=sock)
+    wait_until_ready(server, lambda: _redis_reply(cfg.host, cfg.port).startswith(b"+PONG"),
                       folder / "redis.log")
     return server, [f"Redis: started a private server on {where} "
                     f"(pid {server.process.pid}, files in {folder})"]
@@ -264,7 +231,7 @@ def _admin_connection(cfg: MysqlConfig) -> tuple[Connection, str]:
         if _code(exc) not in LOGIN_DENIED:
             raise _not_usable(f"{cfg.host}:{cfg.port}", exc) from exc
     sockets = [cfg.admin_socket] if cfg.admin_socket else list(DEBIAN_SOCKETS)
-    for path in sockets if _is_local(cfg.host) else []:
+    for path in sockets if is_local(cfg.host) else []:
         if not Path(path).exists():
             continue
         try:
@@ -289,12 +256,12 @@ def _admin_connection(cfg: MysqlConfig) -> tuple[Connection, str]:
 
 def _start_private_mysql(cfg: MysqlConfig, folder: Path, report: list[str]) -> PrivateServer:
     """Start mariadbd on cfg.port with its data, socket, pid and logs in *folder*."""
-    server_bin = _find_binary("mariadbd", "mysqld")
-    install_bin = _find_binary("mariadb-install-db", "mysql_install_db")
+    server_bin = find_binary("mariadbd", "mysqld")
+    install_bin = find_binary("mariadb-install-db", "mysql_install_db")
     if server_bin is None or install_bin is None:
         raise DependencyMissing(f"MariaDB does not answer on {cfg.host}:{cfg.port} "
                                 "and its server (mariadbd, mariadb-install-db) is not installed")
-    folder = _private_folder(folder, cfg, "MariaDB")
+    folder = private_folder(folder, host=cfg.host, port=cfg.port, name="MariaDB")
     data, sock = folder / "data", folder / "mysqld.sock"
     as_root = ["--user=root"] if os.geteuid() == 0 else []
     if (data / "mysql").is_dir():
@@ -312,7 +279,7 @@ def _start_private_mysql(cfg: MysqlConfig, folder: Path, report: list[str]) -> P
             )
         if done.returncode != 0:
             raise DependencyMissing(f"MariaDB: {install_bin} failed:\n"
-                                    + _tail(folder / "install.log"))
+                                    + tail(folder / "install.log"))
         fresh.rename(data)
         report.append(f"MariaDB: initialised a new data directory {data}")
     (folder / "tmp").mkdir(exist_ok=True)
@@ -320,44 +287,12 @@ def _start_private_mysql(cfg: MysqlConfig, folder: Path, report: list[str]) -> P
             f"--pid-file={folder / 'mysqld.pid'}", f"--log-error={folder / 'mariadbd.log'}",
             f"--tmpdir={folder / 'tmp'}", f"--port={cfg.port}", "--bind-address=127.0.0.1",
             "--skip-name-resolve", *as_root]
-    server = PrivateServer("MariaDB", _spawn(argv, folder), folder, socket_path=sock)
-    _wait_until_ready(server, lambda: _speaks_mysql(cfg.host, cfg.port, sock),
+    server = PrivateServer("MariaDB", spawn(argv, folder), folder, socket_path=sock)
+    wait_until_ready(server, lambda: _speaks_mysql(cfg.host, cfg.port, sock),
                       folder / "mariadbd.log")
     report.append(f"MariaDB: started a private server on 127.0.0.1:{cfg.port} "
                   f"(pid {server.process.pid}, files in {folder})")
     return server
-
-
-def _private_folder(folder: Path, cfg: MysqlConfig | RedisConfig, name: str) -> Path:
-    """Create *folder* for a private server, which can only listen on this machine."""
-    if not _is_local(cfg.host):
-        raise DependencyMissing(f"{name} does not answer on {cfg.host}:{cfg.port}, "
-                                "and a private server can only run on this machine")
-    folder = folder.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    if len(str(folder / "mysqld.sock")) > SOCKET_PATH_MAX:
-        raise DependencyMissing(f"{name}: the state folder {folder} is too deep for a unix socket")
-    return folder
-
-
-def _spawn(argv: list[str], folder: Path) -> subprocess.Popen[bytes]:
-    """Start *argv* in its own session with output appended to a log in *folder*."""
-    with (folder / "server.out").open("ab") as out:
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
-
-
-def _wait_until_ready(server: PrivateServer, ready: Callable[[], bool], log: Path) -> None:
-    """Wait until *ready* holds; stop the server and raise if it exits or takes too long."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while not ready():
-        if server.process.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            raise DependencyMissing(
-                f"{server.name}: the private server in {server.folder} did not start "
-                f"(exit code {server.process.returncode}); last lines of {log}:\n" + _tail(log)
-            )
-        time.sleep(0.2)
 
 
 def _speaks_mysql(host: str, port: int, unix_socket: Path | None = None) -> bool:
@@ -413,34 +348,3 @@ def _code(exc: pymysql.MySQLError) -> int:
     return exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
 
 
-def _port_open(host: str, port: int) -> bool:
-    """Return whether something accepts TCP connections on host:port."""
-    try:
-        socket.create_connection((host, port), timeout=2).close()
-    except OSError:
-        return False
-    return True
-
-
-def _is_local(host: str) -> bool:
-    """Return whether *host* names this machine's loopback."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _find_binary(*names: str) -> str | None:
-    """Return the path of the first of *names* found on PATH or in the sbin folders."""
-    search = os.pathsep.join([os.environ.get("PATH", ""), *EXTRA_BIN_DIRS])
-    return next((found for name in names if (found := shutil.which(name, path=search))), None)
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    """Return the last *lines* lines of *path*, or a note that it is missing."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return f"({path} is missing)"

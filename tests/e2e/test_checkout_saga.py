@@ -25,9 +25,9 @@ from checkout.repository import BookingRepository
 from checkout.saga import BookingSaga, SnsPublisher, utcnow
 from itinera.aws import session
 from itinera.http import ServiceClient
+from itinera.localstack.config import aws_env
 from itinera.localstack.events import sqs_event
 from itinera.localstack.functions import functions
-from itinera.localstack.stack import aws_env
 from itinera.ops.check import Tables, check
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import (

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from itinera.auth import LocalIssuer
+from itinera.localstack.config import StackConfig
 from itinera.localstack.processes import port_open
-from itinera.localstack.stack import StackConfig
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ import pymysql
 import pytest
 import redis
 
-from itinera.localstack import deps
+from itinera.localstack import deps, servers
 from itinera.localstack.deps import (
     DependencyMissing,
     MysqlConfig,
@@ -171,7 +171,7 @@ def test_missing_servers_raise_the_install_command(
 ) -> None:
     """With nothing listening and no binaries, both checks say how to install the servers."""
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(deps, "EXTRA_BIN_DIRS", ())
+    monkeypatch.setattr(servers, "EXTRA_BIN_DIRS", ())
     state = tmp_path / "state"
 
     with pytest.raises(DependencyMissing, match="apt-get install mariadb-server redis-server"):

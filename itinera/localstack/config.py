@@ -1,0 +1,74 @@
+"""Ports, names and folders of one local stack, and where its AWS SDKs point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "eu-west-1"
+# Two simulated availability zones: each Fargate service runs one task in each, and the
+# local load balancers spread requests over the healthy ones, as the ALBs do.
+AZS = ("az-a", "az-b")
+TASK_PORT_OFFSETS = {"gateway": 20, "inventory": 22, "notifier": 3}
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackConfig:
+    """Ports, names and folders of one local stack; tests run a second one beside `make run`."""
+
+    port_base: int = 8080
+    state_dir: Path = ROOT / ".local"
+    stage: str = "dev"
+    database: str = "itinera"
+    redis_db: int = 0
+    seed_size: str = "small"
+    region: str = REGION
+
+    @property
+    def gateway_port(self) -> int:
+        """Return the public port."""
+        return self.port_base
+
+    @property
+    def inventory_port(self) -> int:
+        """Return the inventory service's port."""
+        return self.port_base + 1
+
+    @property
+    def checkout_api_port(self) -> int:
+        """Return the port of the local HTTP API in front of the checkout API function."""
+        return self.port_base + 2
+
+    @property
+    def notifier_port(self) -> int:
+        """Return the port of the notifier's task in the first AZ (it has no load balancer)."""
+        return self.task_port("notifier", AZS[0])
+
+    def task_port(self, service: str, az: str) -> int:
+        """Return the port of *service*'s task in *az* (behind its load balancer, if any)."""
+        return self.port_base + TASK_PORT_OFFSETS[service] + AZS.index(az)
+
+    @property
+    def all_ports(self) -> list[int]:
+        """Return every port the stack listens on."""
+        tasks = [self.task_port(s, az) for s in TASK_PORT_OFFSETS for az in AZS]
+        return [self.gateway_port, self.inventory_port, self.checkout_api_port,
+                self.moto_port, *tasks]
+
+    @property
+    def moto_port(self) -> int:
+        """Return the AWS emulator's port."""
+        return self.port_base + 10
+
+    @property
+    def moto_url(self) -> str:
+        """Return the AWS emulator's endpoint."""
+        return f"http://127.0.0.1:{self.moto_port}"
+
+
+def aws_env(config: StackConfig) -> dict[str, str]:
+    """Return the variables that point AWS SDKs at the emulator."""
+    return {"AWS_ENDPOINT_URL": config.moto_url, "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": config.region, "AWS_REGION": config.region}
