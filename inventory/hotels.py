@@ -44,14 +44,21 @@ class HotelCatalog:
 
     def __init__(self, pool: aiomysql.Pool) -> None:
         self.pool = pool
+        # Known cities and their time zones; a city's zone never changes, so cached searches
+        # skip the database. Unknown names are asked again, so new hotels show up at once.
+        self._city_zones: dict[str, str] = {}
 
     async def check_search(self, query: HotelQuery) -> None:
         """Raise unless the city has hotels and the stay does not start in the past there."""
-        rows = await fetch_all(self.pool, "SELECT tz FROM hotels WHERE city = %s LIMIT 1",
-                               (query.city,))
-        if not rows:
-            raise UnknownCity(f"no hotels are known in {query.city[:40]}", city=query.city[:40])
-        _check_not_past(query.check_in, rows[0]["tz"])
+        zone = self._city_zones.get(query.city)
+        if zone is None:
+            rows = await fetch_all(self.pool,
+                                   "SELECT tz FROM hotels WHERE city = %s LIMIT 1", (query.city,))
+            if not rows:
+                raise UnknownCity(f"no hotels are known in {query.city[:40]}",
+                                  city=query.city[:40])
+            zone = self._city_zones[query.city] = rows[0]["tz"]
+        _check_not_past(query.check_in, zone)
 
     async def search(self, query: HotelQuery) -> dict[str, Any]:
         """Return one page of hotels with a room type free on every night, cheapest first."""
