@@ -17,6 +17,14 @@ class ItineraError(Exception):
         self.detail = detail or self.title
         self.extra = extra
 
+    @classmethod
+    def answered(cls, status: int, code: str, title: str, detail: str | None = None
+                 ) -> ItineraError:
+        """Return an error with a status and code no subclass names (from HTTP or upstream)."""
+        err = cls(detail)
+        err.status, err.code, err.title = status, code, title
+        return err
+
     def problem(self, instance: str | None = None) -> dict[str, Any]:
         """Return the RFC 9457 problem document for this error."""
         body: dict[str, Any] = {
@@ -87,9 +95,8 @@ def error_for_problem(status: int, body: dict[str, Any]) -> ItineraError:
     for cls in _all_subclasses(ItineraError):
         if cls.code == code and cls.status == status:
             return cls(detail)
-    err = ItineraError(detail)
-    err.status, err.code, err.title = status, code or "upstream_error", str(body.get("title", ""))
-    return err
+    return ItineraError.answered(status, code or "upstream_error", str(body.get("title", "")),
+                                 detail)
 
 
 def _all_subclasses(cls: type[ItineraError]) -> list[type[ItineraError]]:

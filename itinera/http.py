@@ -73,7 +73,6 @@ class ServiceClient:
         if status >= 400:
             if isinstance(data, dict) and "code" in data:
                 raise error_for_problem(status, data)
-            err = ItineraError(f"{path} answered {status}")
-            err.status = status
-            raise err
+            raise ItineraError.answered(status, ItineraError.code, ItineraError.title,
+                                        f"{path} answered {status}")
         return data

@@ -18,6 +18,11 @@ from itinera.logs import request_id_var
 log = logging.getLogger("itinera.web")
 
 REQUEST_ID_HEADER = "X-Request-Id"
+# Inventory's internal API: the service credential, the caller the gateway verified, and the
+# admin flag the gateway alone sets after checking the admin scope.
+SERVICE_TOKEN_HEADER = "X-Service-Token"  # noqa: S105 - a header name
+CUSTOMER_HEADER = "X-Customer-Id"
+ADMIN_HEADER = "X-Admin"
 PROBLEM_JSON = "application/problem+json"
 
 Check = Callable[[], Awaitable[None]]
@@ -87,8 +92,8 @@ async def request_context_middleware(
 
 def _http_exception_problem(exc: web.HTTPException, instance: str) -> web.Response:
     codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-    err = ItineraError(exc.reason)
-    err.status, err.code, err.title = exc.status, codes.get(exc.status, "http_error"), exc.reason
+    err = ItineraError.answered(exc.status, codes.get(exc.status, "http_error"), exc.reason,
+                                exc.reason)
     response = problem_response(err, instance)
     if exc.status == 405 and "Allow" in exc.headers:
         response.headers["Allow"] = exc.headers["Allow"]
