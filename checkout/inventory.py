@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from itinera.http import ServiceClient
-
-SERVICE_TOKEN_HEADER = "X-Service-Token"  # noqa: S105 - a header name
-CUSTOMER_HEADER = "X-Customer-Id"
+from itinera.web import CUSTOMER_HEADER
 
 
 class InventoryClient:

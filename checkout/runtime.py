@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import aiohttp
 
 from checkout.idempotency import IdempotencyStore
-from checkout.inventory import SERVICE_TOKEN_HEADER, InventoryClient
+from checkout.inventory import InventoryClient
 from checkout.payments import SimulatedPaymentProvider
 from checkout.repository import BookingRepository
 from checkout.saga import BookingSaga, SnsPublisher
@@ -20,6 +20,7 @@ from checkout.service import CheckoutService
 from checkout.settings import Settings
 from itinera.aws import BOTO_CONFIG, session
 from itinera.http import ServiceClient
+from itinera.web import SERVICE_TOKEN_HEADER
 
 T = TypeVar("T")
 

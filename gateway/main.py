@@ -15,9 +15,7 @@ from gateway.openapi import openapi
 from gateway.ratelimit import rate_limit_middleware
 from gateway.settings import Settings
 from itinera.http import ServiceClient
-from itinera.web import checks_key, new_app
-
-SERVICE_TOKEN_HEADER = "X-Service-Token"  # noqa: S105 - a header name
+from itinera.web import SERVICE_TOKEN_HEADER, checks_key, new_app
 
 
 async def _upstreams(app: web.Application) -> AsyncIterator[None]:

@@ -6,11 +6,8 @@ from aiohttp import web
 
 from gateway.keys import clients_key, verifier_key
 from itinera.auth import Principal, require_admin
+from itinera.web import ADMIN_HEADER, CUSTOMER_HEADER
 
-CUSTOMER_HEADER = "X-Customer-Id"
-# Inventory trusts this header on /internal/admin/ only because the gateway sets it, after
-# checking the admin scope, and never forwards a client's own.
-ADMIN_HEADER = "X-Admin"
 # Headers a client may send upstream; everything else stays at the edge.
 FORWARDED = ("Authorization", "Idempotency-Key", "Content-Type", "Accept")
 

@@ -18,14 +18,16 @@ from inventory.params import (
     parse_search,
 )
 from itinera.errors import Forbidden, Unauthorized
-from itinera.web import json_response, read_json
+from itinera.web import (
+    ADMIN_HEADER,
+    CUSTOMER_HEADER,
+    SERVICE_TOKEN_HEADER,
+    json_response,
+    read_json,
+)
 
-SERVICE_TOKEN_HEADER = "X-Service-Token"  # noqa: S105 - a header name
-CUSTOMER_HEADER = "X-Customer-Id"
 INTERNAL_PREFIX = "/internal/"
 ADMIN_PREFIX = "/internal/admin/"
-# Set only by the gateway, after it verified the caller's admin scope.
-ADMIN_HEADER = "X-Admin"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -9,6 +9,7 @@ import importlib
 import json
 import logging
 import os
+import signal
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -203,7 +204,6 @@ async def serve(spec: FunctionSpec, *, region: str, host: str, port: int | None)
     invoker = Invoker(spec, region)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    import signal
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     runner = None

@@ -18,7 +18,7 @@ import aiomysql
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from checkout.inventory import SERVICE_TOKEN_HEADER, InventoryClient
+from checkout.inventory import InventoryClient
 from checkout.model import PENDING, Booking
 from checkout.payments import SimulatedPaymentProvider
 from checkout.repository import BookingRepository
@@ -29,6 +29,7 @@ from itinera.localstack.config import aws_env
 from itinera.localstack.events import sqs_event
 from itinera.localstack.functions import functions
 from itinera.ops.check import Tables, check
+from itinera.web import SERVICE_TOKEN_HEADER
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import (
     auth,
