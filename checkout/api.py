@@ -10,6 +10,9 @@ from typing import Any
 import orjson
 
 from checkout.runtime import dependencies, run
+from itinera.api.bookings import BookingList, BookingRequest, idempotency_key
+from itinera.api.validation import parse_body, parse_object
+from itinera.auth import canonical_subject
 from itinera.errors import BadRequest, ItineraError, NotFound, Unauthorized
 from itinera.logs import configure_logging, request_id_var
 
@@ -30,6 +33,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except ItineraError as err:
         status, body = err.status, err.problem(event.get("rawPath"))
         headers = {"content-type": "application/problem+json"}
+        if "retry_after" in err.extra:
+            headers["retry-after"] = str(err.extra["retry_after"])
     except Exception:
         log.exception("unhandled error", extra={"route": event.get("routeKey")})
         internal = ItineraError()
@@ -49,20 +54,18 @@ def _customer(event: dict[str, Any]) -> str:
     claims = event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}).get("claims")
     if not claims or not claims.get("sub"):
         raise Unauthorized("no verified caller")  # the JWT authorizer should have refused it
-    return str(claims["sub"])
+    # API Gateway's authorizer checks signature and claims, not the subject's shape.
+    return canonical_subject(claims["sub"])
 
 
-def _json_body(event: dict[str, Any]) -> dict[str, Any]:
-    raw = event.get("body") or ""
+def _raw_body(event: dict[str, Any]) -> bytes:
+    body = event.get("body") or ""
     if event.get("isBase64Encoded"):
-        raw = base64.b64decode(raw).decode()
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("request body is not valid JSON") from exc
-    if not isinstance(body, dict):
-        raise BadRequest("request body must be a JSON object")
-    return body
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError as exc:
+            raise BadRequest("the body is not valid base64") from exc
+    return str(body).encode()
 
 
 async def _dispatch(event: dict[str, Any]) -> tuple[int, Any]:
@@ -72,24 +75,18 @@ async def _dispatch(event: dict[str, Any]) -> tuple[int, Any]:
     params = event.get("pathParameters") or {}
     if route == "POST /v1/bookings":
         headers = event.get("headers") or {}
-        stored = await deps.service.start_checkout(customer, headers.get("idempotency-key"),
-                                                   _json_body(event))
+        key = idempotency_key(headers.get("idempotency-key"))
+        request = parse_body(BookingRequest, _raw_body(event), headers.get("content-type"))
+        stored = await deps.service.start_checkout(customer, key, request)
         return stored.status, stored.body
     if route == "POST /v1/bookings/{booking_id}/cancel":
         return 202, await deps.service.cancel_booking(customer, params.get("booking_id", ""))
     if route == "GET /v1/bookings/{booking_id}":
         return 200, await deps.service.get_booking(customer, params.get("booking_id", ""))
     if route == "GET /v1/bookings":
-        query = event.get("queryStringParameters") or {}
-        unknown = set(query) - {"limit", "cursor"}
-        if unknown:
-            raise BadRequest(f"unknown query parameters: {', '.join(sorted(unknown))}")
-        try:
-            limit = int(query.get("limit", "20"))
-        except ValueError as exc:
-            raise BadRequest("limit must be an integer") from exc
-        if not 1 <= limit <= 100:
-            raise BadRequest("limit must be between 1 and 100")
-        return 200, await deps.service.list_bookings(customer, limit=limit,
-                                                     cursor=query.get("cursor"))
+        # API Gateway joins a repeated parameter's values with commas.
+        listing = parse_object(BookingList, event.get("queryStringParameters") or {},
+                               where="query parameter")
+        return 200, await deps.service.list_bookings(customer, limit=listing.limit,
+                                                     cursor=listing.cursor)
     raise NotFound(f"no route {route}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from itinera.api.bookings import Booking as BookingView
+
 PENDING, CONFIRMED, FAILED = "pending", "confirmed", "failed"
 CANCELLING, CANCELLED = "cancelling", "cancelled"
 TERMINAL = frozenset({CONFIRMED, FAILED, CANCELLED})
@@ -58,4 +60,5 @@ class Booking:
         }
         if self.failure_reason:
             body["failure_reason"] = self.failure_reason
-        return body
+        # Through the contract's model, so the API never answers a shape it does not document.
+        return BookingView.model_validate(body).model_dump(mode="json", exclude_none=True)

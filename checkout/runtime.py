@@ -72,7 +72,7 @@ async def _build(settings: Settings) -> Dependencies:
             secret = await secrets.get_secret_value(SecretId=settings.internal_token_secret_arn)
         token = secret["SecretString"]
     inventory = InventoryClient(ServiceClient(
-        http, settings.inventory_url, headers={SERVICE_TOKEN_HEADER: token}))
+        http, settings.inventory_url, name="inventory", headers={SERVICE_TOKEN_HEADER: token}))
     bookings = BookingRepository(dynamodb, settings.bookings_table)
     payments = SimulatedPaymentProvider(dynamodb, settings.payments_table,
                                         latency_ms=settings.payment_latency_ms)

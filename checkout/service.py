@@ -14,17 +14,11 @@ from checkout.model import CANCELLED, CANCELLING, CONFIRMED, PENDING, Booking
 from checkout.payments import PaymentProvider
 from checkout.repository import BookingRepository, TransitionRefused
 from checkout.saga import utcnow
-from itinera.errors import BadRequest, Conflict, HoldNotActive, NotFound, ValidationFailed
+from itinera.api.bookings import BookingRequest
+from itinera.errors import BadRequest, Conflict, HoldNotActive, NotFound
 
-IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}$")
-BOOKING_FIELDS = {"hold_id", "payment", "contact"}
 # Deterministic booking ids: a retry after a crash finds the booking it already created.
 BOOKING_NAMESPACE = uuid.UUID("8c1d4c5e-5a0b-4c59-9a49-2f1f0f6c7a10")
-
-
-class MissingIdempotencyKey(BadRequest):
-    code = "idempotency_key_required"
 
 
 class HoldAlreadyBooked(Conflict):
@@ -33,29 +27,6 @@ class HoldAlreadyBooked(Conflict):
 
 class NotCancellable(Conflict):
     code, title = "booking_not_cancellable", "Only a confirmed booking can be cancelled"
-
-
-def parse_booking_request(body: dict[str, Any]) -> tuple[str, str, str, str]:
-    """Validate a booking request; return hold id, card number, e-mail and name."""
-    unknown = set(body) - BOOKING_FIELDS
-    if unknown:
-        raise BadRequest(f"unknown fields: {', '.join(sorted(unknown))}")
-    hold_id = body.get("hold_id")
-    if not isinstance(hold_id, str) or not re.fullmatch(r"[0-9a-f]{32}", hold_id):
-        raise ValidationFailed("hold_id must be a hold id")
-    payment = body.get("payment")
-    if not isinstance(payment, dict) or set(payment) - {"card_number"} or \
-            not isinstance(payment.get("card_number"), str):
-        raise ValidationFailed("payment must be {\"card_number\": \"...\"}")
-    contact = body.get("contact")
-    if not isinstance(contact, dict) or set(contact) - {"email", "name"}:
-        raise ValidationFailed("contact must be {\"email\": ..., \"name\": ...}")
-    email, name = contact.get("email"), contact.get("name", "")
-    if not isinstance(email, str) or not EMAIL_RE.match(email):
-        raise ValidationFailed("contact.email must be an e-mail address")
-    if not isinstance(name, str) or len(name) > 200:
-        raise ValidationFailed("contact.name must be a string of at most 200 characters")
-    return hold_id, payment["card_number"], email, name
 
 
 class CheckoutService:
@@ -71,20 +42,17 @@ class CheckoutService:
         self.sqs = sqs
         self.queue_url = queue_url
 
-    async def start_checkout(self, customer_id: str, idempotency_key: str | None,
-                             body: dict[str, Any]) -> StoredResponse:
+    async def start_checkout(self, customer_id: str, idempotency_key: str,
+                             request: BookingRequest) -> StoredResponse:
         """Create a pending booking for the customer's hold and queue the saga, once per key."""
-        if not idempotency_key:
-            raise MissingIdempotencyKey("the Idempotency-Key header is required")
-        if not IDEMPOTENCY_KEY_RE.match(idempotency_key):
-            raise BadRequest("Idempotency-Key must be 8 to 128 letters, digits or -_.:")
-        hold_id, card_number, email, name = parse_booking_request(body)
-        stored = await self.idempotency.begin(customer_id, idempotency_key, payload_hash(body))
+        stored = await self.idempotency.begin(customer_id, idempotency_key,
+                                              payload_hash(request.model_dump(mode="json")))
         if stored is not None:
             return stored
         try:
-            response = await self._create(customer_id, idempotency_key, hold_id, card_number,
-                                          email, name)
+            response = await self._create(customer_id, idempotency_key, request.hold_id,
+                                          request.payment.card_number, request.contact.email,
+                                          request.contact.name)
         except BaseException:
             await self.idempotency.abandon(customer_id, idempotency_key)
             raise

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
-from gateway.buckets import RateLimiter
 from gateway.settings import Settings
 from itinera.auth import TokenVerifier
 from itinera.http import ServiceClient
 
+if TYPE_CHECKING:
+    from gateway.ratelimit import RateLimiter
+
 settings_key = web.AppKey("settings", Settings)
 verifier_key = web.AppKey("verifier", TokenVerifier)
 clients_key = web.AppKey("clients", dict[str, ServiceClient])
-limiter_key = web.AppKey("limiter", RateLimiter)
+# Annotated rather than passed a type: the limiter's module imports these keys.
+limiter_key: web.AppKey[RateLimiter] = web.AppKey("limiter")

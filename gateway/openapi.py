@@ -1,201 +1,162 @@
-"""The public API's OpenAPI 3.1 document, served at /v1/openapi.json."""
+"""The public API's OpenAPI 3.1 document, generated from the operations and their models."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
 from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
+from gateway.operations import IDEMPOTENCY_HEADER, PATH_PARAMS, Operation
+from gateway.routes import OPERATIONS
+from itinera.api.problems import Health, Problem
+from itinera.api.types import IDEMPOTENCY_KEY
 from itinera.web import json_response
 
-MONEY = {"type": "object", "required": ["amount", "currency"], "properties": {
-    "amount": {"type": "integer", "minimum": 0, "description": "minor units (cents)"},
-    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}}
-PROBLEM = {"type": "object", "required": ["type", "title", "status", "code"], "properties": {
-    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-    "code": {"type": "string", "description": "stable, for programs to branch on"},
-    "detail": {"type": "string"}, "instance": {"type": "string"}}}
-FLIGHT = {"type": "object", "required": ["id", "flight_no", "origin", "destination",
-                                         "departure_utc", "arrival_utc", "duration_min"],
-          "properties": {
-              "id": {"type": "string"}, "flight_no": {"type": "string"},
-              "carrier": {"type": "string"},
-              "origin": {"type": "string", "pattern": "^[A-Z]{3}$"},
-              "destination": {"type": "string", "pattern": "^[A-Z]{3}$"},
-              "departure_utc": {"type": "string"}, "arrival_utc": {"type": "string"},
-              "departure_local": {"type": "string"}, "arrival_local": {"type": "string"},
-              "duration_min": {"type": "integer"}, "cabin": {"type": "string"},
-              "available": {"type": "integer", "minimum": 0},
-              "fare": {"$ref": "#/components/schemas/Money"}}}
-FLIGHT_ITEM = {"type": "object", "additionalProperties": False,
-               "required": ["kind", "flight_id", "cabin", "quantity"], "properties": {
-                   "kind": {"const": "flight"}, "flight_id": {"type": "string"},
-                   "cabin": {"enum": ["economy", "business"]},
-                   "quantity": {"type": "integer", "minimum": 1, "maximum": 9}}}
-HOTEL_ITEM = {"type": "object", "additionalProperties": False,
-              "required": ["kind", "hotel_id", "room_type", "check_in", "check_out", "rooms"],
-              "properties": {
-                  "kind": {"const": "hotel"}, "hotel_id": {"type": "string"},
-                  "room_type": {"type": "string"}, "check_in": {"type": "string",
-                                                                 "format": "date"},
-                  "check_out": {"type": "string", "format": "date"},
-                  "rooms": {"type": "integer", "minimum": 1, "maximum": 9}}}
-HOLD = {"type": "object", "required": ["id", "status", "items", "total", "expires_at"],
-        "properties": {
-            "id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-            "customer_id": {"type": "string"},
-            "status": {"enum": ["active", "confirmed", "released", "expired", "cancelled"]},
-            "items": {"type": "array", "items": {"type": "object"}},
-            "total": {"$ref": "#/components/schemas/Money"},
-            "expires_at": {"type": "string"}, "created_at": {"type": "string"},
-            "booking_id": {"type": ["string", "null"]}}}
-BOOKING = {"type": "object", "required": ["booking_id", "status", "hold_id", "total"],
-           "properties": {
-               "booking_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-               "status": {"enum": ["pending", "confirmed", "failed", "cancelling",
-                                   "cancelled"]},
-               "hold_id": {"type": "string"}, "items": {"type": "array"},
-               "total": {"$ref": "#/components/schemas/Money"},
-               "created_at": {"type": "string"}, "updated_at": {"type": "string"},
-               "failure_reason": {"type": "string"}}}
-BOOKING_REQUEST = {"type": "object", "additionalProperties": False,
-                   "required": ["hold_id", "payment", "contact"], "properties": {
-                       "hold_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-                       "payment": {"type": "object", "additionalProperties": False,
-                                   "required": ["card_number"],
-                                   "properties": {"card_number": {"type": "string"}}},
-                       "contact": {"type": "object", "additionalProperties": False,
-                                   "required": ["email"], "properties": {
-                                       "email": {"type": "string", "format": "email"},
-                                       "name": {"type": "string", "maxLength": 200}}}}}
+REF = "#/components/schemas/{model}"
+Mode = Literal["validation", "serialization"]
+# Statuses with a Retry-After header: the client should come back later.
+RETRY_LATER = (429, 503)
+TITLES = {400: "Malformed request", 401: "Missing or invalid token", 403: "Not allowed",
+          404: "Not found", 408: "Body too slow", 409: "Conflict with the current state",
+          413: "Body too large", 415: "Body is not JSON", 422: "Valid but impossible",
+          429: "Too many requests", 503: "A dependency is unavailable; retry later"}
+HEADERS = {
+    "X-Request-Id": {"description": "this request's id, in every log line it caused",
+                     "required": True, "schema": {"type": "string"}},
+    "Retry-After": {"description": "seconds to wait before trying again", "required": True,
+                    "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+}
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+def _statuses(op: Operation) -> list[int]:
+    statuses = {400, 503, *op.errors}
+    if op.auth != "none":
+        statuses.add(401)
+    if op.auth == "admin":
+        statuses.add(403)
+    if op.body is not None:
+        statuses |= {408, 413, 415}
+    return sorted(statuses)
 
 
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def _models() -> list[tuple[type[BaseModel], Mode]]:
+    out: list[tuple[type[BaseModel], Mode]] = [(Problem, "serialization"),
+                                               (Health, "serialization")]
+    for op in OPERATIONS:
+        if op.body is not None:
+            out.append((op.body, "validation"))
+        if op.response is not None:
+            out.append((op.response, "serialization"))
+    return list(dict.fromkeys(out))
 
 
-def _page(item: str) -> dict[str, Any]:
-    return {"type": "object", "required": ["items"], "properties": {
-        "items": {"type": "array", "items": _ref(item)},
-        "next_cursor": {"type": ["string", "null"]}}}
+def _strip(schema: dict[str, Any]) -> dict[str, Any]:
+    """Return a field's schema as a parameter's: no title, no `null` branch."""
+    schema = {k: v for k, v in schema.items() if k != "title"}
+    options = schema.pop("anyOf", None)
+    if options:
+        kept = [o for o in options if o.get("type") != "null"]
+        schema = {**schema, **kept[0]} if len(kept) == 1 else {**schema, "anyOf": kept}
+    if schema.get("default") is None:
+        schema.pop("default", None)
+    return schema
 
 
-def _query(*names: str, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    return [{"name": n, "in": "query", "required": n in required, "schema": {"type": "string"}}
-            for n in names]
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=REF)
+    required = set(schema.get("required", []))
+    return [{"name": name, "in": "query", "required": name in required,
+             **({"description": prop["description"]} if "description" in prop else {}),
+             "schema": _strip(prop)} for name, prop in schema["properties"].items()]
 
 
-def _path(*names: str) -> list[dict[str, Any]]:
-    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-            for n in names]
-
-
-PROBLEMS = {code: {"$ref": "#/components/responses/Problem"}
-            for code in ("400", "401", "403", "404", "409", "422", "503")}
-SECURED: list[dict[str, list[str]]] = [{"bearer": []}]
-ADMIN: list[dict[str, list[str]]] = [{"bearer": ["itinera/admin"]}]
-
-
-def _op(summary: str, ok: str, schema: dict[str, Any] | None, *, security: list[Any] | None =
-        None, parameters: list[dict[str, Any]] | None = None,
-        body: dict[str, Any] | None = None) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary,
-                          "responses": {ok: _json(schema or {"type": "object"}, summary),
-                                        **PROBLEMS}}
-    if security is not None:
-        op["security"] = security
+def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    parameters = [{"name": name, "in": "path", "required": True,
+                   "schema": PATH_PARAMS[name][1]}
+                  for name in PATH_PARAMS if f"{{{name}}}" in op.path]
+    if op.query is not None:
+        parameters += _query_parameters(op.query)
+    if op.idempotency_key:
+        parameters.append({"name": IDEMPOTENCY_HEADER, "in": "header", "required": True,
+                           "description": "one per checkout; a retry with the same key and "
+                                          "body answers the same booking",
+                           "schema": {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY}$"}})
+    ok: dict[str, Any] = {"description": op.summary,
+                          "headers": {"X-Request-Id": {"$ref": "#/components/headers/"
+                                                               "X-Request-Id"}}}
+    if op.response is not None:
+        ok["content"] = {"application/json": {"schema": refs[(op.response, "serialization")]}}
+    if op.links:
+        ok["links"] = op.links
+    responses: dict[str, Any] = {str(op.ok): ok}
+    for status in _statuses(op):
+        name = "RetryLater" if status in RETRY_LATER else "Problem"
+        responses[str(status)] = {"$ref": f"#/components/responses/{name}{status}"}
+    out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary,
+                           "tags": [op.tag], "responses": responses,
+                           "security": ([] if op.auth == "none" else [
+                               {"bearer": ["itinera/admin"] if op.auth == "admin" else []}])}
     if parameters:
-        op["parameters"] = parameters
-    if body is not None:
-        op["requestBody"] = {"required": True,
-                             "content": {"application/json": {"schema": body}}}
-    return op
+        out["parameters"] = parameters
+    if op.body is not None:
+        out["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": refs[(op.body, "validation")]}}}
+    return out
 
 
+def _problem_responses() -> dict[str, Any]:
+    out = {}
+    for status, title in TITLES.items():
+        name = "RetryLater" if status in RETRY_LATER else "Problem"
+        headers = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}}
+        if status in RETRY_LATER:
+            headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+        out[f"{name}{status}"] = {"description": title, "headers": headers, "content": {
+            "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
+    return out
+
+
+def _health(summary: str, *, ready: bool = False) -> dict[str, Any]:
+    ok = {"description": summary, "content": {"application/json": {
+        "schema": {"$ref": REF.format(model="Health")}}}}
+    responses: dict[str, Any] = {"200": ok}
+    if ready:
+        responses["503"] = {**ok, "description": "a dependency failed its check"}
+    return {"get": {"operationId": summary.split()[0].lower(), "summary": summary,
+                    "tags": ["operations"], "security": [], "responses": responses}}
+
+
+@cache
 def document() -> dict[str, Any]:
     """Return the OpenAPI document of the gateway's public routes."""
-    status = {"type": "object", "required": ["status"]}
+    refs, defs = models_json_schema(_models(), ref_template=REF)
+    paths: dict[str, Any] = {
+        "/health": _health("Liveness"),
+        "/ready": _health("Readiness of every dependency", ready=True),
+        "/v1/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",
+                                     "tags": ["operations"], "security": [], "responses": {
+                                         "200": {"description": "OpenAPI 3.1",
+                                                 "content": {"application/json": {
+                                                     "schema": {"type": "object"}}}}}}},
+    }
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Itinera", "version": "1",
                  "description": "Search, hold, pay, confirm and cancel flights and hotels. "
-                                "Errors are application/problem+json with a stable `code`; "
-                                "every response carries X-Request-Id."},
-        "paths": {
-            "/health": {"get": _op("Liveness", "200", status, security=[])},
-            "/ready": {"get": _op("Readiness of every dependency", "200", status,
-                                  security=[])},
-            "/v1/openapi.json": {"get": _op("This document", "200", None, security=[])},
-            "/v1/flights": {"get": _op(
-                "Search one-way flights", "200", _page("Flight"), security=[],
-                parameters=_query("origin", "destination", "date", "passengers", "cabin",
-                                  "sort", "max_price", "depart_after", "depart_before",
-                                  "limit", "cursor",
-                                  required=("origin", "destination", "date")))},
-            "/v1/flights/{flight_id}": {"get": _op(
-                "A flight with live availability", "200", _ref("Flight"), security=[],
-                parameters=_path("flight_id"))},
-            "/v1/hotels": {"get": _op(
-                "Search hotels with rooms free every night of the stay", "200",
-                {"type": "object", "required": ["items"]}, security=[],
-                parameters=_query("city", "check_in", "check_out", "guests", "sort", "limit",
-                                  "cursor", required=("city", "check_in", "check_out")))},
-            "/v1/hotels/{hotel_id}": {"get": _op(
-                "A hotel with live availability for given dates", "200", None, security=[],
-                parameters=_path("hotel_id") + _query("check_in", "check_out", "guests"))},
-            "/v1/holds": {"post": _op(
-                "Hold seats and rooms, all or nothing (409 sold_out)", "201", _ref("Hold"),
-                security=SECURED, body={"type": "object", "additionalProperties": False,
-                                        "required": ["items"], "properties": {"items": {
-                                            "type": "array", "minItems": 1, "maxItems": 5,
-                                            "items": {"oneOf": [_ref("FlightItem"),
-                                                                _ref("HotelItem")]}}}})},
-            "/v1/holds/{hold_id}": {
-                "get": _op("Read your hold", "200", _ref("Hold"), security=SECURED,
-                           parameters=_path("hold_id")),
-                "delete": _op("Release your hold", "200", _ref("Hold"), security=SECURED,
-                              parameters=_path("hold_id"))},
-            "/v1/bookings": {
-                "post": _op("Start checkout for your hold", "202", _ref("Booking"),
-                            security=SECURED, body=_ref("BookingRequest"),
-                            parameters=[{"name": "Idempotency-Key", "in": "header",
-                                         "required": True, "schema": {
-                                             "type": "string",
-                                             "pattern": "^[A-Za-z0-9_.:-]{8,128}$"}}]),
-                "get": _op("Your bookings, newest first", "200", _page("Booking"),
-                           security=SECURED, parameters=_query("limit", "cursor"))},
-            "/v1/bookings/{booking_id}": {"get": _op(
-                "Your booking", "200", _ref("Booking"), security=SECURED,
-                parameters=_path("booking_id"))},
-            "/v1/bookings/{booking_id}/cancel": {"post": _op(
-                "Cancel, refund and release (confirmed bookings)", "202", _ref("Booking"),
-                security=SECURED, parameters=_path("booking_id"))},
-            "/v1/admin/flights": {"post": _op("Add a flight", "201", None, security=ADMIN,
-                                              body={"type": "object"})},
-            "/v1/admin/flights/{flight_id}/cabins/{cabin}": {"patch": _op(
-                "Change a cabin's capacity (never below held + sold)", "200", None,
-                security=ADMIN, parameters=_path("flight_id", "cabin"),
-                body={"type": "object"})},
-            "/v1/admin/hotels": {"post": _op("Add a hotel", "201", None, security=ADMIN,
-                                             body={"type": "object"})},
-            "/v1/admin/hotels/{hotel_id}/room-types/{room_type}/nights": {"patch": _op(
-                "Change a room type's capacity over nights", "200", None, security=ADMIN,
-                parameters=_path("hotel_id", "room_type"), body={"type": "object"})},
-            "/v1/admin/holds": {"get": _op("List holds", "200", _page("Hold"), security=ADMIN,
-                                           parameters=_query("status", "limit", "cursor"))},
-        },
+                                "Errors are application/problem+json (RFC 9457) with a stable "
+                                "`code`; every response carries X-Request-Id."},
+        "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "bearerFormat": "JWT (RS256)"}},
-            "responses": {"Problem": {"description": "RFC 9457 problem", "content": {
-                "application/problem+json": {"schema": _ref("Problem")}}}},
-            "schemas": {"Money": MONEY, "Problem": PROBLEM, "Flight": FLIGHT,
-                        "FlightItem": FLIGHT_ITEM, "HotelItem": HOTEL_ITEM, "Hold": HOLD,
-                        "Booking": BOOKING, "BookingRequest": BOOKING_REQUEST},
+            "headers": HEADERS,
+            "responses": _problem_responses(),
+            "schemas": defs["$defs"],
         },
     }
 

@@ -16,6 +16,8 @@ class Settings:
     inventory_url: str
     checkout_api_url: str
     internal_token: str
+    # Shared by every task: the anonymous search limit is one budget, however many tasks run.
+    redis_url: str
     # One of the two: a JWKS file (local issuer) or URL (Cognito user pool on AWS).
     jwks_path: str = ""
     jwks_url: str = ""
@@ -25,10 +27,12 @@ class Settings:
     port: int = 8080
     # Anonymous searches per client: sustained rate and burst (the edge's WAF rule is coarser).
     rate_limit_per_second: float = 20.0
-    rate_limit_burst: float = 40.0
+    rate_limit_burst: int = 40
     # Proxies that append to X-Forwarded-For in front of the gateway: the ALB (and
     # CloudFront on AWS, so 2 there). The client is the entry the outermost trusted one saw.
     trusted_proxy_hops: int = 1
+    # A body must arrive within this long; a client trickling bytes holds no handler longer.
+    body_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -36,6 +40,7 @@ class Settings:
         return cls(inventory_url=env_str("INVENTORY_URL", env=env),
                    checkout_api_url=env_str("CHECKOUT_API_URL", env=env),
                    internal_token=env_str("INTERNAL_TOKEN", env=env),
+                   redis_url=env_str("REDIS_URL", env=env),
                    jwks_path=env_str("JWKS_PATH", "", env=env),
                    jwks_url=env_str("JWKS_URL", "", env=env),
                    jwt_issuer=env_str("JWT_ISSUER", LOCAL_ISSUER, env=env),
@@ -43,8 +48,10 @@ class Settings:
                    host=env_str("HOST", "127.0.0.1", env=env),
                    port=env_int("PORT", 8080, env=env),
                    rate_limit_per_second=env_float("RATE_LIMIT_PER_SECOND", 20.0, env=env),
-                   rate_limit_burst=env_float("RATE_LIMIT_BURST", 40.0, env=env),
-                   trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", 1, env=env)).checked()
+                   rate_limit_burst=env_int("RATE_LIMIT_BURST", 40, env=env),
+                   trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", 1, env=env),
+                   body_timeout_seconds=env_float("BODY_TIMEOUT_SECONDS", 10.0, env=env)
+                   ).checked()
 
     def checked(self) -> Settings:
         """Return self if exactly one JWKS source is set."""

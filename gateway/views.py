@@ -1,44 +1,89 @@
-"""Gateway handlers: check the caller, then hand the request to the owning service."""
+"""Gateway handlers: hand what the edge validated to the owning service, as typed values."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from aiohttp import web
+from pydantic import BaseModel
 
-from gateway.keys import clients_key, verifier_key
-from itinera.auth import Principal, require_admin
-from itinera.web import ADMIN_HEADER, CUSTOMER_HEADER
+from gateway.keys import clients_key
+from gateway.operations import IDEMPOTENCY_HEADER, valid
+from itinera.errors import (
+    DependencyUnavailable,
+    Forbidden,
+    ItineraError,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Unauthorized,
+)
+from itinera.web import ADMIN_HEADER, CUSTOMER_HEADER, PROBLEM_JSON
 
-# Headers a client may send upstream; everything else stays at the edge.
-FORWARDED = ("Authorization", "Idempotency-Key", "Content-Type", "Accept")
+# Upstream answers that reach the client as they are; a service's own problems included.
+PASSED_HEADERS = ("Content-Type", "Location", "Retry-After")
 
 
-def principal(request: web.Request) -> Principal:
-    """Return the verified caller or raise `Unauthorized`."""
-    return request.app[verifier_key].verify(request.headers.get("Authorization"))
+def query_string(model: BaseModel | None) -> str:
+    """Return the query string of a validated query, rebuilt from its typed values."""
+    if model is None:
+        return ""
+    values = model.model_dump(mode="json", by_alias=True, exclude_none=True,
+                              exclude_defaults=True)
+    return f"?{urlencode(values)}" if values else ""
 
 
 async def _relay(request: web.Request, upstream: str, path: str, *,
-                 customer: str | None = None, forward_auth: bool = False,
-                 admin: bool = False) -> web.Response:
-    client = request.app[clients_key][upstream]
-    headers = {h: request.headers[h] for h in FORWARDED if h in request.headers}
-    if not forward_auth:
-        headers.pop("Authorization", None)
+                 customer: str | None = None, admin: bool = False,
+                 forward_auth: bool = False) -> web.Response:
+    checked = valid(request)
+    headers = {"Accept": "application/json"}
+    body = None
+    if checked.body is not None:
+        body = checked.body.model_dump_json(by_alias=True).encode()
+        headers["Content-Type"] = "application/json"
     if customer is not None:
         headers[CUSTOMER_HEADER] = customer
     if admin:
         headers[ADMIN_HEADER] = "true"
-    query = f"?{request.query_string}" if request.query_string else ""
-    body = await request.read() if request.can_read_body else None
-    status, upstream_headers, raw = await client.send(
-        request.method, path + query, body=body, headers=headers,
+    if forward_auth:
+        headers["Authorization"] = request.headers["Authorization"]
+    if checked.idempotency_key is not None:
+        headers[IDEMPOTENCY_HEADER] = checked.idempotency_key
+    status, upstream_headers, raw = await request.app[clients_key][upstream].send(
+        request.method, path + query_string(checked.query), body=body, headers=headers,
         retry=request.method in ("GET", "HEAD"))
+    content_type = upstream_headers.get("Content-Type", "")
+    if status >= 400 and not content_type.startswith(PROBLEM_JSON):
+        # A platform answer (API Gateway, a balancer) rather than a service's problem.
+        raise upstream_problem(upstream, status)
     response = web.Response(status=status, body=raw)
-    response.headers["Content-Type"] = upstream_headers.get("Content-Type", "application/json")
-    for name in ("Location", "Retry-After"):
+    for name in PASSED_HEADERS:
         if name in upstream_headers:
             response.headers[name] = upstream_headers[name]
     return response
+
+
+def upstream_problem(upstream: str, status: int) -> ItineraError:
+    """Return the problem to answer for an upstream error that came without one."""
+    if status == 401:
+        return Unauthorized("the token was refused")
+    if status == 403:
+        return Forbidden("not allowed")
+    if status == 404:
+        return NotFound("no such resource")
+    if status == 413:
+        return PayloadTooLarge("the body is too large")
+    if status == 429:
+        return RateLimited("too many requests; retry shortly", retry_after=1)
+    if status >= 500:
+        return DependencyUnavailable(f"the {upstream} service is unavailable; retry shortly")
+    return ItineraError.answered(status, "bad_request", "Bad request", "the request was refused")
+
+
+def _param(request: web.Request, name: str) -> str:
+    # The route's pattern (digits or hex) already admitted only safe characters.
+    return request.match_info[name]
 
 
 async def search_flights(request: web.Request) -> web.Response:
@@ -48,7 +93,7 @@ async def search_flights(request: web.Request) -> web.Response:
 
 async def flight_details(request: web.Request) -> web.Response:
     """Show one flight with live availability (public)."""
-    return await _relay(request, "inventory", f"/v1/flights/{request.match_info['flight_id']}")
+    return await _relay(request, "inventory", f"/v1/flights/{_param(request, 'flight_id')}")
 
 
 async def search_hotels(request: web.Request) -> web.Response:
@@ -58,30 +103,73 @@ async def search_hotels(request: web.Request) -> web.Response:
 
 async def hotel_details(request: web.Request) -> web.Response:
     """Show one hotel with live availability for the given dates (public)."""
-    return await _relay(request, "inventory", f"/v1/hotels/{request.match_info['hotel_id']}")
+    return await _relay(request, "inventory", f"/v1/hotels/{_param(request, 'hotel_id')}")
 
 
-async def inventory_admin(request: web.Request) -> web.Response:
-    """Relay an admin's catalog or holds request to inventory's /internal/admin/."""
-    require_admin(principal(request))
-    upstream = "/internal/admin/" + request.path.removeprefix("/v1/admin/")
-    return await _relay(request, "inventory", upstream, admin=True)
+async def create_flight(request: web.Request) -> web.Response:
+    """Add a flight (admin)."""
+    return await _relay(request, "inventory", "/internal/admin/flights", admin=True)
+
+
+async def set_cabin_capacity(request: web.Request) -> web.Response:
+    """Change a cabin's capacity (admin)."""
+    return await _relay(request, "inventory",
+                        f"/internal/admin/flights/{_param(request, 'flight_id')}/cabins/"
+                        f"{_param(request, 'cabin')}", admin=True)
+
+
+async def create_hotel(request: web.Request) -> web.Response:
+    """Add a hotel (admin)."""
+    return await _relay(request, "inventory", "/internal/admin/hotels", admin=True)
+
+
+async def set_room_capacity(request: web.Request) -> web.Response:
+    """Change a room type's capacity over nights (admin)."""
+    return await _relay(request, "inventory",
+                        f"/internal/admin/hotels/{_param(request, 'hotel_id')}/room-types/"
+                        f"{_param(request, 'room_type')}/nights", admin=True)
+
+
+async def list_holds(request: web.Request) -> web.Response:
+    """List holds (admin)."""
+    return await _relay(request, "inventory", "/internal/admin/holds", admin=True)
+
+
+def _caller(request: web.Request) -> str:
+    principal = valid(request).principal
+    assert principal is not None  # the operation requires a token
+    return principal.sub
 
 
 async def create_hold(request: web.Request) -> web.Response:
-    """Hold seats for the caller."""
-    return await _relay(request, "inventory", "/internal/holds",
-                        customer=principal(request).sub)
+    """Hold seats and rooms for the caller."""
+    return await _relay(request, "inventory", "/internal/holds", customer=_caller(request))
 
 
 async def hold(request: web.Request) -> web.Response:
     """Read or release the caller's hold."""
-    return await _relay(request, "inventory", f"/internal/holds/{request.match_info['hold_id']}",
-                        customer=principal(request).sub)
+    return await _relay(request, "inventory", f"/internal/holds/{_param(request, 'hold_id')}",
+                        customer=_caller(request))
 
 
-async def bookings(request: web.Request) -> web.Response:
-    """Hand a bookings request to the checkout API, whose authorizer checks the token again."""
-    principal(request)
-    return await _relay(request, "checkout", request.path, forward_auth=True)
+async def create_booking(request: web.Request) -> web.Response:
+    """Start checkout; the checkout API's authorizer checks the token again."""
+    return await _relay(request, "checkout", "/v1/bookings", forward_auth=True)
 
+
+async def list_bookings(request: web.Request) -> web.Response:
+    """List the caller's bookings."""
+    return await _relay(request, "checkout", "/v1/bookings", forward_auth=True)
+
+
+async def booking(request: web.Request) -> web.Response:
+    """Read the caller's booking."""
+    return await _relay(request, "checkout", f"/v1/bookings/{_param(request, 'booking_id')}",
+                        forward_auth=True)
+
+
+async def cancel_booking(request: web.Request) -> web.Response:
+    """Cancel the caller's booking."""
+    return await _relay(request, "checkout",
+                        f"/v1/bookings/{_param(request, 'booking_id')}/cancel",
+                        forward_auth=True)

@@ -14,8 +14,10 @@ import pymysql
 
 from inventory.catalog import Catalog, iso_utc
 from inventory.db import Cursor, fetch_all, in_transaction
-from inventory.errors import AlreadyExists, CapacityBelowCommitted, InvalidCursor
+from inventory.errors import AlreadyExists, CapacityBelowCommitted
 from inventory.pricing import duration_min, haversine_km
+from itinera.api.admin import NewFlight, NewHotel
+from itinera.api.errors import InvalidCursor
 from itinera.errors import NotFound
 
 DUPLICATE_KEY = 1062
@@ -28,17 +30,17 @@ class AdminRepository:
         self.pool = pool
         self.catalog = catalog
 
-    async def create_flight(self, spec: dict[str, Any]) -> int:
+    async def create_flight(self, spec: NewFlight) -> int:
         """Insert a flight and its cabins (capacity all available); return its id."""
-        zone = await self.catalog.airport_zone(spec["origin"])
-        await self.catalog.airport_zone(spec["destination"])
+        zone = await self.catalog.airport_zone(spec.origin)
+        await self.catalog.airport_zone(spec.destination)
         ends = await fetch_all(self.pool, "SELECT iata, lat, lon FROM airports"
                                           " WHERE iata IN (%s, %s)",
-                               (spec["origin"], spec["destination"]))
+                               (spec.origin, spec.destination))
         where = {r["iata"]: r for r in ends}
-        a, b = where[spec["origin"]], where[spec["destination"]]
+        a, b = where[spec.origin], where[spec.destination]
         minutes = duration_min(haversine_km(a["lat"], a["lon"], b["lat"], b["lon"]))
-        local: datetime = spec["departure_local"]
+        local: datetime = spec.departure_local
         departure = local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
 
         async def work(cur: Cursor) -> int:
@@ -48,19 +50,19 @@ class AdminRepository:
                 "INSERT INTO flights (id, flight_no, carrier, origin, destination, departure_utc,"
                 " arrival_utc, departure_date_local, duration_min)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (flight_id, spec["flight_no"], spec["carrier"], spec["origin"],
-                 spec["destination"], departure, departure + timedelta(minutes=minutes),
+                (flight_id, spec.flight_no, spec.carrier, spec.origin,
+                 spec.destination, departure, departure + timedelta(minutes=minutes),
                  local.date(), minutes))
             await cur.executemany(
                 "INSERT INTO flight_cabins (flight_id, cabin, capacity, available, fare_amount,"
                 " currency) VALUES (%s, %s, %s, %s, %s, %s)",
-                [(flight_id, c["cabin"], c["capacity"], c["capacity"], c["fare"]["amount"],
-                  c["fare"]["currency"]) for c in spec["cabins"]])
+                [(flight_id, c.cabin, c.capacity, c.capacity, c.fare.amount, c.fare.currency)
+                 for c in spec.cabins])
             return flight_id
 
         return await in_transaction(self.pool, work)
 
-    async def create_hotel(self, spec: dict[str, Any]) -> int:
+    async def create_hotel(self, spec: NewHotel) -> int:
         """Insert a hotel, its room types and their nights; return the hotel's id."""
 
         async def work(cur: Cursor) -> int:
@@ -68,23 +70,22 @@ class AdminRepository:
             hotel_id = int((await cur.fetchone())["id"])
             await cur.execute("INSERT INTO hotels (id, name, city, country, tz, stars, lat, lon)"
                               " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                              (hotel_id, spec["name"], spec["city"], spec["country"], spec["tz"],
-                               spec["stars"], spec["lat"], spec["lon"]))
+                              (hotel_id, spec.name, spec.city, spec.country, spec.tz, spec.stars,
+                               spec.lat, spec.lon))
             await cur.execute("SELECT COALESCE(MAX(id), 0) AS id FROM room_types FOR UPDATE")
             next_type = int((await cur.fetchone())["id"])
-            first, last = spec["nights"]["from"], spec["nights"]["to"]
+            first, last = spec.nights.first, spec.nights.last
             nights = [first + timedelta(days=d) for d in range((last - first).days)]
-            for room in spec["room_types"]:
+            for room in spec.room_types:
                 next_type += 1
                 await cur.execute("INSERT INTO room_types (id, hotel_id, code, name, max_guests)"
                                   " VALUES (%s, %s, %s, %s, %s)",
-                                  (next_type, hotel_id, room["code"], room["name"],
-                                   room["max_guests"]))
+                                  (next_type, hotel_id, room.code, room.name, room.max_guests))
                 await cur.executemany(
                     "INSERT INTO room_nights (room_type_id, night, capacity, available,"
                     " rate_amount, currency) VALUES (%s, %s, %s, %s, %s, %s)",
-                    [(next_type, night, room["capacity"], room["capacity"],
-                      room["rate"]["amount"], room["rate"]["currency"]) for night in nights])
+                    [(next_type, night, room.capacity, room.capacity, room.rate.amount,
+                      room.rate.currency) for night in nights])
             return hotel_id
 
         try:

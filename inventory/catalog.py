@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiomysql
 
 from inventory.db import fetch_all
-from inventory.errors import DateInPast, UnknownAirport
+from inventory.errors import DateInPast
 from inventory.paging import decode_cursor, encode_cursor
-from inventory.params import SearchQuery
+from itinera.api.errors import UnknownAirport
+from itinera.api.search import FlightSearch
 from itinera.errors import NotFound
 
 
@@ -36,6 +37,18 @@ _FLIGHT_JOINS = ("JOIN airports o ON o.iata = f.origin"
 _SORT_COLUMNS = {"departure": "f.departure_utc", "price": "c.fare_amount",
                  "duration": "f.duration_min"}
 _SORT_FIELDS = {"departure": "departure_utc", "price": "fare_amount", "duration": "duration_min"}
+
+
+def flight_search_key(query: FlightSearch) -> str:
+    """Return the key a search's result is cached under (without the namespace)."""
+    def hhmm(when: time | None) -> str:
+        return when.strftime("%H%M") if when else ""
+
+    window = (f"{hhmm(query.depart_after)}-{hhmm(query.depart_before)}"
+              if query.depart_after or query.depart_before else "-")
+    return (f"search:v2:{query.origin}:{query.destination}:{query.date.isoformat()}:"
+            f"{query.cabin}:{query.passengers}:{query.sort}:{query.max_price or '-'}:{window}:"
+            f"{query.limit}:{query.cursor or '-'}")
 
 
 def _flight(row: dict[str, Any]) -> dict[str, Any]:
@@ -75,14 +88,14 @@ class Catalog:
             raise UnknownAirport(f"{iata} is not a known airport", airport=iata)
         return zone
 
-    async def check_search(self, query: SearchQuery) -> None:
+    async def check_search(self, query: FlightSearch) -> None:
         """Raise unless both airports exist and the date is not past at the origin."""
         zone = await self.airport_zone(query.origin)
         await self.airport_zone(query.destination)
         if query.date < datetime.now(ZoneInfo(zone)).date():
             raise DateInPast(f"{query.date.isoformat()} has already passed in {query.origin}")
 
-    async def search(self, query: SearchQuery) -> dict[str, Any]:
+    async def search(self, query: FlightSearch) -> dict[str, Any]:
         """Return one page of flights with enough seats, in the query's order, ties by id."""
         column = _SORT_COLUMNS[query.sort]
         where, args = [], [query.cabin, query.origin, query.destination, query.date,

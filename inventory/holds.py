@@ -14,9 +14,9 @@ import aiomysql
 from inventory.catalog import iso_utc
 from inventory.db import Cursor, fetch_all, in_transaction
 from inventory.errors import DateInPast, FlightDeparted, UnknownFlight, UnknownHotel
-from inventory.params import FlightItem, HoldItem, HotelItem
 from inventory.pricing import Money, hold_total
 from inventory.stock import ITEMS_IN_LOCK_ORDER, StockLine, move
+from itinera.api.holds import FlightItem, HotelItem
 from itinera.errors import HoldNotActive, NotFound, SoldOut
 
 log = logging.getLogger("inventory.holds")
@@ -41,7 +41,7 @@ class HoldRepository:
         self.pool = pool
         self.ttl_seconds = ttl_seconds
 
-    async def create(self, customer_id: str, items: list[HoldItem]) -> dict[str, Any]:
+    async def create(self, customer_id: str, items: list[FlightItem | HotelItem]) -> dict[str, Any]:
         """Hold every item or none; raise `SoldOut` when any cabin or night lacks stock."""
         lines = [await self._resolve(item) for item in items]
         hold_id = uuid.uuid4().hex
@@ -158,7 +158,7 @@ class HoldRepository:
             expired += await in_transaction(self.pool, work)
         return expired
 
-    async def _resolve(self, item: HoldItem) -> StockLine:
+    async def _resolve(self, item: FlightItem | HotelItem) -> StockLine:
         """Check the item's flight or hotel exists and lies ahead; return the rows it moves."""
         if isinstance(item, FlightItem):
             rows = await fetch_all(
@@ -187,7 +187,7 @@ class HoldRepository:
                          check_in=item.check_in, check_out=item.check_out)
 
 
-def _sold_out(item: HoldItem) -> SoldOut:
+def _sold_out(item: FlightItem | HotelItem) -> SoldOut:
     if isinstance(item, FlightItem):
         return SoldOut(f"flight {item.flight_id} has fewer than {item.quantity}"
                        f" {item.cabin} seats left", flight_id=str(item.flight_id),

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import aiomysql
 
 from inventory.db import fetch_all
-from inventory.errors import DateInPast, UnknownCity
-from inventory.hotel_params import HotelQuery, StayQuery
+from inventory.errors import DateInPast
 from inventory.paging import decode_cursor, encode_cursor
+from itinera.api.errors import UnknownCity
+from itinera.api.search import HotelSearch, HotelStay
 from itinera.errors import NotFound
 
 # A room type qualifies when the stay has a row for every night and each has enough rooms.
@@ -24,6 +25,13 @@ _OPTIONS_SQL = (
     " JOIN room_nights n ON n.room_type_id = rt.id AND n.night >= %s AND n.night < %s"
     " WHERE {where}"
     " GROUP BY rt.id HAVING nights = %s AND available >= rooms")
+
+
+def hotel_search_key(query: HotelSearch) -> str:
+    """Return the key a hotel search's result is cached under (without the namespace)."""
+    return (f"hotels:v1:{query.city.casefold()}:{query.check_in.isoformat()}:"
+            f"{query.check_out.isoformat()}:{query.guests}:{query.sort}:{query.limit}:"
+            f"{query.cursor or '-'}")
 
 
 def _hotel(row: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +56,7 @@ class HotelCatalog:
         # skip the database. Unknown names are asked again, so new hotels show up at once.
         self._city_zones: dict[str, str] = {}
 
-    async def check_search(self, query: HotelQuery) -> None:
+    async def check_search(self, query: HotelSearch) -> None:
         """Raise unless the city has hotels and the stay does not start in the past there."""
         zone = self._city_zones.get(query.city)
         if zone is None:
@@ -60,7 +68,7 @@ class HotelCatalog:
             zone = self._city_zones[query.city] = rows[0]["tz"]
         _check_not_past(query.check_in, zone)
 
-    async def search(self, query: HotelQuery) -> dict[str, Any]:
+    async def search(self, query: HotelSearch) -> dict[str, Any]:
         """Return one page of hotels with a room type free on every night, cheapest first."""
         options = await fetch_all(
             self.pool,
@@ -95,7 +103,7 @@ class HotelCatalog:
                        if len(ranked) > query.limit else None)
         return {"items": items, "next_cursor": next_cursor}
 
-    async def hotel(self, hotel_id: int, stay: StayQuery) -> dict[str, Any]:
+    async def hotel(self, hotel_id: int, stay: HotelStay) -> dict[str, Any]:
         """Return hotel *hotel_id* with its room types, and live nightly availability if dated."""
         rows = await fetch_all(self.pool, "SELECT id, name, city, country, tz, stars, lat, lon"
                                           " FROM hotels WHERE id = %s", (hotel_id,))

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import orjson
 
-from inventory.errors import InvalidCursor
+from itinera.api.errors import InvalidCursor
 
 SortKey = datetime | int
 _WHEN = "%Y-%m-%dT%H:%M:%S"

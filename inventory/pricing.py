@@ -12,7 +12,6 @@ EARTH_RADIUS_KM = 6371.0088
 CRUISE_KMH = 800
 TAXI_MIN = 30
 CURRENCY = "EUR"
-CABINS = ("economy", "business")
 
 # Fares in euro cents: a base plus a per-km rate that falls with distance, as airlines price.
 _FARE_BASE = {"economy": 39_00, "business": 189_00}

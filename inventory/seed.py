@@ -18,9 +18,10 @@ import aiomysql
 import airportsdata
 
 from inventory.db import close_pool, create_pool
-from inventory.pricing import CABINS, CURRENCY, duration_min, fare_for, haversine_km
+from inventory.pricing import CURRENCY, duration_min, fare_for, haversine_km
 from inventory.seed_hotels import City, cities_of, hotel_rows, more_cities
 from inventory.settings import DatabaseSettings
+from itinera.api.types import CABINS
 
 log = logging.getLogger("inventory.seed")
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from inventory.db import Cursor
-from inventory.pricing import CABINS
+from itinera.api.types import CABINS
 
 COUNTS = ("available", "held", "sold")
 KINDS = ("flight", "hotel")  # enum order of hold_items.kind: flights are locked first

@@ -1,4 +1,4 @@
-"""HTTP handlers: parse at the edge, call the catalog or hold repository, return JSON."""
+"""HTTP handlers: parse with the contract's models, call a repository, return JSON."""
 
 from __future__ import annotations
 
@@ -7,23 +7,21 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from inventory.hotel_params import parse_hotel_search, parse_stay_query
+from inventory.catalog import flight_search_key
+from inventory.hotels import hotel_search_key
 from inventory.keys import cache_key, catalog_key, holds_key, hotels_key
-from inventory.params import (
-    parse_booking_id,
-    parse_customer_id,
-    parse_flight_id,
-    parse_hold_id,
-    parse_hold_items,
-    parse_search,
-)
-from itinera.errors import Forbidden, Unauthorized
+from itinera.api.holds import HoldRequest
+from itinera.api.internal import BookingRef, OptionalBookingRef
+from itinera.api.search import FlightSearch, HotelSearch, HotelStay
+from itinera.api.types import MAX_ID
+from itinera.api.validation import parse_body, parse_query
+from itinera.auth import canonical_subject
+from itinera.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from itinera.web import (
     ADMIN_HEADER,
     CUSTOMER_HEADER,
     SERVICE_TOKEN_HEADER,
     json_response,
-    read_json,
 )
 
 INTERNAL_PREFIX = "/internal/"
@@ -52,81 +50,97 @@ def service_token_middleware(token: str) -> Callable[[web.Request, Handler],
     return middleware
 
 
+def catalog_id(request: web.Request, name: str) -> int:
+    """Return a path's flight or hotel id; the route admits digits only."""
+    value = int(request.match_info[name])
+    if value > MAX_ID:
+        raise NotFound(f"no {name.removesuffix('_id')} {value}")
+    return value
+
+
+def customer(request: web.Request, *, required: bool) -> str | None:
+    """Return the caller the gateway verified, from X-Customer-Id."""
+    raw = request.headers.get(CUSTOMER_HEADER)
+    if raw is None:
+        if required:
+            raise BadRequest("header X-Customer-Id is required")
+        return None
+    return canonical_subject(raw, error=BadRequest)
+
+
 async def search_flights(request: web.Request) -> web.Response:
     """Search flights with enough seats; results are cached briefly."""
-    query = parse_search(request.query)
+    query = parse_query(FlightSearch, request.query)
     catalog = request.app[catalog_key]
     await catalog.check_search(query)
     result, cached = await request.app[cache_key].get_or_load(
-        query.cache_key(), lambda: catalog.search(query))
+        flight_search_key(query), lambda: catalog.search(query))
     return json_response(result, headers={"X-Cache": "hit" if cached else "miss"})
 
 
 async def search_hotels(request: web.Request) -> web.Response:
     """Search hotels of a city with a room free every night of the stay; cached briefly."""
-    query = parse_hotel_search(request.query)
+    query = parse_query(HotelSearch, request.query)
     hotels = request.app[hotels_key]
     await hotels.check_search(query)
     result, cached = await request.app[cache_key].get_or_load(
-        query.cache_key(), lambda: hotels.search(query))
+        hotel_search_key(query), lambda: hotels.search(query))
     return json_response(result, headers={"X-Cache": "hit" if cached else "miss"})
 
 
 async def get_hotel(request: web.Request) -> web.Response:
     """Return one hotel with its room types and, for given dates, live nightly availability."""
-    hotel_id = parse_flight_id(request.match_info["hotel_id"], what="hotel")
-    stay = parse_stay_query(request.query)
+    hotel_id = catalog_id(request, "hotel_id")
+    stay = parse_query(HotelStay, request.query)
     return json_response(await request.app[hotels_key].hotel(hotel_id, stay))
 
 
 async def get_flight(request: web.Request) -> web.Response:
     """Return one flight with live availability of every cabin."""
-    flight_id = parse_flight_id(request.match_info["flight_id"])
-    return json_response(await request.app[catalog_key].flight(flight_id))
+    return json_response(await request.app[catalog_key].flight(catalog_id(request,
+                                                                          "flight_id")))
 
 
 async def create_hold(request: web.Request) -> web.Response:
     """Hold seats for the calling customer, all or nothing."""
-    customer_id = parse_customer_id(request.headers.get(CUSTOMER_HEADER), required=True)
-    assert customer_id is not None
-    items = parse_hold_items(await read_json(request))
-    hold = await request.app[holds_key].create(customer_id, items)
-    return json_response(hold, status=201)
+    owner = customer(request, required=True)
+    assert owner is not None
+    body = parse_body(HoldRequest, await request.read(), request.headers.get("Content-Type"))
+    return json_response(await request.app[holds_key].create(owner, body.items), status=201)
 
 
 async def get_hold(request: web.Request) -> web.Response:
-    """Return a hold; the owner check applies when X-Customer-Id is sent."""
-    hold_id = parse_hold_id(request.match_info["hold_id"])
-    customer_id = parse_customer_id(request.headers.get(CUSTOMER_HEADER), required=False)
-    return json_response(await request.app[holds_key].get(hold_id, customer_id))
+    """Return the caller's hold; someone else's is not found."""
+    return json_response(await request.app[holds_key].get(
+        request.match_info["hold_id"], customer(request, required=True)))
 
 
 async def delete_hold(request: web.Request) -> web.Response:
     """Release a hold on behalf of its owner."""
-    hold_id = parse_hold_id(request.match_info["hold_id"])
-    customer_id = parse_customer_id(request.headers.get(CUSTOMER_HEADER), required=False)
-    return json_response(await request.app[holds_key].release(hold_id, customer_id))
+    return json_response(await request.app[holds_key].release(
+        request.match_info["hold_id"], customer(request, required=True)))
+
+
+async def _booking_ref(request: web.Request) -> str:
+    ref = parse_body(BookingRef, await request.read(), request.headers.get("Content-Type"))
+    return ref.booking_id
 
 
 async def confirm_hold(request: web.Request) -> web.Response:
     """Confirm a hold for a booking; repeating it with the same booking id is harmless."""
-    hold_id = parse_hold_id(request.match_info["hold_id"])
-    customer_id = parse_customer_id(request.headers.get(CUSTOMER_HEADER), required=False)
-    booking_id = parse_booking_id(await read_json(request), required=True)
-    assert booking_id is not None
-    return json_response(await request.app[holds_key].confirm(hold_id, booking_id, customer_id))
+    booking_id = await _booking_ref(request)
+    return json_response(await request.app[holds_key].confirm(
+        request.match_info["hold_id"], booking_id, customer(request, required=False)))
 
 
 async def release_hold(request: web.Request) -> web.Response:
     """Release a hold as checkout's compensation step; no owner check, idempotent."""
-    hold_id = parse_hold_id(request.match_info["hold_id"])
-    parse_booking_id(await read_json(request), required=False)
-    return json_response(await request.app[holds_key].release(hold_id))
+    parse_body(OptionalBookingRef, await request.read(), request.headers.get("Content-Type"))
+    return json_response(await request.app[holds_key].release(request.match_info["hold_id"]))
 
 
 async def cancel_hold(request: web.Request) -> web.Response:
     """Cancel a confirmed hold for its booking; repeating the same cancel is harmless."""
-    hold_id = parse_hold_id(request.match_info["hold_id"])
-    booking_id = parse_booking_id(await read_json(request), required=True)
-    assert booking_id is not None
-    return json_response(await request.app[holds_key].cancel(hold_id, booking_id))
+    booking_id = await _booking_ref(request)
+    return json_response(await request.app[holds_key].cancel(request.match_info["hold_id"],
+                                                             booking_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -13,13 +14,20 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from itinera.errors import Forbidden, Unauthorized
+from itinera.errors import Forbidden, ItineraError, Unauthorized
 
 ALGORITHM = "RS256"
 ADMIN_SCOPE = "itinera/admin"
 LOCAL_ISSUER = "https://auth.itinera.local"
 AUDIENCE = "itinera"
 LOCAL_KID = "itinera-local-1"
+# Clock skew tolerated on `exp`, `nbf` and `iat`: hosts run NTP, so seconds, not minutes.
+LEEWAY_SECONDS = 5
+# One canonical identity: a subject is checked here, where the token is verified, and every
+# service uses it as it is. No whitespace or control characters, so nothing downstream (an
+# HTTP header, a log line, a key) can trim or split it into someone else. Cognito subjects
+# are UUIDs; local ones are names.
+SUBJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -64,9 +72,11 @@ class TokenVerifier:
 
     def claims(self, authorization: str | None) -> dict[str, Any]:
         """Return the verified claims of a `Bearer` header or raise `Unauthorized`."""
-        if not authorization or not authorization.startswith("Bearer "):
+        scheme, _, token = (authorization or "").partition(" ")
+        # Auth schemes are case-insensitive (RFC 9110, 11.1).
+        if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("a Bearer token is required")
-        token = authorization[len("Bearer "):].strip()
+        token = token.strip()
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -81,21 +91,27 @@ class TokenVerifier:
             claims = jwt.decode(token, key=key.key, algorithms=[ALGORITHM],
                                 issuer=self.issuer, audience=self.audience,
                                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-                                leeway=30)
+                                leeway=LEEWAY_SECONDS)
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("the token has expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"the token is invalid: {exc}") from exc
+        canonical_subject(claims.get("sub"))
         return dict(claims)
+
+
+def canonical_subject(sub: object, *, error: type[ItineraError] = Unauthorized) -> str:
+    """Return *sub* if it is a valid subject, exactly as given, else raise *error*."""
+    if not isinstance(sub, str) or not SUBJECT.fullmatch(sub):
+        raise error("the token's subject must be 1 to 128 letters, digits or ._@:+-")
+    return sub
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     """Build a principal from verified claims (`scope` is space separated, as in Cognito)."""
-    sub = str(claims.get("sub", ""))
-    if not sub:
-        raise Unauthorized("the token has no subject")
     scope = claims.get("scope", "")
-    return Principal(sub=sub, scopes=frozenset(str(scope).split()))
+    return Principal(sub=canonical_subject(claims.get("sub")),
+                     scopes=frozenset(str(scope).split()))
 
 
 def require_admin(principal: Principal) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from itinera.logs import request_id_var
+
 
 class ItineraError(Exception):
     """Base of every error that should reach a client as problem+json."""
@@ -36,6 +38,9 @@ class ItineraError(Exception):
         }
         if instance:
             body["instance"] = instance
+        request_id = request_id_var.get()
+        if request_id:
+            body["request_id"] = request_id
         body.update(self.extra)
         return body
 
@@ -80,12 +85,29 @@ class IdempotencyInProgress(Conflict):
     code, title = "idempotency_in_progress", "A request with this key is still in progress"
 
 
+class PayloadTooLarge(ItineraError):
+    status, code, title = 413, "payload_too_large", "Request body too large"
+
+
+class UnsupportedMediaType(ItineraError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
+class RequestTimeout(ItineraError):
+    status, code, title = 408, "request_timeout", "The request took too long to arrive"
+
+
 class RateLimited(ItineraError):
     status, code, title = 429, "rate_limited", "Too many requests"
 
 
 class DependencyUnavailable(ItineraError):
     status, code, title = 503, "dependency_unavailable", "A dependency is unavailable"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        # A client may try again soon; the dependency is retried or failed over meanwhile.
+        extra.setdefault("retry_after", 1)
+        super().__init__(detail, **extra)
 
 
 def error_for_problem(status: int, body: dict[str, Any]) -> ItineraError:

@@ -24,6 +24,8 @@ SERVICE_TOKEN_HEADER = "X-Service-Token"  # noqa: S105 - a header name
 CUSTOMER_HEADER = "X-Customer-Id"
 ADMIN_HEADER = "X-Admin"
 PROBLEM_JSON = "application/problem+json"
+# Bodies are small JSON documents; anything bigger is refused before it is parsed.
+MAX_BODY_BYTES = 64 * 1024
 
 Check = Callable[[], Awaitable[None]]
 checks_key = web.AppKey("readiness_checks", dict[str, Check])
@@ -127,7 +129,7 @@ def new_app(checks: dict[str, Check] | None = None,
             middlewares: list[Any] | None = None) -> web.Application:
     """Build an application with the shared middleware, health and readiness routes."""
     app = web.Application(middlewares=[request_context_middleware, *(middlewares or [])],
-                          client_max_size=64 * 1024)
+                          client_max_size=MAX_BODY_BYTES)
     app[checks_key] = checks or {}
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)

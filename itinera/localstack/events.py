@@ -35,7 +35,7 @@ def http_api_event(*, route: Route, path_parameters: dict[str, str], method: str
     for name, value in query:
         params[name] = f"{params[name]},{value}" if name in params else value
     content_type = joined_headers.get("content-type", "")
-    is_text = not body or content_type.startswith(TEXT_TYPES)
+    is_text = not body or (content_type.startswith(TEXT_TYPES) and _is_utf8(body))
     now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",
@@ -70,6 +70,15 @@ def http_api_event(*, route: Route, path_parameters: dict[str, str], method: str
                        for k, v in claims.items()},
             "scopes": None}}
     return event
+
+
+def _is_utf8(body: bytes) -> bool:
+    # A body that is not UTF-8 cannot travel as a JSON string: API Gateway base64-encodes it.
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def http_api_response(result: Any) -> tuple[int, dict[str, str], bytes]:

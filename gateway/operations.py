@@ -1,0 +1,125 @@
+"""One public operation: its route, who may call it, and the models its input must fit."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from gateway.keys import settings_key, verifier_key
+from itinera.api.bookings import idempotency_key
+from itinera.api.types import CABINS, CATALOG_ID, HEX_ID, ROOM_CODE, Contract
+from itinera.api.validation import parse_body, parse_query
+from itinera.auth import Principal, require_admin
+from itinera.errors import BadRequest, PayloadTooLarge, RequestTimeout
+from itinera.web import MAX_BODY_BYTES
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Auth = Literal["none", "traveller", "admin"]
+
+# Every path parameter: the pattern its route accepts, so nothing else (no `..%2F`) reaches a
+# handler, and the schema the document gives it.
+PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
+    "flight_id": (CATALOG_ID, {"type": "string", "pattern": f"^{CATALOG_ID}$"}),
+    "hotel_id": (CATALOG_ID, {"type": "string", "pattern": f"^{CATALOG_ID}$"}),
+    "hold_id": (HEX_ID, {"type": "string", "pattern": f"^{HEX_ID}$"}),
+    "booking_id": (HEX_ID, {"type": "string", "pattern": f"^{HEX_ID}$"}),
+    "cabin": ("|".join(CABINS), {"enum": list(CABINS)}),
+    "room_type": (ROOM_CODE, {"type": "string", "pattern": f"^{ROOM_CODE}$"}),
+}
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Operation:
+    """A method and path of the public API, with everything the document says about it."""
+
+    operation_id: str
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    ok: int = 200
+    response: type[BaseModel] | None = None
+    query: type[Contract] | None = None
+    body: type[Contract] | None = None
+    auth: Auth = "none"
+    idempotency_key: bool = False
+    errors: tuple[int, ...] = ()
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tag: str = "travellers"
+
+    @property
+    def route(self) -> str:
+        """Return the aiohttp route, each parameter constrained to its pattern."""
+        return re.sub(r"\{(\w+)\}", lambda m: f"{{{m[1]}:{PATH_PARAMS[m[1]][0]}}}", self.path)
+
+
+@dataclass(frozen=True)
+class Valid:
+    """What the edge accepted: the caller, the query and the body, as models."""
+
+    principal: Principal | None
+    query: Contract | None
+    body: Contract | None
+    idempotency_key: str | None
+
+
+_VALID = web.RequestKey("valid", Valid)
+
+
+def valid(request: web.Request) -> Valid:
+    """Return what the edge validated for *request*."""
+    return request[_VALID]
+
+
+def checked(op: Operation) -> Handler:
+    """Return *op*'s handler behind authentication and validation, in that order."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        principal = None
+        if op.auth != "none":
+            principal = request.app[verifier_key].verify(request.headers.get("Authorization"))
+            if op.auth == "admin":
+                require_admin(principal)
+        if op.query is not None:
+            query = parse_query(op.query, request.query)
+        elif request.query:
+            raise BadRequest(f"unknown query parameters: {', '.join(sorted(request.query))}")
+        else:
+            query = None
+        key = idempotency_key(request.headers.get(IDEMPOTENCY_HEADER)) \
+            if op.idempotency_key else None
+        body = None
+        if op.body is not None:
+            body = parse_body(op.body, await read_body(request), request.headers.get(
+                "Content-Type"))
+        request[_VALID] = Valid(principal, query, body, key)
+        return await op.handler(request)
+
+    return handle
+
+
+async def read_body(request: web.Request) -> bytes:
+    """Read the body within the body timeout and size limit."""
+    settings = request.app[settings_key]
+    try:
+        async with asyncio.timeout(settings.body_timeout_seconds):
+            return await request.read()
+    except TimeoutError as exc:
+        raise RequestTimeout(
+            f"the body did not arrive within {settings.body_timeout_seconds:g}s") from exc
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise PayloadTooLarge(f"a body is at most {MAX_BODY_BYTES} bytes") from exc
+
+
+def register(app: web.Application, operations: list[Operation]) -> None:
+    """Add every operation's route to *app*."""
+    for op in operations:
+        app.router.add_route(op.method, op.route, checked(op), name=op.operation_id)
+

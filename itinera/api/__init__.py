@@ -1,0 +1,1 @@
+"""The public API's contract: request and response models that every service validates with."""

@@ -1,0 +1,87 @@
+"""Anonymous searches share one budget per client across every gateway task, through Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from gateway.keys import limiter_key
+from gateway.main import create_app
+from gateway.settings import Settings
+from itinera.auth import LocalIssuer
+
+pytestmark = pytest.mark.integration
+
+REDIS_URL = "redis://127.0.0.1:6379/13"
+SEARCH = "/v1/flights?origin=LHR&destination=JFK&date=2030-01-02"
+
+
+def settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Return gateway settings whose upstreams are unreachable (searches answer 503)."""
+    issuer = LocalIssuer(tmp_path)
+    issuer.ensure_keys()
+    base: dict[str, Any] = {
+        "inventory_url": "http://127.0.0.1:9", "checkout_api_url": "http://127.0.0.1:9",
+        "internal_token": "t", "jwks_path": str(issuer.jwks_path), "redis_url": REDIS_URL,
+        "rate_limit_per_second": 0.1, "rate_limit_burst": 2}
+    return Settings(**{**base, **overrides})
+
+
+@pytest.fixture
+async def two_tasks(tmp_path: Path) -> AsyncIterator[tuple[TestClient[Any, Any], ...]]:
+    """Two gateway tasks sharing one Redis, as two Fargate tasks share ElastiCache."""
+    async with AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(
+            TestClient(TestServer(create_app(settings(tmp_path)), host="127.0.0.1")))
+            for _ in range(2)]
+        yield tuple(clients)
+
+
+async def test_the_budget_is_shared_by_every_task(
+        two_tasks: tuple[TestClient[Any, Any], ...]) -> None:
+    """A burst of two spent on two tasks leaves nothing on either: the third search is a 429
+    problem with Retry-After and RateLimit headers; another client still has its budget."""
+    a, b = two_tasks
+    # The ALB appends the address it saw; a fresh one per run keeps runs apart in Redis.
+    client = {"X-Forwarded-For": f"spoofed-by-client, {uuid.uuid4()}"}
+    first = await a.get(SEARCH, headers=client)
+    second = await b.get(SEARCH, headers=client)
+    # Inventory is unreachable: 503, but each request was let through the limiter.
+    assert (first.status, second.status) == (503, 503)
+    assert first.headers["RateLimit-Policy"] == '"search";q=2;w=20'
+    assert first.headers["RateLimit"].startswith('"search";r=1;')
+    assert second.headers["RateLimit"].startswith('"search";r=0;')
+    refused = await a.get(SEARCH, headers=client)
+    assert refused.status == 429
+    problem = await refused.json()
+    assert problem["code"] == "rate_limited" and problem["request_id"]
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["RateLimit"].startswith('"search";r=0;')
+    assert (await b.get(SEARCH, headers=client)).status == 429
+    other = await b.get(SEARCH, headers={"X-Forwarded-For": str(uuid.uuid4())})
+    assert other.status == 503
+
+
+async def test_only_anonymous_search_routes_are_limited(
+        two_tasks: tuple[TestClient[Any, Any], ...]) -> None:
+    """Bookings are not counted against the search budget (their callers carry tokens)."""
+    a, _ = two_tasks
+    client = {"X-Forwarded-For": str(uuid.uuid4())}
+    for _ in range(4):
+        assert (await a.get("/v1/bookings", headers=client)).status == 401
+
+
+async def test_the_limit_fails_open_and_counts_it_when_redis_is_down(tmp_path: Path) -> None:
+    """With Redis unreachable every search is let through, and the limiter counts them."""
+    down = settings(tmp_path, redis_url="redis://127.0.0.1:9/0")
+    async with TestClient(TestServer(create_app(down), host="127.0.0.1")) as client:
+        statuses = [(await client.get(SEARCH, headers={"X-Forwarded-For": "same"})).status
+                    for _ in range(5)]
+        assert statuses == [503] * 5
+        assert client.app[limiter_key].failed_open == 5
