@@ -127,8 +127,8 @@ class HotelStay(Contract):
         return self
 
 
-class FlightOffer(Contract):
-    """A flight found by a search, with the searched cabin's seats left and fare."""
+class FlightInfo(Contract):
+    """What a flight is: number, route, and times in UTC and at each end."""
 
     id: CatalogId
     flight_no: str
@@ -140,6 +140,11 @@ class FlightOffer(Contract):
     departure_local: str = Field(description="ISO 8601 with the origin's UTC offset")
     arrival_local: str = Field(description="ISO 8601 with the destination's UTC offset")
     duration_min: int
+
+
+class FlightOffer(FlightInfo):
+    """A flight found by a search, with the searched cabin's seats left and fare."""
+
     cabin: Cabin
     available: int = Field(ge=0)
     fare: Money
@@ -160,19 +165,9 @@ class CabinAvailability(Contract):
     fare: Money
 
 
-class Flight(Contract):
+class Flight(FlightInfo):
     """A flight with the live availability of every cabin."""
 
-    id: CatalogId
-    flight_no: str
-    carrier: str
-    origin: str
-    destination: str
-    departure_utc: Timestamp
-    arrival_utc: Timestamp
-    departure_local: str
-    arrival_local: str
-    duration_min: int
     cabins: list[CabinAvailability]
 
 

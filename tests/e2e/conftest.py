@@ -43,6 +43,8 @@ def stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                          database=E2E_DATABASE, redis_db=E2E_REDIS_DB)
     # A short cache lifetime lets tests see availability change without waiting long.
     os.environ["CACHE_TTL_SECONDS"] = "1"
+    # A short body timeout lets the slow-body test finish in seconds.
+    os.environ["BODY_TIMEOUT_SECONDS"] = "2"
     running = LocalStack(config, say=lambda line: None)
     running.start()
     try:

@@ -98,6 +98,16 @@ async def wait_for_status(http: aiohttp.ClientSession, url: str, token: str, boo
         await asyncio.sleep(0.2)
 
 
+async def wait_healthy(http: aiohttp.ClientSession, url: str) -> None:
+    """Wait until *url* answers 200 ten times in a row through its load balancer."""
+    deadline, streak = time.monotonic() + 30, 0
+    while streak < 10:
+        assert time.monotonic() < deadline, f"{url} did not recover"
+        async with http.get(url) as resp:
+            streak = streak + 1 if resp.status == 200 else 0
+        await asyncio.sleep(0.2)
+
+
 async def sent_emails(http: aiohttp.ClientSession, moto_url: str) -> list[dict[str, Any]]:
     """Return the e-mails SES (moto) recorded as sent."""
     async with http.get(f"{moto_url}/moto-api/data.json") as resp:

@@ -40,6 +40,7 @@ from tests.e2e.helpers import (
     run_cli,
     wait_for_email,
     wait_for_status,
+    wait_healthy,
 )
 
 pytestmark = pytest.mark.e2e
@@ -513,17 +514,7 @@ async def test_checkout_rides_out_an_inventory_outage_without_charging_twice(
     assert (await cabin_counts(db, flight["id"]))["sold"] == before["sold"] + 1
     await _invariants_hold(stack, db, aws, names)
     # Leave the stack as found: both inventory targets back behind the load balancer.
-    await _wait_balanced(http, f"http://127.0.0.1:{stack.config.inventory_port}/health")
-
-
-async def _wait_balanced(http: aiohttp.ClientSession, url: str) -> None:
-    """Wait until *url* answers 200 ten times in a row through the load balancer."""
-    deadline, streak = time.monotonic() + 30, 0
-    while streak < 10:
-        assert time.monotonic() < deadline, f"{url} did not settle"
-        async with http.get(url) as resp:
-            streak = streak + 1 if resp.status == 200 else 0
-        await asyncio.sleep(0.2)
+    await wait_healthy(http, f"http://127.0.0.1:{stack.config.inventory_port}/health")
 
 
 async def test_a_hold_pays_for_one_booking_only(

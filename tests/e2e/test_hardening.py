@@ -1,0 +1,179 @@
+"""The adversarial run's findings, each replayed against the whole stack through its entry."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from yarl import URL
+
+from tests.e2e.conftest import RunningStack
+from tests.e2e.helpers import auth, book, find_flight, hold_seats, wait_healthy
+
+pytestmark = pytest.mark.e2e
+
+GOOD_CARD = "4242424242424242"
+PROBLEM = "application/problem+json"
+# What a problem's detail must never reveal: where the services live.
+INTERNALS = ("127.0.0.1", "http://", "/internal", "localhost")
+
+
+async def problem(resp: aiohttp.ClientResponse, status: int) -> dict[str, Any]:
+    """Assert *resp* is a problem+json of *status* with the fields every problem has."""
+    assert resp.status == status, await resp.text()
+    assert resp.headers["Content-Type"].startswith(PROBLEM)
+    body = dict(await resp.json(content_type=None))
+    assert {"type", "title", "status", "code", "detail", "request_id"} <= set(body), body
+    assert body["request_id"] == resp.headers["X-Request-Id"]
+    assert not any(marker in body["detail"] for marker in INTERNALS), body
+    return body
+
+
+async def test_encoded_slashes_in_ids_reach_nothing_upstream(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Finding 1: `..%2F` in a path id no longer turns a public route into an internal one;
+    a hold, the internal stats and another route all answer 404 problems, without a token."""
+    flight = await find_flight(http, stack.url, seats=1)
+    hold = await hold_seats(http, stack.url, stack.token("alice"), flight["id"], 1)
+    for path in (f"/v1/flights/..%2F..%2Finternal%2Fholds%2F{hold['id']}",
+                 "/v1/flights/..%2F..%2Finternal%2Fstats",
+                 f"/v1/holds/..%2F..%2Fv1%2Fflights%2F{flight['id']}",
+                 f"/v1/hotels/%2E%2E%2F%2E%2E%2Finternal%2Fholds%2F{hold['id']}"):
+        async with http.get(URL(stack.url + path, encoded=True)) as resp:
+            body = await problem(resp, 404)
+            assert not {"customer_id", "items", "search_cache"} & set(body), body
+
+
+@pytest.mark.parametrize("sub", ["alice ", " alice", "alice\t", "ali\r\nce", "ali\x00ce"])
+async def test_a_subject_that_only_looks_like_alice_gets_nothing(
+        stack: RunningStack, http: aiohttp.ClientSession, sub: str) -> None:
+    """Finding 2: a token whose subject is alice with spaces, tabs, CR/LF or NUL is refused
+    (401) on holds and bookings; it neither acts as alice nor causes a 500."""
+    token = stack.token(sub)
+    item = {"kind": "flight", "flight_id": "1", "cabin": "economy", "quantity": 1}
+    async with http.post(f"{stack.url}/v1/holds", headers=auth(token),
+                         json={"items": [item]}) as resp:
+        assert (await problem(resp, 401))["code"] == "unauthorized"
+    async with http.get(f"{stack.url}/v1/bookings", headers=auth(token)) as resp:
+        await problem(resp, 401)
+
+
+async def test_a_booking_body_that_is_not_utf8_is_a_400(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Finding 3: invalid UTF-8 is a 400 at the gateway and at the checkout API behind it."""
+    token = stack.token("ken")
+    headers = {**auth(token), "Idempotency-Key": uuid.uuid4().hex,
+               "Content-Type": "application/json"}
+    raw = b'{"hold_id": "\xff\xfe", "payment": {}}'
+    for base in (stack.url, f"http://127.0.0.1:{stack.config.checkout_api_port}"):
+        async with http.post(f"{base}/v1/bookings", headers=headers, data=raw) as resp:
+            assert resp.status == 400, await resp.text()
+            assert (await resp.json(content_type=None))["code"] == "bad_request"
+
+
+async def test_odd_booking_ids_are_problems(stack: RunningStack,
+                                            http: aiohttp.ClientSession) -> None:
+    """Finding 5: ids that cannot be bookings get a 404 problem, never a platform message."""
+    token = stack.token("leo")
+    for booking_id in ("abc", "a" * 31, "A" * 32, "a" * 33, "..%2Fbookings"):
+        async with http.get(URL(f"{stack.url}/v1/bookings/{booking_id}", encoded=True),
+                            headers=auth(token)) as resp:
+            assert (await problem(resp, 404))["code"] == "not_found"
+        async with http.post(URL(f"{stack.url}/v1/bookings/{booking_id}/cancel", encoded=True),
+                             headers=auth(token)) as resp:
+            await problem(resp, 404)
+
+
+async def test_a_body_over_the_limit_is_a_413_problem(stack: RunningStack,
+                                                      http: aiohttp.ClientSession) -> None:
+    """Finding 5: a body over 64 KiB is refused with a 413 problem, not plain text."""
+    async with http.post(f"{stack.url}/v1/holds", headers={
+            **auth(stack.token("mia")), "Content-Type": "application/json"},
+            data=b'{"items": [' + b" " * 100_000 + b"]}") as resp:
+        assert (await problem(resp, 413))["code"] == "payload_too_large"
+
+
+async def test_a_text_plain_body_creates_no_hold(stack: RunningStack,
+                                                 http: aiohttp.ClientSession) -> None:
+    """Finding 6: a JSON body sent as text/plain is 415 and holds nothing."""
+    flight = await find_flight(http, stack.url, seats=1)
+    token = stack.token("nina")
+    body = ('{"items": [{"kind": "flight", "flight_id": "%s", "cabin": "economy", '
+            '"quantity": 1}]}' % flight["id"])
+    async with http.post(f"{stack.url}/v1/holds", data=body, headers={
+            **auth(token), "Content-Type": "text/plain"}) as resp:
+        assert (await problem(resp, 415))["code"] == "unsupported_media_type"
+    async with http.get(f"{stack.url}/v1/flights/{flight['id']}") as resp:
+        cabins = {c["cabin"]: c["available"] for c in (await resp.json())["cabins"]}
+    assert cabins["economy"] == flight["available"]
+
+
+async def test_a_body_trickling_in_is_cut_off(stack: RunningStack) -> None:
+    """Finding 7: a body sent a byte at a time loses its connection with a 408 problem
+    within the body timeout, instead of holding a handler for minutes."""
+    port = stack.config.task_port("gateway", "az-a")
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    token = stack.token("olga")
+    writer.write((f"POST /v1/holds HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                  "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{").encode())
+    await writer.drain()
+    started = time.monotonic()
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
+    finally:
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 408"), head
+    assert PROBLEM.encode() in head
+    assert time.monotonic() - started < 15
+
+
+async def test_a_booking_during_an_inventory_outage_is_a_503_to_retry(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Finding 5: with inventory unreachable, a booking answers 503 `dependency_unavailable`
+    with Retry-After and a detail that names no internal address."""
+    token = stack.token("quinn")
+    flight = await find_flight(http, stack.url, seats=1)
+    hold = await hold_seats(http, stack.url, token, flight["id"], 1)
+    pids = [stack.stack.supervisor.child(f"inventory-{az}").process.pid
+            for az in ("az-a", "az-b")]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        status, body = await book(http, stack.url, token, hold["id"], GOOD_CARD)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+        await wait_healthy(http, f"http://127.0.0.1:{stack.config.inventory_port}/health")
+    assert status == 503, body
+    assert body["code"] == "dependency_unavailable"
+    assert int(body["retry_after"]) >= 1
+    assert not any(marker in body["detail"] for marker in INTERNALS), body
+
+
+async def test_lower_case_bearer_and_a_hash_in_a_query_value(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Finding 8: `bearer` in lower case is accepted; `%23` stays part of its value."""
+    async with http.get(f"{stack.url}/v1/bookings",
+                        headers={"Authorization": f"bearer {stack.token('rosa')}"}) as resp:
+        assert resp.status == 200
+    day = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
+    later = (datetime.now(UTC).date() + timedelta(days=4)).isoformat()
+    url = (f"{stack.url}/v1/hotels?city=London%23Soho&check_in={day}&check_out={later}")
+    async with http.get(URL(url, encoded=True)) as resp:
+        body = await problem(resp, 422)
+    assert body["code"] == "unknown_city" and "London#Soho" in body["detail"]
+
+
+async def test_a_token_expired_ten_seconds_ago_is_refused(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Finding 8: the leeway is 5 seconds, so a token 10 seconds past expiry is 401."""
+    token = stack.token("ruth", ttl=-10)
+    async with http.get(f"{stack.url}/v1/bookings", headers=auth(token)) as resp:
+        await problem(resp, 401)

@@ -1,0 +1,140 @@
+"""Token verification refuses every forged, stale or misdirected token, and one odd subject."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from itinera.auth import AUDIENCE, LOCAL_ISSUER, LOCAL_KID, LocalIssuer, TokenVerifier
+from itinera.errors import Unauthorized
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> LocalIssuer:
+    """The local issuer, with keys on disk."""
+    issuer = LocalIssuer(tmp_path)
+    issuer.ensure_keys()
+    return issuer
+
+
+@pytest.fixture
+def verifier(issuer: LocalIssuer) -> TokenVerifier:
+    """A verifier trusting exactly the issuer's key."""
+    return TokenVerifier.from_file(issuer.jwks_path, issuer=LOCAL_ISSUER, audience=AUDIENCE)
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    """Return valid claims for alice, with *overrides*."""
+    now = int(time.time())
+    return {"sub": "alice", "iss": LOCAL_ISSUER, "aud": AUDIENCE, "iat": now,
+            "exp": now + 300, "scope": "itinera/traveller", **overrides}
+
+
+def signed(issuer: LocalIssuer, body: dict[str, Any], **headers: Any) -> str:
+    """Return *body* signed by the issuer's real key."""
+    return jwt.encode(body, issuer.key_path.read_bytes(), algorithm="RS256",
+                      headers={"kid": LOCAL_KID, **headers})
+
+
+def b64(data: bytes) -> str:
+    """Return unpadded base64url."""
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def bearer(token: str) -> str:
+    """Return an Authorization header value."""
+    return f"Bearer {token}"
+
+
+def test_a_valid_token_names_its_subject(issuer: LocalIssuer, verifier: TokenVerifier) -> None:
+    """The issuer's token for alice verifies, and the scheme may be in any case."""
+    token = signed(issuer, claims())
+    for scheme in ("Bearer", "bearer", "BEARER"):
+        assert verifier.verify(f"{scheme} {token}").sub == "alice"
+
+
+def test_alg_none_is_refused(verifier: TokenVerifier) -> None:
+    """An unsigned token (`alg: none`) is refused."""
+    head = b64(json.dumps({"alg": "none", "kid": LOCAL_KID}).encode())
+    token = f"{head}.{b64(json.dumps(claims()).encode())}."
+    with pytest.raises(Unauthorized):
+        verifier.verify(bearer(token))
+
+
+def test_hs256_signed_with_the_public_key_is_refused(issuer: LocalIssuer,
+                                                     verifier: TokenVerifier) -> None:
+    """The classic confusion: HS256 keyed with the published RSA key is refused."""
+    public = json.dumps(json.loads(issuer.jwks_path.read_text())["keys"][0]).encode()
+    head = b64(json.dumps({"alg": "HS256", "kid": LOCAL_KID}).encode())
+    body = b64(json.dumps(claims()).encode())
+    signature = hmac.new(public, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    with pytest.raises(Unauthorized):
+        verifier.verify(bearer(f"{head}.{body}.{b64(signature)}"))
+
+
+@pytest.mark.parametrize("overrides", [
+    {"exp": int(time.time()) - 10},          # expired beyond the 5 s leeway
+    {"nbf": int(time.time()) + 60},          # not valid yet
+    {"iss": "https://evil.example"},         # another issuer
+    {"aud": "someone-else"},                 # another audience
+], ids=["expired", "not-yet-valid", "issuer", "audience"])
+def test_claims_out_of_bounds_are_refused(issuer: LocalIssuer, verifier: TokenVerifier,
+                                          overrides: dict[str, Any]) -> None:
+    """Expiry, not-before, issuer and audience are all checked."""
+    with pytest.raises(Unauthorized):
+        verifier.verify(bearer(signed(issuer, claims(**overrides))))
+
+
+def test_a_token_a_few_seconds_past_expiry_is_within_the_leeway(
+        issuer: LocalIssuer, verifier: TokenVerifier) -> None:
+    """Two seconds of clock skew are tolerated; ten are not (see the test above)."""
+    assert verifier.verify(bearer(signed(issuer, claims(exp=int(time.time()) - 2)))).sub
+
+
+def test_keys_the_verifier_does_not_hold_are_refused(verifier: TokenVerifier) -> None:
+    """Missing or unknown `kid`, and keys offered in the header (`jwk`, `jku`), are refused."""
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    offered = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(attacker.public_key()))
+    for headers in ({}, {"kid": "attacker"}, {"kid": LOCAL_KID, "jwk": offered},
+                    {"kid": LOCAL_KID, "jku": "https://evil.example/jwks.json"}):
+        token = jwt.encode(claims(), attacker, algorithm="RS256", headers=headers)
+        if "kid" not in headers:
+            token = jwt.encode(claims(), attacker, algorithm="RS256")
+        with pytest.raises(Unauthorized):
+            verifier.verify(bearer(token))
+
+
+def test_a_tampered_payload_is_refused(issuer: LocalIssuer, verifier: TokenVerifier) -> None:
+    """Changing the subject after signing breaks the signature."""
+    head, _, signature = signed(issuer, claims()).split(".")
+    forged = b64(json.dumps(claims(sub="mallory")).encode())
+    with pytest.raises(Unauthorized):
+        verifier.verify(bearer(f"{head}.{forged}.{signature}"))
+
+
+@pytest.mark.parametrize("sub", ["alice ", " alice", "alice\t", "al\r\nice", "al\x00ice", "",
+                                 "a" * 129, "../alice", "alice/bob", "álice"])
+def test_subjects_that_could_read_as_someone_else_are_refused(
+        issuer: LocalIssuer, verifier: TokenVerifier, sub: str) -> None:
+    """A subject with spaces, controls, slashes or beyond 128 characters is never accepted,
+    so no service can trim it into another traveller's identity."""
+    with pytest.raises(Unauthorized):
+        verifier.verify(bearer(signed(issuer, claims(sub=sub))))
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic YWxpY2U6eA==",
+                                    "Token abc"])
+def test_headers_without_a_bearer_token_are_refused(verifier: TokenVerifier,
+                                                    header: str | None) -> None:
+    """No header, an empty one or another scheme is 401."""
+    with pytest.raises(Unauthorized):
+        verifier.verify(header)
