@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 from yarl import URL
 
@@ -105,8 +106,8 @@ async def test_a_text_plain_body_creates_no_hold(stack: RunningStack,
     """Finding 6: a JSON body sent as text/plain is 415 and holds nothing."""
     flight = await find_flight(http, stack.url, seats=1)
     token = stack.token("nina")
-    body = ('{"items": [{"kind": "flight", "flight_id": "%s", "cabin": "economy", '
-            '"quantity": 1}]}' % flight["id"])
+    body = orjson.dumps({"items": [{"kind": "flight", "flight_id": flight["id"],
+                                    "cabin": "economy", "quantity": 1}]})
     async with http.post(f"{stack.url}/v1/holds", data=body, headers={
             **auth(token), "Content-Type": "text/plain"}) as resp:
         assert (await problem(resp, 415))["code"] == "unsupported_media_type"
