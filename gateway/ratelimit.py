@@ -1,4 +1,4 @@
-"""Rate limits for anonymous searches, shared by every gateway task through Redis."""
+"""Rate limits on searches, per traveller or address, shared by every gateway task in Redis."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from gateway.keys import limiter_key, settings_key
-from itinera.errors import ItineraError, RateLimited
+from gateway.keys import limiter_key, settings_key, verifier_key
+from itinera.errors import ItineraError, RateLimited, Unauthorized
 from itinera.metrics import put_metrics
 from itinera.web import problem_response
 
 log = logging.getLogger("gateway.ratelimit")
-# Only anonymous search traffic is limited here; the edge (WAF rate rule) limits everything.
+# Only search traffic is limited here; the edge (WAF rate rule) limits everything.
 LIMITED_PREFIXES = ("/v1/flights", "/v1/hotels")
 POLICY = "search"
 # GCRA in one script, so concurrent tasks cannot both take the last token. The clock is
@@ -95,16 +95,30 @@ def client_address(request: web.Request, trusted_hops: int) -> str:
     return request.remote or "unknown"
 
 
+def client_key(request: web.Request) -> str:
+    """Return whose budget a search spends: a signed-in traveller's own, else the address's.
+
+    Travellers behind one NAT (an office, a load generator) each keep their own budget once
+    they sign in; an invalid token counts as no token, since search needs none.
+    """
+    authorization = request.headers.get("Authorization")
+    if authorization:
+        try:
+            return f"sub:{request.app[verifier_key].verify(authorization).sub}"
+        except Unauthorized:
+            pass
+    return f"ip:{client_address(request, request.app[settings_key].trusted_proxy_hops)}"
+
+
 @web.middleware
 async def rate_limit_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Answer 429 `rate_limited` with Retry-After when an anonymous client goes too fast."""
+    """Answer 429 `rate_limited` with Retry-After when a client searches too fast."""
     if not request.path.startswith(LIMITED_PREFIXES):
         return await handler(request)
     limiter = request.app[limiter_key]
-    client = client_address(request, request.app[settings_key].trusted_proxy_hops)
-    decision = await limiter.take(client)
+    decision = await limiter.take(client_key(request))
     headers = limiter.headers(decision)
     if not decision.allowed:
         response: web.StreamResponse = problem_response(RateLimited(

@@ -85,3 +85,19 @@ async def test_the_limit_fails_open_and_counts_it_when_redis_is_down(tmp_path: P
                     for _ in range(5)]
         assert statuses == [503] * 5
         assert client.app[limiter_key].failed_open == 5
+
+
+async def test_signed_in_travellers_each_have_their_own_budget(
+        tmp_path: Path, two_tasks: tuple[TestClient[Any, Any], ...]) -> None:
+    """Behind one address, each signed-in traveller spends their own budget; a bad token
+    spends the address's."""
+    a, _ = two_tasks
+    issuer = LocalIssuer(tmp_path)
+    address = str(uuid.uuid4())
+    for name in ("traveller-1", "traveller-2"):
+        token = {"Authorization": f"Bearer {issuer.mint(f'{name}-{address[:8]}')}"}
+        statuses = [(await a.get(SEARCH, headers={"X-Forwarded-For": address, **token})).status
+                    for _ in range(3)]
+        assert statuses == [503, 503, 429]
+    forged = {"X-Forwarded-For": address, "Authorization": "Bearer not-a-token"}
+    assert [(await a.get(SEARCH, headers=forged)).status for _ in range(3)] == [503, 503, 429]
