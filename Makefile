@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: run test install lint clean bench monitoring diagram
+.PHONY: run test install lint clean bench monitoring diagram haproxy
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -23,10 +23,22 @@ $(CHECKOV_STAMP): infra/sam/checkov-constraints.txt $(STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
+# HAProxy stands in for the ALBs in the local stack: install it when missing and we are root.
+haproxy:
+	@if command -v haproxy >/dev/null || test -x /usr/sbin/haproxy; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing haproxy (the local load balancers)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy \
+	    </dev/null >/dev/null; \
+	else \
+	  echo "haproxy is missing; the local load balancers need it: sudo apt-get install haproxy"; \
+	  exit 1; \
+	fi
+
+run: $(STAMP) haproxy
 	$(VENV)/bin/itinera run
 
-test: $(STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(CHECKOV_STAMP) haproxy
 	$(VENV)/bin/pytest
 
 # Rewrite the alarms and dashboard section of infra/sam/template.yaml from dashboards/alarms.yaml.

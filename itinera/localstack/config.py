@@ -8,9 +8,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
 # Two simulated availability zones: each Fargate service runs one task in each, and the
-# local load balancers spread requests over the healthy ones, as the ALBs do.
+# local load balancers (HAProxy) spread requests over the healthy ones, as the ALBs do.
 AZS = ("az-a", "az-b")
 TASK_PORT_OFFSETS = {"gateway": 20, "inventory": 22, "notifier": 3}
+# Control-plane times from the template (health-check intervals and timeouts, deregistration
+# delays; later alarm periods and scaling cooldowns) run this many times faster locally, so
+# a 10 s health-check interval is 1 s here and a game day takes minutes, not hours. Times
+# that bound real work (request and idle timeouts) are not scaled.
+LOCAL_TIME_SCALE = 0.1
+
+
+def local_seconds(aws_seconds: float) -> float:
+    """Return how long *aws_seconds* of AWS control-plane time lasts in the local stack."""
+    return aws_seconds * LOCAL_TIME_SCALE
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
-from itinera.localstack import deps
+from itinera.localstack import deps, elb
 from itinera.localstack.config import AZS, ROOT, StackConfig, aws_env
 from itinera.localstack.functions import functions
 from itinera.localstack.processes import Supervisor, port_open, python, wait_http
@@ -45,6 +45,7 @@ class LocalStack:
         cfg = self.config
         for line in self.supervisor.reap_leftovers():
             self.say(line)
+        elb.find_haproxy()  # the load balancers need it: say so before starting anything
         for port in cfg.all_ports:
             if port_open("127.0.0.1", port):
                 raise RuntimeError(f"port {port} is taken; stop what uses it or choose "
@@ -172,12 +173,13 @@ class LocalStack:
             wait_http(f"http://127.0.0.1:{port}/ready", child=child)
 
     def _start_balancer(self, service: str, port: int) -> None:
-        """Put a load balancer on *port* in front of *service*'s tasks."""
-        targets = [f"--target={az}=http://127.0.0.1:{self.config.task_port(service, az)}"
-                   for az in AZS]
-        child = self.supervisor.start(
-            f"alb-{service}", [python(), "-m", "itinera.localstack.alb", "--name", service,
-                               "--port", str(port), *targets], dict(os.environ))
+        """Put HAProxy on *port*, as the ALB of *service*'s target group, before its tasks."""
+        assert self.deployed is not None
+        targets = tuple(elb.Target(az=az, port=self.config.task_port(service, az)) for az in AZS)
+        balancer = elb.Balancer(name=service, port=port, targets=targets,
+                                group=elb.target_groups(self.deployed.template)[service],
+                                socket=elb.socket_path(self.config.state_dir, service))
+        child = elb.start_balancer(self.supervisor, balancer)
         wait_http(f"http://127.0.0.1:{port}/health", child=child)
 
     def _write_record(self) -> None:

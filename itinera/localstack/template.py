@@ -28,6 +28,8 @@ EMULATED_LOCALLY: dict[str, str] = {
     "AWS::IAM::Role": "moto does not enforce IAM; roles are checked by template tests instead",
     "AWS::Events::Rule": "the local stack invokes a scheduled rule's target function on its "
                          "rate() schedule",
+    "AWS::ElasticLoadBalancingV2::TargetGroup": "HAProxy (itinera/localstack/elb) runs its "
+                                                "health checks and balances over the tasks",
 }
 # Deployed on AWS only, each with why moto cannot create it and what stands in locally.
 # `Deployed.ref` gives LOCAL_REFS for these; anything else that reaches them locally is an error.
@@ -49,12 +51,13 @@ NOT_EMULATED: dict[str, str] = {
     "AWS::CloudFront::OriginAccessControl": "no CloudFront locally",
     "AWS::WAFv2::WebACL": "no edge locally; the gateway's own rate limits still apply",
     "AWS::Route53::RecordSet": "the local entry is http://127.0.0.1:<port base>",
-    "AWS::ElasticLoadBalancingV2::LoadBalancer": "each service listens on its own local port "
-                                                 "(InventoryUrl points checkout at inventory)",
-    "AWS::ElasticLoadBalancingV2::Listener": "no load balancer locally",
-    "AWS::ElasticLoadBalancingV2::ListenerRule": "no load balancer locally",
-    "AWS::ElasticLoadBalancingV2::TargetGroup": "no load balancer locally; the local stack "
-                                                "waits on each service's /ready",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": "one HAProxy per target group listens on the "
+                                                 "service's local port (InventoryUrl points "
+                                                 "checkout at inventory's)",
+    "AWS::ElasticLoadBalancingV2::Listener": "HAProxy's frontend forwards every request to the "
+                                             "target group",
+    "AWS::ElasticLoadBalancingV2::ListenerRule": "no CloudFront locally, so no origin header "
+                                                 "to match",
     "AWS::ECS::Cluster": "the local stack's supervisor runs the services as processes",
     "AWS::ECS::TaskDefinition": "the local stack starts `python -m <service>` with the same "
                                 "environment variable names",
