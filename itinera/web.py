@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -16,6 +17,7 @@ from itinera.errors import BadRequest, ItineraError
 from itinera.logs import request_id_var
 
 log = logging.getLogger("itinera.web")
+_REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # Inventory's internal API: the service credential, the caller the gateway verified, and the
@@ -65,7 +67,8 @@ async def request_context_middleware(
 ) -> web.StreamResponse:
     """Give every request an id, map errors to problem+json and log one line per request."""
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else None
+    # The same rule as the load balancers': 1 to 128 visible ASCII characters, else a new id.
+    request_id = incoming if _REQUEST_ID.fullmatch(incoming) else None
     request_id = request_id or uuid.uuid4().hex
     token = request_id_var.set(request_id)
     started = time.perf_counter()

@@ -202,7 +202,9 @@ def _backend(b: Balancer) -> list[str]:
         f"    retries {b.retries}",
         # Every retry goes to another server than the one that just failed.
         "    option redispatch 1",
-        "    retry-on conn-failure empty-response response-timeout 502 503 504",
+        # A task that died mid-request (no answer, or half of one); never a live task's own
+        # answer: a 503 means "retry later", and replaying it at once doubles the wait.
+        "    retry-on conn-failure empty-response junk-response",
         # Past a connection failure (nothing sent), only replay what is safe to replay.
         "    http-request disable-l7-retry "
         "unless { method GET HEAD } || { req.fhdr_cnt(idempotency-key) gt 0 }",
