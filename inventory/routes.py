@@ -16,6 +16,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/internal/holds", views.create_hold)
     app.router.add_get("/internal/holds/{hold_id}", views.get_hold)
     app.router.add_delete("/internal/holds/{hold_id}", views.delete_hold)
+    app.router.add_post("/internal/holds/{hold_id}/pin", views.pin_hold)
     app.router.add_post("/internal/holds/{hold_id}/confirm", views.confirm_hold)
     app.router.add_post("/internal/holds/{hold_id}/release", views.release_hold)
     app.router.add_post("/internal/holds/{hold_id}/cancel", views.cancel_hold)

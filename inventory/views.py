@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from inventory.hotel_params import parse_hotel_search, parse_stay_query
-from inventory.keys import cache_key, catalog_key, holds_key, hotels_key
+from inventory.keys import cache_key, catalog_key, holds_key, hotels_key, settings_key
 from inventory.params import (
     parse_booking_id,
     parse_customer_id,
@@ -102,10 +102,21 @@ async def get_hold(request: web.Request) -> web.Response:
 
 
 async def delete_hold(request: web.Request) -> web.Response:
-    """Release a hold on behalf of its owner."""
+    """Release a hold on behalf of its owner; 409 while a booking pays for it."""
     hold_id = parse_hold_id(request.match_info["hold_id"])
     customer_id = parse_customer_id(request.headers.get(CUSTOMER_HEADER), required=False)
     return json_response(await request.app[holds_key].release(hold_id, customer_id))
+
+
+async def pin_hold(request: web.Request) -> web.Response:
+    """Tie a hold to the booking about to pay for it; the same booking again is harmless."""
+    hold_id = parse_hold_id(request.match_info["hold_id"])
+    customer_id = parse_customer_id(request.headers.get(CUSTOMER_HEADER), required=False)
+    booking_id = parse_booking_id(await read_json(request), required=True)
+    assert booking_id is not None
+    grace = request.app[settings_key].hold_checkout_grace_seconds
+    return json_response(await request.app[holds_key].pin(hold_id, booking_id, customer_id,
+                                                          grace_seconds=grace))
 
 
 async def confirm_hold(request: web.Request) -> web.Response:
@@ -118,10 +129,10 @@ async def confirm_hold(request: web.Request) -> web.Response:
 
 
 async def release_hold(request: web.Request) -> web.Response:
-    """Release a hold as checkout's compensation step; no owner check, idempotent."""
+    """Release a hold as checkout's compensation step for its booking; idempotent."""
     hold_id = parse_hold_id(request.match_info["hold_id"])
-    parse_booking_id(await read_json(request), required=False)
-    return json_response(await request.app[holds_key].release(hold_id))
+    booking_id = parse_booking_id(await read_json(request), required=False)
+    return json_response(await request.app[holds_key].release(hold_id, booking_id=booking_id))
 
 
 async def cancel_hold(request: web.Request) -> web.Response:
