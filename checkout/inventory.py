@@ -9,7 +9,7 @@ from itinera.web import CUSTOMER_HEADER
 
 
 class InventoryClient:
-    """Read, confirm and release holds over HTTP with the service credential."""
+    """Read, pin, confirm and release holds over HTTP with the service credential."""
 
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
@@ -19,13 +19,20 @@ class InventoryClient:
         return await self.client.call("GET", f"/internal/holds/{hold_id}",
                                       headers={CUSTOMER_HEADER: customer_id})
 
+    async def pin_hold(self, hold_id: str, *, booking_id: str, customer_id: str
+                       ) -> dict[str, Any]:
+        """Tie the customer's active hold to the booking about to pay for it; idempotent."""
+        return await self.client.call("POST", f"/internal/holds/{hold_id}/pin",
+                                      json={"booking_id": booking_id},
+                                      headers={CUSTOMER_HEADER: customer_id})
+
     async def confirm_hold(self, hold_id: str, *, booking_id: str) -> dict[str, Any]:
         """Turn the held seats into sold ones; the same booking id again is a no-op."""
         return await self.client.call("POST", f"/internal/holds/{hold_id}/confirm",
                                       json={"booking_id": booking_id})
 
     async def release_hold(self, hold_id: str, *, booking_id: str) -> dict[str, Any]:
-        """Give the held seats back; releasing twice is a no-op."""
+        """Give the held seats back unless another booking pays for them; twice is a no-op."""
         return await self.client.call("POST", f"/internal/holds/{hold_id}/release",
                                       json={"booking_id": booking_id})
 

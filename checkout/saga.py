@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -87,7 +88,9 @@ class BookingSaga:
                 idempotency_key=booking.booking_id, amount=booking.amount,
                 currency=booking.currency, payment_method=booking.payment_method)
         except PaymentDeclined:
-            await self.inventory.release_hold(booking.hold_id, booking_id=booking.booking_id)
+            # Refused only if another booking pays for the hold now: not ours to give back.
+            with contextlib.suppress(Conflict):
+                await self.inventory.release_hold(booking.hold_id, booking_id=booking.booking_id)
             return await self._move(booking, FAILED, failure_reason="payment_declined")
         await self.bookings.record_payment(booking.booking_id, charge.payment_id)
         try:

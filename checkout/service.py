@@ -15,7 +15,7 @@ from checkout.payments import PaymentProvider
 from checkout.repository import BookingRepository, TransitionRefused
 from checkout.saga import utcnow
 from itinera.api.bookings import BookingRequest
-from itinera.errors import BadRequest, Conflict, HoldNotActive, NotFound
+from itinera.errors import BadRequest, Conflict, HoldInCheckout, HoldNotActive, NotFound
 
 # Deterministic booking ids: a retry after a crash finds the booking it already created.
 BOOKING_NAMESPACE = uuid.UUID("8c1d4c5e-5a0b-4c59-9a49-2f1f0f6c7a10")
@@ -65,16 +65,23 @@ class CheckoutService:
         booking = await self.bookings.get(booking_id)
         if booking is None:
             hold = await self.inventory.get_hold(hold_id, customer_id=customer_id)
+            # Who pays comes before the status, so a hold another booking pays for is "already
+            # booked" whether or not the worker has confirmed it yet.
+            if hold["booking_id"] not in (None, booking_id) and \
+                    hold["status"] in ("active", "confirmed"):
+                raise HoldAlreadyBooked(f"hold {hold_id} is paid for by another booking")
             if hold["status"] != "active":
                 raise HoldNotActive(f"hold {hold_id} is {hold['status']}")
+            # Tokenized before the pin, so little can fail between the pin and the booking.
+            payment_method = await self.payments.tokenize(card_number)
             await self._claim_hold(hold_id, booking_id)
+            await self._pin(hold_id, booking_id, customer_id)
             now = utcnow()
             booking = Booking(
                 booking_id=booking_id, customer_id=customer_id, hold_id=hold_id,
                 status=PENDING, amount=int(hold["total"]["amount"]),
                 currency=hold["total"]["currency"], items=hold["items"],
-                contact_email=email, contact_name=name,
-                payment_method=await self.payments.tokenize(card_number),
+                contact_email=email, contact_name=name, payment_method=payment_method,
                 created_at=now, updated_at=now)
             if not await self.bookings.create(booking):
                 stored = await self.bookings.get(booking_id)
@@ -94,6 +101,15 @@ class CheckoutService:
                 await self.idempotency.take_over_hold(hold_id, holder, booking_id):
             return  # the holder died before writing its booking
         raise HoldAlreadyBooked(f"hold {hold_id} is being paid by booking {holder}")
+
+    async def _pin(self, hold_id: str, booking_id: str, customer_id: str) -> None:
+        # Inventory learns who pays, so the traveller's release and a stale booking's
+        # compensation are refused from now on; a hold released meanwhile is hold_not_active.
+        try:
+            await self.inventory.pin_hold(hold_id, booking_id=booking_id, customer_id=customer_id)
+        except HoldInCheckout as exc:
+            # Pinned by a claimant we took over from, which did not die after all.
+            raise HoldAlreadyBooked(f"hold {hold_id} is being paid by another booking") from exc
 
     async def enqueue(self, booking_id: str) -> None:
         """Ask the worker to advance the booking."""

@@ -1,9 +1,10 @@
-"""Holds: all-or-nothing reservation of seats and room nights; release, confirm, cancel, expiry."""
+"""Holds: all-or-nothing reservation of seats and room nights; pin, release, confirm, expiry."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,19 +12,18 @@ from zoneinfo import ZoneInfo
 
 import aiomysql
 
-from inventory.catalog import iso_utc
 from inventory.db import Cursor, fetch_all, in_transaction
 from inventory.errors import DateInPast, FlightDeparted, UnknownFlight, UnknownHotel
+from inventory.hold_rows import read_hold
 from inventory.pricing import Money, hold_total
 from inventory.stock import ITEMS_IN_LOCK_ORDER, StockLine, move
 from itinera.api.holds import FlightItem, HotelItem
-from itinera.errors import HoldNotActive, NotFound, SoldOut
+from itinera.errors import HoldInCheckout, HoldNotActive, ItineraError, NotFound, SoldOut
 
 log = logging.getLogger("inventory.holds")
 
-# A hold past its expiry reads as expired at once, before the sweeper gets to it.
-_STATUS_SQL = ("CASE WHEN status = 'active' AND expires_at <= UTC_TIMESTAMP(6)"
-               " THEN 'expired' ELSE status END")
+# What a transaction hands back: the hold, or the refusal to raise once its writes committed.
+Outcome = tuple[dict[str, Any] | None, ItineraError | None]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class HoldRepository:
                   line.check_in, line.check_out, line.quantity, p.amount, p.currency)
                  for n, (item, line, p) in enumerate(zip(items, lines, prices, strict=True),
                                                      start=1)])
-            return await _read(cur, hold_id)
+            return await read_hold(cur, hold_id)
 
         hold = await in_transaction(self.pool, work)
         log.info("hold created", extra={"hold_id": hold_id, "total": hold["total"]})
@@ -78,56 +78,89 @@ class HoldRepository:
     async def get(self, hold_id: str, customer_id: str | None = None) -> dict[str, Any]:
         """Return the hold; another customer's hold is reported as not found."""
         async with self.pool.acquire() as conn, conn.cursor(Cursor) as cur:
-            hold = await _read(cur, hold_id)
+            hold = await read_hold(cur, hold_id)
         if customer_id is not None and hold["customer_id"] != customer_id:
             raise NotFound(f"hold {hold_id} does not exist")
         return hold
 
-    async def release(self, hold_id: str, customer_id: str | None = None) -> dict[str, Any]:
-        """Give an active hold's stock back; a released or expired hold is left as it is."""
+    async def pin(self, hold_id: str, booking_id: str, customer_id: str | None = None, *,
+                  grace_seconds: int) -> dict[str, Any]:
+        """Record that *booking_id* pays for the active hold; keep it at least *grace_seconds*."""
 
-        async def work(cur: Cursor) -> dict[str, Any]:
+        async def step(cur: Cursor) -> None:
+            # GREATEST: a pin never shortens a hold that already outlives the grace.
+            await cur.execute("UPDATE holds SET booking_id = %s, expires_at = GREATEST(expires_at,"
+                              " UTC_TIMESTAMP(6) + INTERVAL %s SECOND) WHERE id = %s",
+                              (booking_id, grace_seconds, hold_id))
+
+        hold = await self._for_booking(hold_id, booking_id, customer_id, step)
+        log.info("hold pinned", extra={"hold_id": hold_id, "booking_id": booking_id})
+        return hold
+
+    async def release(self, hold_id: str, customer_id: str | None = None,
+                      booking_id: str | None = None) -> dict[str, Any]:
+        """Give an active hold's stock back unless a booking other than *booking_id* pays for it.
+
+        The owner sends no *booking_id*, so a pinned hold is refused; checkout's compensation
+        sends its own. A released or expired hold is left as it is.
+        """
+
+        async def work(cur: Cursor) -> Outcome:
             locked = await _lock(cur, hold_id, customer_id)
             if locked.status in ("confirmed", "cancelled"):
-                raise HoldNotActive(f"hold {hold_id} is {locked.status}")
-            if locked.status == "active":
-                await _retire(cur, hold_id, "expired" if locked.past_expiry else "released")
-            return await _read(cur, hold_id)
+                return None, HoldNotActive(f"hold {hold_id} is {locked.status}")
+            if locked.status == "active" and locked.past_expiry:
+                await _retire(cur, hold_id, "expired")  # the pin, if any, has lapsed
+            elif locked.status == "active":
+                if locked.booking_id not in (None, booking_id):
+                    return None, HoldInCheckout(f"hold {hold_id} is being paid for by a booking")
+                await _retire(cur, hold_id, "released")
+            return await read_hold(cur, hold_id), None
 
-        return await in_transaction(self.pool, work)
+        return _refused_or(await in_transaction(self.pool, work))
 
     async def confirm(self, hold_id: str, booking_id: str,
                       customer_id: str | None = None) -> dict[str, Any]:
         """Turn held stock into sold stock once per booking; repeating it changes nothing."""
 
-        async def work(cur: Cursor) -> tuple[dict[str, Any] | None, str | None]:
-            locked = await _lock(cur, hold_id, customer_id)
-            if locked.status == "confirmed":
-                if locked.booking_id == booking_id:
-                    return await _read(cur, hold_id), None
-                return None, f"hold {hold_id} is confirmed for another booking"
-            if locked.status != "active":
-                return None, f"hold {hold_id} is {locked.status}"
-            if locked.past_expiry:
-                # Expire it now (committed) rather than wait for the sweeper.
-                await _retire(cur, hold_id, "expired")
-                return None, f"hold {hold_id} has expired"
+        async def step(cur: Cursor) -> None:
             await cur.execute("UPDATE holds SET status = 'confirmed', booking_id = %s"
                               " WHERE id = %s AND status = 'active'", (booking_id, hold_id))
             await _move_all(cur, hold_id, "held", "sold")
-            return await _read(cur, hold_id), None
+
+        return await self._for_booking(hold_id, booking_id, customer_id, step)
+
+    async def _for_booking(self, hold_id: str, booking_id: str, customer_id: str | None,
+                           step: Callable[[Cursor], Awaitable[None]]) -> dict[str, Any]:
+        """Run *step* on the hold for *booking_id* if it is active and free or pinned to it."""
+
+        async def work(cur: Cursor) -> Outcome:
+            locked = await _lock(cur, hold_id, customer_id)
+            if locked.status == "confirmed" and locked.booking_id == booking_id:
+                return await read_hold(cur, hold_id), None  # done before: repeating is harmless
+            if locked.status != "active":
+                return None, HoldNotActive(f"hold {hold_id} is {locked.status}")
+            if locked.past_expiry:
+                # Expire it now (committed) rather than wait for the sweeper, pinned or not,
+                # so the answer is the same whichever of the two gets there first.
+                await _retire(cur, hold_id, "expired")
+                return None, HoldNotActive(f"hold {hold_id} has expired")
+            if locked.booking_id not in (None, booking_id):
+                return None, HoldInCheckout(f"hold {hold_id} is being paid for by another booking")
+            await step(cur)
+            return await read_hold(cur, hold_id), None
 
         return _refused_or(await in_transaction(self.pool, work))
 
     async def cancel(self, hold_id: str, booking_id: str) -> dict[str, Any]:
         """Give a confirmed hold's sold stock back once; repeating it changes nothing."""
 
-        async def work(cur: Cursor) -> tuple[dict[str, Any] | None, str | None]:
+        async def work(cur: Cursor) -> Outcome:
             # The hold row first, then the stock in lock order: the order of confirm and release.
             locked = await _lock(cur, hold_id, None)
             if locked.status == "cancelled" and locked.booking_id == booking_id:
-                return await _read(cur, hold_id), None
-            refusal = f"hold {hold_id} is not confirmed for booking {booking_id}"
+                return await read_hold(cur, hold_id), None
+            refusal = HoldNotActive(f"hold {hold_id} is not confirmed for booking {booking_id}")
             if locked.status != "confirmed" or locked.booking_id != booking_id:
                 return None, refusal
             await cur.execute("UPDATE holds SET status = 'cancelled' WHERE id = %s"
@@ -136,7 +169,7 @@ class HoldRepository:
             if cur.rowcount != 1:
                 return None, refusal
             await _move_all(cur, hold_id, "sold", "available")
-            return await _read(cur, hold_id), None
+            return await read_hold(cur, hold_id), None
 
         hold = _refused_or(await in_transaction(self.pool, work))
         log.info("hold cancelled", extra={"hold_id": hold_id, "booking_id": booking_id})
@@ -197,10 +230,10 @@ def _sold_out(item: FlightItem | HotelItem) -> SoldOut:
                    room_type=item.room_type)
 
 
-def _refused_or(outcome: tuple[dict[str, Any] | None, str | None]) -> dict[str, Any]:
+def _refused_or(outcome: Outcome) -> dict[str, Any]:
     hold, refusal = outcome
     if refusal is not None:
-        raise HoldNotActive(refusal)
+        raise refusal
     assert hold is not None
     return hold
 
@@ -248,31 +281,3 @@ async def _move_all(cur: Cursor, hold_id: str, source: str, target: str) -> None
         if not await move(cur, StockLine.from_row(row), source, target):
             # Stock missing means the counts were broken elsewhere; roll back, do not guess.
             raise RuntimeError(f"inventory counts of hold {hold_id} are inconsistent")
-
-
-async def _read(cur: Cursor, hold_id: str) -> dict[str, Any]:
-    await cur.execute(f"SELECT id, customer_id, {_STATUS_SQL} AS status, booking_id,"  # noqa: S608 - constant fragment
-                      " total_amount, currency, created_at, expires_at FROM holds WHERE id = %s",
-                      (hold_id,))
-    row = await cur.fetchone()
-    if row is None:
-        raise NotFound(f"hold {hold_id} does not exist")
-    await cur.execute("SELECT i.kind, i.flight_id, i.cabin, i.hotel_id, rt.code AS room_type,"
-                      " i.check_in, i.check_out, i.quantity, i.unit_amount, i.currency"
-                      " FROM hold_items i LEFT JOIN room_types rt ON rt.id = i.room_type_id"
-                      " WHERE i.hold_id = %s ORDER BY i.item_no", (hold_id,))
-    items = [_item_json(i) for i in await cur.fetchall()]
-    return {"id": row["id"], "customer_id": row["customer_id"], "status": row["status"],
-            "items": items, "total": {"amount": row["total_amount"], "currency": row["currency"]},
-            "expires_at": iso_utc(row["expires_at"]), "created_at": iso_utc(row["created_at"]),
-            "booking_id": row["booking_id"]}
-
-
-def _item_json(i: dict[str, Any]) -> dict[str, Any]:
-    unit = {"amount": i["unit_amount"], "currency": i["currency"]}
-    if i["kind"] == "flight":
-        return {"kind": "flight", "flight_id": str(i["flight_id"]), "cabin": i["cabin"],
-                "quantity": i["quantity"], "unit_price": unit}
-    return {"kind": "hotel", "hotel_id": str(i["hotel_id"]), "room_type": i["room_type"],
-            "check_in": i["check_in"].isoformat(), "check_out": i["check_out"].isoformat(),
-            "rooms": i["quantity"], "unit_price": unit}

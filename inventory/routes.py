@@ -22,6 +22,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/internal/holds", views.create_hold)
     r.add_get(f"/internal/holds/{HOLD}", views.get_hold)
     r.add_delete(f"/internal/holds/{HOLD}", views.delete_hold)
+    r.add_post(f"/internal/holds/{HOLD}/pin", views.pin_hold)
     r.add_post(f"/internal/holds/{HOLD}/confirm", views.confirm_hold)
     r.add_post(f"/internal/holds/{HOLD}/release", views.release_hold)
     r.add_post(f"/internal/holds/{HOLD}/cancel", views.cancel_hold)

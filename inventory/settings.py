@@ -15,6 +15,7 @@ DB_NAME = "DB_NAME"
 REDIS_URL = "REDIS_URL"
 CACHE_TTL_SECONDS = "CACHE_TTL_SECONDS"
 HOLD_TTL_SECONDS = "HOLD_TTL_SECONDS"
+HOLD_CHECKOUT_GRACE_SECONDS = "HOLD_CHECKOUT_GRACE_SECONDS"
 SWEEP_INTERVAL_SECONDS = "SWEEP_INTERVAL_SECONDS"
 INTERNAL_TOKEN = "INTERNAL_TOKEN"  # noqa: S105 - the variable's name, not a secret
 HOST = "HOST"
@@ -52,6 +53,10 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     cache_ttl_seconds: int = 30
     hold_ttl_seconds: int = 900
+    # A pinned hold lives at least this long: past the saga's retries (5 receives, backoff
+    # up to 8 s, 30 s Lambda timeout) and two reconciler passes (requeue after 300 s, every
+    # 5 min), so the sweeper never expires a hold whose booking is still being paid.
+    hold_checkout_grace_seconds: int = 1800
     sweep_interval_seconds: float = 5.0
     host: str = "127.0.0.1"
     port: int = 8081
@@ -65,13 +70,17 @@ class Settings:
             redis_url=env_str(REDIS_URL, cls.redis_url, env=env),
             cache_ttl_seconds=env_int(CACHE_TTL_SECONDS, cls.cache_ttl_seconds, env=env),
             hold_ttl_seconds=env_int(HOLD_TTL_SECONDS, cls.hold_ttl_seconds, env=env),
+            hold_checkout_grace_seconds=env_int(HOLD_CHECKOUT_GRACE_SECONDS,
+                                                cls.hold_checkout_grace_seconds, env=env),
             sweep_interval_seconds=env_float(SWEEP_INTERVAL_SECONDS, cls.sweep_interval_seconds,
                                              env=env),
             host=env_str(HOST, cls.host, env=env),
             port=env_int(PORT, cls.port, env=env),
         )
-        if settings.hold_ttl_seconds < 1 or settings.cache_ttl_seconds < 1:
-            raise SettingsError("HOLD_TTL_SECONDS and CACHE_TTL_SECONDS must be at least 1")
+        if min(settings.hold_ttl_seconds, settings.cache_ttl_seconds,
+               settings.hold_checkout_grace_seconds) < 1:
+            raise SettingsError("HOLD_TTL_SECONDS, CACHE_TTL_SECONDS and"
+                                " HOLD_CHECKOUT_GRACE_SECONDS must be at least 1")
         if settings.sweep_interval_seconds <= 0:
             raise SettingsError("SWEEP_INTERVAL_SECONDS must be positive")
         return settings

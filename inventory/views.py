@@ -9,7 +9,7 @@ from aiohttp import web
 
 from inventory.catalog import flight_search_key
 from inventory.hotels import hotel_search_key
-from inventory.keys import cache_key, catalog_key, holds_key, hotels_key
+from inventory.keys import cache_key, catalog_key, holds_key, hotels_key, settings_key
 from itinera.api.holds import HoldRequest
 from itinera.api.internal import BookingRef, OptionalBookingRef
 from itinera.api.search import FlightSearch, HotelSearch, HotelStay
@@ -116,7 +116,7 @@ async def get_hold(request: web.Request) -> web.Response:
 
 
 async def delete_hold(request: web.Request) -> web.Response:
-    """Release a hold on behalf of its owner."""
+    """Release a hold on behalf of its owner; 409 while a booking pays for it."""
     return json_response(await request.app[holds_key].release(
         request.match_info["hold_id"], customer(request, required=True)))
 
@@ -124,6 +124,15 @@ async def delete_hold(request: web.Request) -> web.Response:
 async def _booking_ref(request: web.Request) -> str:
     ref = parse_body(BookingRef, await request.read(), request.headers.get("Content-Type"))
     return ref.booking_id
+
+
+async def pin_hold(request: web.Request) -> web.Response:
+    """Tie a hold to the booking about to pay for it; the same booking again is harmless."""
+    booking_id = await _booking_ref(request)
+    grace = request.app[settings_key].hold_checkout_grace_seconds
+    return json_response(await request.app[holds_key].pin(
+        request.match_info["hold_id"], booking_id, customer(request, required=True),
+        grace_seconds=grace))
 
 
 async def confirm_hold(request: web.Request) -> web.Response:
@@ -134,9 +143,11 @@ async def confirm_hold(request: web.Request) -> web.Response:
 
 
 async def release_hold(request: web.Request) -> web.Response:
-    """Release a hold as checkout's compensation step; no owner check, idempotent."""
-    parse_body(OptionalBookingRef, await request.read(), request.headers.get("Content-Type"))
-    return json_response(await request.app[holds_key].release(request.match_info["hold_id"]))
+    """Release a hold as checkout's compensation step for its booking; idempotent."""
+    ref = parse_body(OptionalBookingRef, await request.read(),
+                     request.headers.get("Content-Type"))
+    return json_response(await request.app[holds_key].release(request.match_info["hold_id"],
+                                                              booking_id=ref.booking_id))
 
 
 async def cancel_hold(request: web.Request) -> web.Response:

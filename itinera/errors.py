@@ -77,6 +77,10 @@ class HoldNotActive(Conflict):
     code, title = "hold_not_active", "The hold is no longer active"
 
 
+class HoldInCheckout(Conflict):
+    code, title = "hold_in_checkout", "A booking is paying for this hold"
+
+
 class IdempotencyKeyReused(ItineraError):
     status, code, title = 422, "idempotency_key_reused", "Idempotency key reused with another body"
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_DATABASES = ("itinera_e2e", "itinera_test_inventory")
+# Several runs share one MariaDB: each may name its own inventory test database.
+TEST_INVENTORY_DB = os.environ.get("ITINERA_TEST_INVENTORY_DB", "itinera_test_inventory")
+TEST_DATABASES = ("itinera_e2e", TEST_INVENTORY_DB)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -27,7 +27,7 @@ from inventory.settings import DatabaseSettings, Settings
 
 pytestmark = pytest.mark.integration
 
-TEST_DB = "itinera_test_inventory"
+TEST_DB = os.environ.get("ITINERA_TEST_INVENTORY_DB", "itinera_test_inventory")
 REDIS_URL = os.environ.get("INVENTORY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TOKEN = "test-service-token"
 # Test flights live above the seeded ids; admin-created flights take MAX(id) + 1 after them.

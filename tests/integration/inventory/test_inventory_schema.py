@@ -12,11 +12,11 @@ from inventory.db import close_pool, create_pool, fetch_all
 from inventory.migrate import load_migrations, migrate
 from inventory.seed import seed
 
-from .conftest import db_settings, recreate_database
+from .conftest import TEST_DB, db_settings, recreate_database
 
 pytestmark = pytest.mark.integration
 
-SEED_DB = "itinera_test_inventory_seed"
+SEED_DB = f"{TEST_DB}_seed"  # follows the run's own test database name
 
 
 async def test_migrate_twice_is_a_no_op(pool: aiomysql.Pool) -> None:

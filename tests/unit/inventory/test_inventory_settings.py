@@ -15,6 +15,7 @@ def test_defaults_apply_when_only_the_token_is_set() -> None:
     assert settings.internal_token == "s3cret"
     assert settings.db == DatabaseSettings("127.0.0.1", 3306, "root", "", "itinera")
     assert (settings.cache_ttl_seconds, settings.hold_ttl_seconds) == (30, 900)
+    assert settings.hold_checkout_grace_seconds == 1800
     assert settings.sweep_interval_seconds == 5.0
     assert (settings.host, settings.port) == ("127.0.0.1", 8081)
 
@@ -24,11 +25,12 @@ def test_every_variable_is_read() -> None:
     env = {"DB_HOST": "db", "DB_PORT": "3307", "DB_USER": "inv", "DB_PASSWORD": "pw",
            "DB_NAME": "inv", "REDIS_URL": "redis://cache:6380/2", "CACHE_TTL_SECONDS": "5",
            "HOLD_TTL_SECONDS": "60", "SWEEP_INTERVAL_SECONDS": "0.5", "INTERNAL_TOKEN": "t",
-           "HOST": "10.0.0.5", "PORT": "9000"}
+           "HOST": "10.0.0.5", "PORT": "9000", "HOLD_CHECKOUT_GRACE_SECONDS": "120"}
     settings = Settings.from_env(env)
     assert settings.db == DatabaseSettings("db", 3307, "inv", "pw", "inv")
     assert settings.redis_url == "redis://cache:6380/2"
     assert (settings.cache_ttl_seconds, settings.hold_ttl_seconds) == (5, 60)
+    assert settings.hold_checkout_grace_seconds == 120
     assert settings.sweep_interval_seconds == 0.5
     assert (settings.host, settings.port) == ("10.0.0.5", 9000)
 
@@ -40,7 +42,8 @@ def test_missing_token_is_an_error() -> None:
 
 
 @pytest.mark.parametrize("env", [{"PORT": "http"}, {"HOLD_TTL_SECONDS": "0"},
-                                 {"SWEEP_INTERVAL_SECONDS": "-1"}])
+                                 {"SWEEP_INTERVAL_SECONDS": "-1"},
+                                 {"HOLD_CHECKOUT_GRACE_SECONDS": "0"}])
 def test_malformed_values_are_errors(env: dict[str, str]) -> None:
     """A non-number or out-of-range value fails loudly instead of defaulting."""
     with pytest.raises(SettingsError):
