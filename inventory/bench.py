@@ -179,7 +179,8 @@ def run_bench(*, concurrency: int = 32, seconds: float = 5.0, max_requests: int 
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
     inv_port, bare_port = _free_port(), _free_port()
     env = {**os.environ, "DB_HOST": db.host, "DB_PORT": str(db.port), "DB_USER": db.user,
-           "DB_PASSWORD": db.password, "DB_NAME": db.name, "INTERNAL_TOKEN": TOKEN,
+           "DB_PASSWORD": db.password, "DB_NAME": db.name, "GATEWAY_SERVICE_TOKEN": TOKEN,
+           "CHECKOUT_SERVICE_TOKEN": TOKEN,
            "REDIS_URL": f"{redis_url}/{BENCH_REDIS_DB}", "PORT": str(inv_port),
            "HOST": "127.0.0.1", "SWEEP_INTERVAL_SECONDS": "3600"}
     inventory = subprocess.Popen([sys.executable, "-m", "inventory"], env=env, cwd=ROOT,

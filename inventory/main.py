@@ -9,6 +9,7 @@ from aiohttp import web
 
 from inventory.admin import AdminRepository
 from inventory.cache import redis_ctx
+from inventory.callers import CHECKOUT, GATEWAY, service_token_middleware
 from inventory.catalog import Catalog
 from inventory.db import mysql_ctx, ping
 from inventory.holds import HoldRepository
@@ -26,7 +27,6 @@ from inventory.metrics import stats_ctx
 from inventory.routes import setup_routes
 from inventory.settings import Settings
 from inventory.sweeper import sweeper_ctx
-from inventory.views import service_token_middleware
 from itinera.web import json_response, new_app
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,7 +68,8 @@ async def readiness_middleware(request: web.Request, handler: Handler) -> web.St
 def create_app(settings: Settings) -> web.Application:
     """Return the inventory app; it connects to MySQL and Redis only when it starts."""
     app = new_app(middlewares=[readiness_middleware,
-                               service_token_middleware(settings.internal_token)])
+                               service_token_middleware({GATEWAY: settings.gateway_token,
+                                                         CHECKOUT: settings.checkout_token})])
     app[settings_key] = settings
     app.cleanup_ctx.extend([mysql_ctx, redis_ctx, repositories_ctx, sweeper_ctx, stats_ctx])
     setup_routes(app)

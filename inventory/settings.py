@@ -17,7 +17,9 @@ CACHE_TTL_SECONDS = "CACHE_TTL_SECONDS"
 HOLD_TTL_SECONDS = "HOLD_TTL_SECONDS"
 HOLD_CHECKOUT_GRACE_SECONDS = "HOLD_CHECKOUT_GRACE_SECONDS"
 SWEEP_INTERVAL_SECONDS = "SWEEP_INTERVAL_SECONDS"
-INTERNAL_TOKEN = "INTERNAL_TOKEN"  # noqa: S105 - the variable's name, not a secret
+# One credential per caller, so each is admitted to its own routes only.
+GATEWAY_SERVICE_TOKEN = "GATEWAY_SERVICE_TOKEN"  # noqa: S105 - the variable's name
+CHECKOUT_SERVICE_TOKEN = "CHECKOUT_SERVICE_TOKEN"  # noqa: S105 - the variable's name
 HOST = "HOST"
 PORT = "PORT"
 
@@ -49,7 +51,8 @@ class Settings:
     """Everything the inventory service reads from its environment."""
 
     db: DatabaseSettings
-    internal_token: str
+    gateway_token: str
+    checkout_token: str
     redis_url: str = "redis://127.0.0.1:6379/0"
     cache_ttl_seconds: int = 30
     hold_ttl_seconds: int = 900
@@ -63,10 +66,11 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read every variable; INTERNAL_TOKEN is required, the rest have defaults."""
+        """Read every variable; the two service tokens are required, the rest have defaults."""
         settings = cls(
             db=DatabaseSettings.from_env(env),
-            internal_token=env_str(INTERNAL_TOKEN, env=env),
+            gateway_token=env_str(GATEWAY_SERVICE_TOKEN, env=env),
+            checkout_token=env_str(CHECKOUT_SERVICE_TOKEN, env=env),
             redis_url=env_str(REDIS_URL, cls.redis_url, env=env),
             cache_ttl_seconds=env_int(CACHE_TTL_SECONDS, cls.cache_ttl_seconds, env=env),
             hold_ttl_seconds=env_int(HOLD_TTL_SECONDS, cls.hold_ttl_seconds, env=env),

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
 
 from inventory.catalog import flight_search_key
@@ -16,38 +13,11 @@ from itinera.api.search import FlightSearch, HotelSearch, HotelStay
 from itinera.api.types import MAX_ID
 from itinera.api.validation import parse_body, parse_query
 from itinera.auth import canonical_subject
-from itinera.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from itinera.errors import BadRequest, NotFound
 from itinera.web import (
-    ADMIN_HEADER,
     CUSTOMER_HEADER,
-    SERVICE_TOKEN_HEADER,
     json_response,
 )
-
-INTERNAL_PREFIX = "/internal/"
-ADMIN_PREFIX = "/internal/admin/"
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def service_token_middleware(token: str) -> Callable[[web.Request, Handler],
-                                                     Awaitable[web.StreamResponse]]:
-    """Return a middleware that lets `/internal/*` through only with the service token."""
-    expected = token.encode()
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith(INTERNAL_PREFIX):
-            given = request.headers.get(SERVICE_TOKEN_HEADER, "").encode()
-            # Constant time, so the token cannot be guessed byte by byte from response times.
-            if not hmac.compare_digest(given, expected):
-                raise Unauthorized("a valid X-Service-Token header is required")
-            if (request.path.startswith(ADMIN_PREFIX)
-                    and request.headers.get(ADMIN_HEADER, "").lower() != "true"):
-                raise Forbidden("admin routes need the gateway's X-Admin header")
-        return await handler(request)
-
-    return middleware
 
 
 def catalog_id(request: web.Request, name: str) -> int:

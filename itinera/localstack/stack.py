@@ -31,7 +31,9 @@ class LocalStack:
         self.supervisor = Supervisor(config.state_dir)
         self.private: list[deps.PrivateServer] = []
         self.deployed: Deployed | None = None
-        self.internal_token = secrets.token_urlsafe(32)
+        # One credential per service calling inventory, fresh each run.
+        self.service_tokens = {"gateway": secrets.token_urlsafe(32),
+                               "checkout": secrets.token_urlsafe(32)}
 
     def start(self) -> None:
         """Bring the stack up; on any failure, stop what was started and re-raise."""
@@ -114,7 +116,7 @@ class LocalStack:
                 "DB_USER": self.mysql.user, "DB_PASSWORD": self.mysql.password,
                 "DB_NAME": cfg.database,
                 "REDIS_URL": f"redis://{self.redis.host}:{self.redis.port}/{cfg.redis_db}",
-                "INTERNAL_TOKEN": self.internal_token, "LOCAL_JWKS_PATH": str(self.jwks_path)}
+                "LOCAL_JWKS_PATH": str(self.jwks_path)}
 
     def _prepare_database(self) -> None:
         env = self.base_env()
@@ -130,7 +132,9 @@ class LocalStack:
         cfg = self.config
         assert self.deployed is not None
         env = self.base_env()
-        self._start_tasks("inventory", [python(), "-m", "inventory"], env)
+        self._start_tasks("inventory", [python(), "-m", "inventory"], {
+            **env, "GATEWAY_SERVICE_TOKEN": self.service_tokens["gateway"],
+            "CHECKOUT_SERVICE_TOKEN": self.service_tokens["checkout"]})
         self._start_balancer("inventory", cfg.inventory_port)
 
         for name, spec in functions(self.deployed).items():
@@ -138,7 +142,8 @@ class LocalStack:
                     "--deployed", str(self.deployed_record)]
             if spec.routes:
                 args += ["--port", str(cfg.checkout_api_port)]
-            child = self.supervisor.start(f"lambda-{name}", args, env)
+            child = self.supervisor.start(f"lambda-{name}", args, {
+                **env, "INTERNAL_TOKEN": self.service_tokens["checkout"]})
             if spec.routes:
                 wait_http(f"http://127.0.0.1:{cfg.checkout_api_port}/_local/health",
                           child=child)
@@ -151,7 +156,8 @@ class LocalStack:
             "SES_SENDER": d.template.parameters["SesSender"]})
 
         self._start_tasks("gateway", [python(), "-m", "gateway"], {
-            **env, "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
+            **env, "INTERNAL_TOKEN": self.service_tokens["gateway"],
+            "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
             "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}",
             "JWKS_PATH": str(self.jwks_path), "JWT_ISSUER": LOCAL_ISSUER,
             "JWT_AUDIENCE": AUDIENCE,

@@ -70,8 +70,9 @@ NOT_EMULATED: dict[str, str] = {
     "AWS::RDS::DBSubnetGroup": "no VPC locally",
     "AWS::ElastiCache::ReplicationGroup": "Redis on 127.0.0.1 stands in for ElastiCache",
     "AWS::ElastiCache::SubnetGroup": "no VPC locally",
-    "AWS::SecretsManager::Secret": "the local stack generates INTERNAL_TOKEN per run and passes "
-                                   "it, and the MariaDB credentials, in the environment",
+    "AWS::SecretsManager::Secret": "the local stack generates each service's token per run and "
+                                   "passes them, and the MariaDB credentials, in the "
+                                   "environment",
     "AWS::KMS::Key": "only log groups and the trail use the keys, and neither runs locally",
     "AWS::Logs::LogGroup": "services write JSON lines to .local/logs/<service>.log",
     "AWS::S3::BucketPolicy": "moto does not enforce bucket policies; template tests check them",
@@ -82,7 +83,7 @@ NOT_EMULATED: dict[str, str] = {
 }
 # What `Ref` gives locally for a not-emulated resource that an emulated one refers to.
 LOCAL_REFS: dict[str, str] = {
-    # Empty, as before the secret existed: the local stack passes INTERNAL_TOKEN itself.
+    # Empty, as before the secrets existed: the local stack passes the tokens itself.
     "AWS::SecretsManager::Secret": "",
 }
 

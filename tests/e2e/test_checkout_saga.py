@@ -56,7 +56,7 @@ def worker_env(stack: RunningStack) -> Iterator[None]:
     spec = functions(stack.stack.deployed)["CheckoutWorkerFunction"]
     saved = dict(os.environ)
     os.environ.update({**aws_env(stack.config), **spec.environment,
-                       "INTERNAL_TOKEN": stack.stack.internal_token})
+                       "INTERNAL_TOKEN": stack.stack.service_tokens["checkout"]})
     yield
     os.environ.clear()
     os.environ.update(saved)
@@ -237,7 +237,7 @@ async def test_a_worker_crash_between_charge_and_confirm_completes_once_on_redel
     before = await cabin_counts(db, flight["id"])
     inventory = CrashBeforeConfirm(ServiceClient(
         http, f"http://127.0.0.1:{stack.config.inventory_port}", name="inventory",
-        headers={SERVICE_TOKEN_HEADER: stack.stack.internal_token}))
+        headers={SERVICE_TOKEN_HEADER: stack.stack.service_tokens["checkout"]}))
     bookings = BookingRepository(aws["dynamodb"], names["BookingsTable"])
     assert stack.stack.deployed is not None
     saga = BookingSaga(bookings=bookings,

@@ -118,7 +118,7 @@ MUST_SET = {
     "gateway": {"INVENTORY_URL", "CHECKOUT_API_URL", "INTERNAL_TOKEN", "JWT_ISSUER",
                 "JWT_AUDIENCE", "JWKS_URL", "PORT", "HOST"},
     "inventory": {"DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "DB_NAME", "REDIS_URL",
-                  "INTERNAL_TOKEN", "PORT", "HOST"},
+                  "GATEWAY_SERVICE_TOKEN", "CHECKOUT_SERVICE_TOKEN", "PORT", "HOST"},
     "notifier": {"NOTIFIER_QUEUE_URL", "NOTIFICATIONS_TABLE", "ITINERARIES_BUCKET",
                  "SES_SENDER", "PORT", "HOST"},
 }
@@ -134,7 +134,8 @@ def test_task_variables_are_the_ones_settings_read(resources: dict[str, Any],
         s["Name"] for s in container.get("Secrets", [])}
     assert names - _read_by(f"{service}.settings") - AWS_ONLY.get(service, set()) == set()
     assert MUST_SET[service] - names == set()
-    assert not {"INTERNAL_TOKEN", "DB_PASSWORD"} & {v["Name"] for v in container["Environment"]}
+    secret = {"INTERNAL_TOKEN", "GATEWAY_SERVICE_TOKEN", "CHECKOUT_SERVICE_TOKEN", "DB_PASSWORD"}
+    assert not secret & {v["Name"] for v in container["Environment"]}
 
 
 def test_function_variables_are_the_ones_checkout_reads(resources: dict[str, Any]) -> None:

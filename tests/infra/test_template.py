@@ -206,16 +206,30 @@ def test_each_task_and_function_has_its_own_roles(resources: dict[str, Any]) -> 
     assert len(seen) == len(set(seen)) >= 3 * 2 + 2
 
 
-def test_functions_read_only_the_internal_token_secret(resources: dict[str, Any]) -> None:
-    """Each checkout function may read the internal-token secret and no other secret."""
+def test_functions_read_only_the_checkout_service_token(resources: dict[str, Any]) -> None:
+    """Each checkout function may read checkout's own service token and no other secret."""
     for function in of_type(resources, "AWS::Lambda::Function").values():
         role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
         grants = [s for p in role["Policies"] for s in statements(p["PolicyDocument"])
                   if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
         assert len(grants) == 1
-        assert mentioned(grants[0]["Resource"]) == {"InternalTokenSecret"}
+        assert mentioned(grants[0]["Resource"]) == {"CheckoutServiceTokenSecret"}
         env = function["Properties"]["Environment"]["Variables"]
-        assert env["INTERNAL_TOKEN_SECRET_ARN"] == {"Ref": "InternalTokenSecret"}
+        assert env["INTERNAL_TOKEN_SECRET_ARN"] == {"Ref": "CheckoutServiceTokenSecret"}
+
+
+def test_each_service_holds_only_its_own_inventory_credential(
+        resources: dict[str, Any]) -> None:
+    """The gateway gets the gateway's token, inventory both callers', and nothing else mixes."""
+    def secrets(task: str) -> dict[str, str]:
+        (container,) = resources[task]["Properties"]["ContainerDefinitions"]
+        return {s["Name"]: s["ValueFrom"]["Ref"] for s in container.get("Secrets", [])
+                if isinstance(s["ValueFrom"], dict) and "Ref" in s["ValueFrom"]}
+
+    assert secrets("GatewayTaskDefinition") == {"INTERNAL_TOKEN": "GatewayServiceTokenSecret"}
+    assert secrets("InventoryTaskDefinition") == {
+        "GATEWAY_SERVICE_TOKEN": "GatewayServiceTokenSecret",
+        "CHECKOUT_SERVICE_TOKEN": "CheckoutServiceTokenSecret"}
 
 
 def test_functions_run_in_the_private_subnets(resources: dict[str, Any]) -> None:

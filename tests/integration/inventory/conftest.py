@@ -43,8 +43,8 @@ def db_settings(name: str = TEST_DB) -> DatabaseSettings:
 
 def app_settings(**overrides: Any) -> Settings:
     """Return app settings for the test database and Redis db 15."""
-    base = Settings(db=db_settings(), internal_token=TOKEN, redis_url=REDIS_URL,
-                    sweep_interval_seconds=3600)
+    base = Settings(db=db_settings(), gateway_token=TOKEN, checkout_token=TOKEN,
+                    redis_url=REDIS_URL, sweep_interval_seconds=3600)
     return replace(base, **overrides)
 
 
@@ -186,7 +186,8 @@ def inventory_process(pool: aiomysql.Pool, tmp_path: Path) -> Callable[..., Any]
         db = db_settings()
         env = {**os.environ, "DB_HOST": db.host, "DB_PORT": str(db.port), "DB_USER": db.user,
                "DB_PASSWORD": db.password, "DB_NAME": db.name, "REDIS_URL": REDIS_URL,
-               "INTERNAL_TOKEN": TOKEN, "PORT": str(port), "SWEEP_INTERVAL_SECONDS": "3600",
+               "GATEWAY_SERVICE_TOKEN": TOKEN, "CHECKOUT_SERVICE_TOKEN": TOKEN,
+               "PORT": str(port), "SWEEP_INTERVAL_SECONDS": "3600",
                **env_overrides}
         with (tmp_path / "inventory.log").open("wb") as log:
             process = subprocess.Popen([sys.executable, "-m", "inventory"], env=env, cwd=ROOT,

@@ -8,11 +8,13 @@ from inventory.cache import redis_params
 from inventory.settings import DatabaseSettings, Settings
 from itinera.settings import SettingsError
 
+TOKENS = {"GATEWAY_SERVICE_TOKEN": "g-s3cret", "CHECKOUT_SERVICE_TOKEN": "c-s3cret"}
 
-def test_defaults_apply_when_only_the_token_is_set() -> None:
-    """INTERNAL_TOKEN is the one required variable; the rest default as documented."""
-    settings = Settings.from_env({"INTERNAL_TOKEN": "s3cret"})
-    assert settings.internal_token == "s3cret"
+
+def test_defaults_apply_when_only_the_tokens_are_set() -> None:
+    """The two callers' tokens are the required variables; the rest default as documented."""
+    settings = Settings.from_env(TOKENS)
+    assert (settings.gateway_token, settings.checkout_token) == ("g-s3cret", "c-s3cret")
     assert settings.db == DatabaseSettings("127.0.0.1", 3306, "root", "", "itinera")
     assert (settings.cache_ttl_seconds, settings.hold_ttl_seconds) == (30, 900)
     assert settings.hold_checkout_grace_seconds == 1800
@@ -24,7 +26,7 @@ def test_every_variable_is_read() -> None:
     """Each documented variable sets its field."""
     env = {"DB_HOST": "db", "DB_PORT": "3307", "DB_USER": "inv", "DB_PASSWORD": "pw",
            "DB_NAME": "inv", "REDIS_URL": "redis://cache:6380/2", "CACHE_TTL_SECONDS": "5",
-           "HOLD_TTL_SECONDS": "60", "SWEEP_INTERVAL_SECONDS": "0.5", "INTERNAL_TOKEN": "t",
+           "HOLD_TTL_SECONDS": "60", "SWEEP_INTERVAL_SECONDS": "0.5", **TOKENS,
            "HOST": "10.0.0.5", "PORT": "9000", "HOLD_CHECKOUT_GRACE_SECONDS": "120"}
     settings = Settings.from_env(env)
     assert settings.db == DatabaseSettings("db", 3307, "inv", "pw", "inv")
@@ -35,10 +37,11 @@ def test_every_variable_is_read() -> None:
     assert (settings.host, settings.port) == ("10.0.0.5", 9000)
 
 
-def test_missing_token_is_an_error() -> None:
-    """Without INTERNAL_TOKEN the service refuses to start."""
-    with pytest.raises(SettingsError, match="INTERNAL_TOKEN"):
-        Settings.from_env({})
+@pytest.mark.parametrize("missing", sorted(TOKENS))
+def test_a_missing_token_is_an_error(missing: str) -> None:
+    """Without either caller's token the service refuses to start."""
+    with pytest.raises(SettingsError, match=missing):
+        Settings.from_env({k: v for k, v in TOKENS.items() if k != missing})
 
 
 @pytest.mark.parametrize("env", [{"PORT": "http"}, {"HOLD_TTL_SECONDS": "0"},
@@ -47,7 +50,7 @@ def test_missing_token_is_an_error() -> None:
 def test_malformed_values_are_errors(env: dict[str, str]) -> None:
     """A non-number or out-of-range value fails loudly instead of defaulting."""
     with pytest.raises(SettingsError):
-        Settings.from_env({"INTERNAL_TOKEN": "t", **env})
+        Settings.from_env({**TOKENS, **env})
 
 
 def test_redis_url_is_split_for_aiocache() -> None:
