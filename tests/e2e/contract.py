@@ -129,7 +129,7 @@ def run(name: str, url: str, config: str, *, headers: Mapping[str, str] | None =
     for header, value in (headers or {}).items():
         args += ["--header", f"{header}: {value}"]
         scheme = value.split(" ", 1)[0] + " " if " " in value else ""
-        shown += ["--header", f"'{header}: {scheme}$TOKEN'"]
+        shown += ["--header", f'"{header}: {scheme}$TOKEN"']
     args += list(extra)
     shown += list(extra)
     # Its own working directory, so nothing the tool might write lands in the repository.
