@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 # checkov pins boto3/botocore against ours, so it lives in its own virtualenv inside .venv.
 CHECKOV_VENV := $(VENV)/checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# schemathesis (API contract fuzzing) and hypothesis are pytest plugins: in .venv they would
+# load into every test run, so they get their own virtualenv too.
+SCHEMATHESIS_VENV := $(VENV)/schemathesis
+SCHEMATHESIS_STAMP := $(SCHEMATHESIS_VENV)/.installed
 
 .PHONY: run test install lint clean bench monitoring diagram haproxy
 
@@ -20,6 +24,11 @@ $(CHECKOV_STAMP): infra/sam/checkov-constraints.txt $(STAMP)
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet -c infra/sam/checkov-constraints.txt checkov
 	@touch $(CHECKOV_STAMP)
+
+$(SCHEMATHESIS_STAMP): tests/contract/schemathesis-constraints.txt $(STAMP)
+	@test -x $(SCHEMATHESIS_VENV)/bin/python || $(PYTHON) -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install --quiet -c tests/contract/schemathesis-constraints.txt schemathesis
+	@touch $(SCHEMATHESIS_STAMP)
 
 install: $(STAMP)
 
@@ -38,7 +47,7 @@ haproxy:
 run: $(STAMP) haproxy
 	$(VENV)/bin/itinera run
 
-test: $(STAMP) $(CHECKOV_STAMP) haproxy
+test: $(STAMP) $(CHECKOV_STAMP) $(SCHEMATHESIS_STAMP) haproxy
 	$(VENV)/bin/pytest
 
 # Rewrite the alarms and dashboard section of infra/sam/template.yaml from dashboards/alarms.yaml.
