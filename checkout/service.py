@@ -15,7 +15,8 @@ from checkout.payments import PaymentProvider
 from checkout.repository import BookingRepository, TransitionRefused
 from checkout.saga import utcnow
 from itinera.api.bookings import BookingRequest
-from itinera.errors import BadRequest, Conflict, HoldInCheckout, HoldNotActive, NotFound
+from itinera.api.errors import InvalidCursor
+from itinera.errors import Conflict, HoldInCheckout, HoldNotActive, NotFound
 
 # Deterministic booking ids: a retry after a crash finds the booking it already created.
 BOOKING_NAMESPACE = uuid.UUID("8c1d4c5e-5a0b-4c59-9a49-2f1f0f6c7a10")
@@ -149,5 +150,5 @@ class CheckoutService:
             page, next_cursor = await self.bookings.list_for_customer(customer_id, limit=limit,
                                                                       cursor=cursor)
         except (ValueError, TypeError) as exc:
-            raise BadRequest("the cursor is not valid") from exc
+            raise InvalidCursor("the cursor is not one this service issued") from exc
         return {"items": [b.view() for b in page], "next_cursor": next_cursor}

@@ -39,6 +39,8 @@ def _statuses(op: Operation) -> list[int]:
         statuses.add(403)
     if op.body is not None:
         statuses |= {408, 413, 415}
+    if op.body is not None or op.query is not None:
+        statuses.add(422)
     return sorted(statuses)
 
 

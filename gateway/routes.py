@@ -25,13 +25,18 @@ from itinera.api.search import (
     HotelStay,
 )
 
-HOLD_ID = {"hold_id": "$response.body#/id"}
-BOOKING_ID = {"booking_id": "$response.body#/booking_id"}
+# Links: how a client (and schemathesis's stateful phase) walks search -> hold -> book.
+HOLD_ID = {"path.hold_id": "$response.body#/id"}
+BOOKING_ID = {"path.booking_id": "$response.body#/booking_id"}
+HOLD_FIRST_FLIGHT = {"items": [{"kind": "flight", "flight_id": "$response.body#/items/0/id",
+                                "cabin": "$response.body#/items/0/cabin", "quantity": 1}]}
 
 OPERATIONS = [
     Operation(operation_id="searchFlights", method="GET", path="/v1/flights",
               handler=views.search_flights, summary="Search one-way flights",
-              query=FlightSearch, response=FlightPage, errors=(400, 422, 429)),
+              query=FlightSearch, response=FlightPage, errors=(400, 422, 429),
+              links={"HoldFirstFlight": {"operationId": "createHold",
+                                         "requestBody": HOLD_FIRST_FLIGHT}}),
     Operation(operation_id="getFlight", method="GET", path="/v1/flights/{flight_id}",
               handler=views.flight_details, summary="A flight with live availability",
               response=Flight, errors=(400, 404, 429)),
@@ -48,7 +53,9 @@ OPERATIONS = [
               summary="Hold seats and rooms, all or nothing (409 sold_out)", ok=201,
               body=HoldRequest, response=Hold, errors=(400, 409, 413, 415, 422),
               links={"GetHold": {"operationId": "getHold", "parameters": HOLD_ID},
-                     "ReleaseHold": {"operationId": "releaseHold", "parameters": HOLD_ID}}),
+                     "ReleaseHold": {"operationId": "releaseHold", "parameters": HOLD_ID},
+                     "BookHold": {"operationId": "createBooking",
+                                  "requestBody": {"hold_id": "$response.body#/id"}}}),
     Operation(operation_id="getHold", method="GET", path="/v1/holds/{hold_id}",
               handler=views.hold, auth="traveller", summary="Read your hold", response=Hold,
               errors=(400, 404)),

@@ -19,13 +19,23 @@ from pydantic_core import PydanticCustomError
 
 from itinera.api.errors import InvalidCursor, InvalidLimit
 from itinera.api.holds import HoldStatus
-from itinera.api.types import Cabin, Contract, Cursor, IsoDate, Money, RoomCode, query_int
+from itinera.api.types import (
+    JSON_INT,
+    Cabin,
+    Contract,
+    Cursor,
+    IsoDate,
+    Money,
+    RoomCode,
+    json_int,
+    query_int,
+)
 from itinera.errors import ItineraError
 
 MAX_CAPACITY = 1000
 MAX_RANGE_NIGHTS = 366
 Iata = Annotated[str, StringConstraints(pattern="^[A-Z]{3}$")]
-Capacity = Annotated[int, Field(strict=True, ge=0, le=MAX_CAPACITY)]
+Capacity = Annotated[int, Field(strict=True, ge=0, le=MAX_CAPACITY), JSON_INT]
 
 
 def _local_minute(raw: Any) -> datetime:
@@ -97,7 +107,7 @@ class NewRoomType(Contract):
 
     code: RoomCode
     name: Annotated[str, Field(min_length=1, max_length=120)]
-    max_guests: Annotated[int, Field(strict=True, ge=1, le=9)]
+    max_guests: json_int(1, 9)  # type: ignore[valid-type]
     capacity: Capacity
     rate: Money
 
@@ -109,9 +119,9 @@ class NewHotel(Contract):
     city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     country: Annotated[str, StringConstraints(pattern="^[A-Z]{2}$")]
     tz: Annotated[str, AfterValidator(_zone)]
-    stars: Annotated[int, Field(strict=True, ge=1, le=5)]
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    lon: Annotated[float, Field(ge=-180, le=180)]
+    stars: json_int(1, 5)  # type: ignore[valid-type]
+    lat: Annotated[float, Field(strict=True, ge=-90, le=90)]
+    lon: Annotated[float, Field(strict=True, ge=-180, le=180)]
     room_types: list[NewRoomType] = Field(min_length=1, max_length=20)
     nights: NightRange
 

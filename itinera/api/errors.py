@@ -21,8 +21,10 @@ class InvalidLimit(ValidationFailed):
     code, title = "invalid_limit", "Limit out of range"
 
 
-class InvalidCursor(BadRequest):
-    code, title = "invalid_cursor", "Malformed pagination cursor"
+class InvalidCursor(ValidationFailed):
+    # 422, not 400: a cursor is opaque, so one that looks right but was never issued is a
+    # well-formed request for a page that does not exist.
+    code, title = "invalid_cursor", "Unknown pagination cursor"
 
 
 class InvalidSort(BadRequest):

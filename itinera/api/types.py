@@ -70,6 +70,15 @@ def _clock(raw: Any) -> time:
     return time(int(raw[:2]), int(raw[3:]))
 
 
+def _json_int(raw: Any) -> Any:
+    # JSON Schema's integer includes 1.0 (and 1e0); booleans and strings are not numbers.
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise PydanticCustomError("int_type", "an integer is required")
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    return raw
+
+
 def _query_int(raw: Any) -> Any:
     # Query values arrive as text; only plain decimal digits count as a number.
     if isinstance(raw, str) and not re.fullmatch(r"-?[0-9]{1,10}", raw):
@@ -100,13 +109,22 @@ def query_int(low: int, high: int) -> Any:
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(_query_int)]
 
 
+# For aliases that mypy must see as types: Annotated[int, Field(...), JSON_INT].
+JSON_INT = BeforeValidator(_json_int)
+
+
+def json_int(low: int, high: int) -> Any:
+    """Return a JSON integer type bounded to [low, high]; booleans and strings are refused."""
+    return Annotated[int, Field(strict=True, ge=low, le=high), JSON_INT]
+
+
 def count(high: int = 9) -> Any:
-    """Return a JSON integer type from 1 to *high*; booleans and strings are refused."""
-    return Annotated[int, Field(strict=True, ge=1, le=high)]
+    """Return a JSON integer type from 1 to *high*."""
+    return json_int(1, high)
 
 
 class Money(Contract):
     """An amount in minor units (cents) with its ISO 4217 currency; never a float."""
 
-    amount: Annotated[int, Field(strict=True, ge=0, lt=10**12)]
+    amount: json_int(0, 10**12 - 1)  # type: ignore[valid-type]
     currency: Currency

@@ -110,6 +110,8 @@ def test_hold_items_are_parsed() -> None:
     ({"items": [{"cabin": "economy"}]}, InvalidHoldItems),
     ({"items": [{**FLIGHT_ITEM, "quantity": 10}]}, InvalidHoldItems),
     ({"items": [{**FLIGHT_ITEM, "quantity": True}]}, BadRequest),
+    ({"items": [{**FLIGHT_ITEM, "quantity": "2"}]}, BadRequest),
+    ({"items": [{**FLIGHT_ITEM, "quantity": 1.5}]}, BadRequest),
     ({"items": [{**FLIGHT_ITEM, "flight_id": 12}]}, BadRequest),
     ({"items": [{**FLIGHT_ITEM, "flight_id": "../../internal"}]}, BadRequest),
     ({"items": [FLIGHT_ITEM] * 2}, InvalidHoldItems),
@@ -121,6 +123,12 @@ def test_bad_hold_bodies(data: Any, error: type[ItineraError]) -> None:
     with pytest.raises(error) as caught:
         parse_body(HoldRequest, body(data), JSON)
     assert caught.value.code == error.code
+
+
+def test_integers_may_be_written_as_whole_floats() -> None:
+    """JSON Schema counts 2.0 as an integer, so the edge accepts it as 2."""
+    request = parse_body(HoldRequest, body({"items": [{**FLIGHT_ITEM, "quantity": 2.0}]}), JSON)
+    assert request.items[0].quantity == 2 and isinstance(request.items[0].quantity, int)
 
 
 def test_bodies_must_be_declared_json() -> None:

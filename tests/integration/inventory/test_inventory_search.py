@@ -109,7 +109,7 @@ async def test_search_works_when_redis_is_unreachable(start_client: Any) -> None
      "validation_failed"),
     ({"origin": "LHR", "destination": "JFK", "date": day(2), "cabin": "first"}, 422,
      "invalid_cabin"),
-    ({"origin": "LHR", "destination": "JFK", "date": day(2), "cursor": "x!"}, 400,
+    ({"origin": "LHR", "destination": "JFK", "date": day(2), "cursor": "x!"}, 422,
      "invalid_cursor"),
     ({"origin": "LHR", "date": day(2)}, 400, "bad_request"),
 ])

@@ -86,12 +86,12 @@ async def test_filters_by_price_and_local_departure_window(client: Client,
 
 
 async def test_cursor_from_another_sort_is_refused(client: Client, sortable: Any) -> None:
-    """A cursor issued for one sort is a 400 invalid_cursor with another."""
+    """A cursor issued for one sort is a 422 invalid_cursor with another."""
     when, _ = sortable
     params = {"origin": "AMS", "destination": "MAD", "date": when, "limit": "2"}
     cursor = (await (await client.get("/v1/flights", params=params)).json())["next_cursor"]
     resp = await client.get("/v1/flights", params={**params, "sort": "price", "cursor": cursor})
-    assert resp.status == 400 and (await resp.json())["code"] == "invalid_cursor"
+    assert resp.status == 422 and (await resp.json())["code"] == "invalid_cursor"
 
 
 async def _plan(pool: aiomysql.Pool, sql: str, args: Any) -> list[dict[str, Any]]:

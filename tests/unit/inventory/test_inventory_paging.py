@@ -45,6 +45,6 @@ def test_cursor_is_url_safe() -> None:
     "WyJkZXBhcnR1cmUiLCIyMDMwLTAxLTAxVDAwOjAwOjAwIiwtMV0",  # ["departure","2030-...",-1]
 ])
 def test_malformed_cursor_is_rejected(bad: str) -> None:
-    """Anything this service did not issue is a 400 invalid_cursor."""
+    """Anything this service did not issue is a 422 invalid_cursor."""
     with pytest.raises(InvalidCursor):
         decode_cursor(bad)
