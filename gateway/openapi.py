@@ -9,11 +9,11 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from gateway.operations import IDEMPOTENCY_HEADER, PATH_PARAMS, Operation
+from gateway.operations import PATH_PARAMS, Operation
 from gateway.routes import OPERATIONS
 from itinera.api.problems import Health, Problem
 from itinera.api.types import IDEMPOTENCY_KEY
-from itinera.web import json_response
+from itinera.web import IDEMPOTENCY_HEADER, json_response
 
 REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
@@ -81,10 +81,11 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
                   for name in PATH_PARAMS if f"{{{name}}}" in op.path]
     if op.query is not None:
         parameters += _query_parameters(op.query)
-    if op.idempotency_key:
-        parameters.append({"name": IDEMPOTENCY_HEADER, "in": "header", "required": True,
-                           "description": "one per checkout; a retry with the same key and "
-                                          "body answers the same booking",
+    if op.idempotency:
+        parameters.append({"name": IDEMPOTENCY_HEADER, "in": "header",
+                           "required": op.idempotency == "required",
+                           "description": "one per request; a retry with the same key and "
+                                          "body answers what the first attempt made",
                            "schema": {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY}$"}})
     ok: dict[str, Any] = {"description": op.summary,
                           "headers": {"X-Request-Id": {"$ref": "#/components/headers/"

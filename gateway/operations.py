@@ -17,7 +17,7 @@ from itinera.api.types import CABINS, CATALOG_ID, HEX_ID, ROOM_CODE, Contract
 from itinera.api.validation import parse_body, parse_query
 from itinera.auth import Principal, require_admin
 from itinera.errors import BadRequest, PayloadTooLarge, RequestTimeout
-from itinera.web import MAX_BODY_BYTES
+from itinera.web import IDEMPOTENCY_HEADER, MAX_BODY_BYTES
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Auth = Literal["none", "traveller", "admin"]
@@ -32,7 +32,6 @@ PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
     "cabin": ("|".join(CABINS), {"enum": list(CABINS)}),
     "room_type": (ROOM_CODE, {"type": "string", "pattern": f"^{ROOM_CODE}$"}),
 }
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +48,8 @@ class Operation:
     query: type[Contract] | None = None
     body: type[Contract] | None = None
     auth: Auth = "none"
-    idempotency_key: bool = False
+    # Idempotency-Key: "required" (bookings), "optional" (holds) or not accepted ("").
+    idempotency: Literal["", "optional", "required"] = ""
     errors: tuple[int, ...] = ()
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
     tag: str = "travellers"
@@ -93,8 +93,10 @@ def checked(op: Operation) -> Handler:
             raise BadRequest(f"unknown query parameters: {', '.join(sorted(request.query))}")
         else:
             query = None
-        key = idempotency_key(request.headers.get(IDEMPOTENCY_HEADER)) \
-            if op.idempotency_key else None
+        raw_key = request.headers.get(IDEMPOTENCY_HEADER)
+        key = None
+        if op.idempotency == "required" or (op.idempotency and raw_key is not None):
+            key = idempotency_key(raw_key)
         body = None
         if op.body is not None:
             body = parse_body(op.body, await read_body(request), request.headers.get(

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from gateway.keys import clients_key
-from gateway.operations import IDEMPOTENCY_HEADER, valid
+from gateway.operations import valid
 from itinera.errors import (
     DependencyUnavailable,
     Forbidden,
@@ -18,10 +18,10 @@ from itinera.errors import (
     RateLimited,
     Unauthorized,
 )
-from itinera.web import ADMIN_HEADER, CUSTOMER_HEADER, PROBLEM_JSON
+from itinera.web import ADMIN_HEADER, CUSTOMER_HEADER, IDEMPOTENCY_HEADER, PROBLEM_JSON
 
 # Upstream answers that reach the client as they are; a service's own problems included.
-PASSED_HEADERS = ("Content-Type", "Location", "Retry-After")
+PASSED_HEADERS = ("Content-Type", "Location", "Retry-After", "Idempotent-Replayed")
 
 
 def query_string(model: BaseModel | None) -> str:

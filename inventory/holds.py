@@ -22,6 +22,14 @@ from itinera.errors import HoldInCheckout, HoldNotActive, ItineraError, NotFound
 
 log = logging.getLogger("inventory.holds")
 
+@dataclass(frozen=True)
+class Once:
+    """An idempotency key as inventory stores it: digests of (customer, key) and the body."""
+
+    owner_key: str
+    request_hash: str
+
+
 # What a transaction hands back: the hold, or the refusal to raise once its writes committed.
 Outcome = tuple[dict[str, Any] | None, ItineraError | None]
 
@@ -41,8 +49,12 @@ class HoldRepository:
         self.pool = pool
         self.ttl_seconds = ttl_seconds
 
-    async def create(self, customer_id: str, items: list[FlightItem | HotelItem]) -> dict[str, Any]:
-        """Hold every item or none; raise `SoldOut` when any cabin or night lacks stock."""
+    async def create(self, customer_id: str, items: list[FlightItem | HotelItem], *,
+                     once: Once | None = None) -> dict[str, Any]:
+        """Hold every item or none; raise `SoldOut` when any cabin or night lacks stock.
+
+        With *once*, the hold is recorded under its key, so the same key finds it again.
+        """
         lines = [await self._resolve(item) for item in items]
         hold_id = uuid.uuid4().hex
 
@@ -57,9 +69,10 @@ class HoldRepository:
             total = hold_total((line.quantity, p) for line, p in zip(lines, prices, strict=True))
             await cur.execute(
                 "INSERT INTO holds (id, customer_id, status, total_amount, currency, created_at,"
-                " expires_at) VALUES (%s, %s, 'active', %s, %s, UTC_TIMESTAMP(6),"
-                " UTC_TIMESTAMP(6) + INTERVAL %s SECOND)",
-                (hold_id, customer_id, total.amount, total.currency, self.ttl_seconds))
+                " expires_at, owner_key, request_hash) VALUES (%s, %s, 'active', %s, %s,"
+                " UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) + INTERVAL %s SECOND, %s, %s)",
+                (hold_id, customer_id, total.amount, total.currency, self.ttl_seconds,
+                 once.owner_key if once else None, once.request_hash if once else None))
             await cur.executemany(
                 "INSERT INTO hold_items (hold_id, item_no, kind, flight_id, cabin, hotel_id,"
                 " room_type_id, check_in, check_out, quantity, unit_amount, currency)"

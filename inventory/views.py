@@ -5,8 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from inventory.catalog import flight_search_key
+from inventory.hold_keys import create_once
 from inventory.hotels import hotel_search_key
 from inventory.keys import cache_key, catalog_key, holds_key, hotels_key, settings_key
+from itinera.api.bookings import idempotency_key
 from itinera.api.holds import HoldRequest
 from itinera.api.internal import BookingRef, OptionalBookingRef
 from itinera.api.search import FlightSearch, HotelSearch, HotelStay
@@ -16,6 +18,7 @@ from itinera.auth import canonical_subject
 from itinera.errors import BadRequest, NotFound
 from itinera.web import (
     CUSTOMER_HEADER,
+    IDEMPOTENCY_HEADER,
     json_response,
 )
 
@@ -76,7 +79,12 @@ async def create_hold(request: web.Request) -> web.Response:
     owner = customer(request, required=True)
     assert owner is not None
     body = parse_body(HoldRequest, await request.read(), request.headers.get("Content-Type"))
-    return json_response(await request.app[holds_key].create(owner, body.items), status=201)
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return json_response(await request.app[holds_key].create(owner, body.items), status=201)
+    hold, replayed = await create_once(request.app[holds_key], owner, body, idempotency_key(key))
+    return json_response(hold, status=201,
+                         headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 async def get_hold(request: web.Request) -> web.Response:

@@ -25,6 +25,8 @@ REQUEST_ID_HEADER = "X-Request-Id"
 SERVICE_TOKEN_HEADER = "X-Service-Token"  # noqa: S105 - a header name
 CUSTOMER_HEADER = "X-Customer-Id"
 ADMIN_HEADER = "X-Admin"
+# A client's key for a POST it may repeat (bookings require one, holds accept one).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 PROBLEM_JSON = "application/problem+json"
 # Bodies are small JSON documents; anything bigger is refused before it is parsed.
 MAX_BODY_BYTES = 64 * 1024

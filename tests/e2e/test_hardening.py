@@ -178,3 +178,23 @@ async def test_a_token_expired_ten_seconds_ago_is_refused(
     token = stack.token("ruth", ttl=-10)
     async with http.get(f"{stack.url}/v1/bookings", headers=auth(token)) as resp:
         await problem(resp, 401)
+
+
+async def test_a_hold_repeated_with_its_key_is_the_same_hold(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Finding 5: a POST that carries an Idempotency-Key can be repeated safely (by a client,
+    or by the load balancer when a task died mid-request): one hold, answered twice."""
+    flight = await find_flight(http, stack.url, seats=1)
+    headers = {**auth(stack.token("sam")), "Idempotency-Key": uuid.uuid4().hex}
+    body = {"items": [{"kind": "flight", "flight_id": flight["id"], "cabin": "economy",
+                       "quantity": 1}]}
+    answers = []
+    for _ in range(2):
+        async with http.post(f"{stack.url}/v1/holds", headers=headers, json=body) as resp:
+            assert resp.status == 201, await resp.text()
+            answers.append((dict(await resp.json()), resp.headers.get("Idempotent-Replayed")))
+    (first, replayed_first), (second, replayed_second) = answers
+    assert first["id"] == second["id"] and (replayed_first, replayed_second) == (None, "true")
+    async with http.get(f"{stack.url}/v1/flights/{flight['id']}") as resp:
+        cabins = {c["cabin"]: c["available"] for c in (await resp.json())["cabins"]}
+    assert cabins["economy"] == flight["available"] - 1
