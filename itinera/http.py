@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from multidict import CIMultiDict
 
 from itinera.errors import DependencyUnavailable, ItineraError, error_for_problem
 from itinera.logs import request_id_var
@@ -33,7 +34,7 @@ class ServiceClient:
 
     async def request(self, method: str, path: str, *, json: Any = None,
                       headers: dict[str, str] | None = None, retry: bool = True
-                      ) -> tuple[int, dict[str, str], Any]:
+                      ) -> tuple[int, CIMultiDict[str], Any]:
         """Send a JSON request and return status, headers and the parsed JSON body."""
         body = orjson.dumps(json) if json is not None else None
         merged = dict(headers or {})
@@ -51,7 +52,7 @@ class ServiceClient:
 
     async def send(self, method: str, path: str, *, body: bytes | None = None,
                    headers: dict[str, str] | None = None, retry: bool = True
-                   ) -> tuple[int, dict[str, str], bytes]:
+                   ) -> tuple[int, CIMultiDict[str], bytes]:
         """Send raw bytes; retry connection errors and 502/503/504 when *retry* is set."""
         merged = {**self.headers, **(headers or {})}
         request_id = request_id_var.get()
@@ -67,7 +68,8 @@ class ServiceClient:
                     if resp.status in RETRYABLE_STATUS and attempt + 1 < attempts:
                         last_error = RuntimeError(f"{path} answered {resp.status}")
                     else:
-                        return resp.status, dict(resp.headers), raw
+                        # Case-insensitive: a balancer may lower-case names (HAProxy does).
+                        return resp.status, CIMultiDict(resp.headers), raw
             except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 last_error = exc
             # Full jitter keeps a herd of retrying callers from arriving together.
