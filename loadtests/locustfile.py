@@ -40,6 +40,8 @@ def _options(parser: Any) -> None:
                        help="the local stack's state folder, to mint tokens")
     group.add_argument("--itinera-tokens-file", env_var="ITINERA_LOAD_TOKENS_FILE",
                        help="pre-issued tokens, one a line (instead of --itinera-state-dir)")
+    group.add_argument("--itinera-token-offset", env_var="ITINERA_LOAD_TOKEN_OFFSET", type=int,
+                       default=0, help="first line of --itinera-tokens-file this process uses")
     group.add_argument("--itinera-run-id", env_var="ITINERA_LOAD_RUN_ID", default="manual")
     group.add_argument("--itinera-confirm-deadline", env_var="ITINERA_LOAD_CONFIRM_DEADLINE",
                        type=float, default=30.0,
@@ -56,8 +58,8 @@ def _init(environment: Any, **_: Any) -> None:
     # Tokens outlive the run, its stop timeout and the check after it.
     ttl = int(options.itinera_duration) + 600
     if options.itinera_tokens_file:
-        index = getattr(environment.runner, "worker_index", 0) or 0
-        CONTEXT.tokens = FileTokens(Path(options.itinera_tokens_file), offset=index * 10_000)
+        CONTEXT.tokens = FileTokens(Path(options.itinera_tokens_file),
+                                    offset=options.itinera_token_offset)
     elif options.itinera_state_dir:
         CONTEXT.tokens = LocalTokens(Path(options.itinera_state_dir),
                                      run_id=options.itinera_run_id, ttl=ttl)

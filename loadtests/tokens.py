@@ -47,7 +47,7 @@ class FileTokens:
         self.tokens = [line.strip() for line in path.read_text().splitlines() if line.strip()]
         if not self.tokens:
             raise ValueError(f"{path} holds no token")
-        # Workers start at different offsets so that they do not hand out the same tokens.
+        # Each worker task starts at its own offset, so that no two hand out the same token.
         self._numbers = itertools.count(offset)
         self._lock = threading.Lock()
 
