@@ -26,10 +26,13 @@ class InvariantResult:
     attempts: int = 0
     seconds: float = 0.0
     reason: str = ""
+    error: str = ""
 
     @property
     def holds(self) -> bool | None:
-        """Return whether every invariant holds; None when the check could not run."""
+        """Return whether every invariant holds; None when not checked, False when it broke."""
+        if self.error:
+            return False  # a check that could not look proves nothing was lost
         return not self.violations if self.ran else None
 
     def count(self, kind: frozenset[int]) -> int:
@@ -38,7 +41,7 @@ class InvariantResult:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the result for the JSON summary."""
-        return {"ran": self.ran, "holds": self.holds, "reason": self.reason,
+        return {"ran": self.ran, "holds": self.holds, "reason": self.reason, "error": self.error,
                 "oversold": self.count(OVERSOLD), "lost": self.count(LOST),
                 "doubled": self.count(DOUBLED), "attempts": self.attempts,
                 "seconds": round(self.seconds, 1),
@@ -66,7 +69,12 @@ def settle_and_check(state_dir: Path, *, grace_s: float, settle_s: float) -> Inv
     attempts = 0
     while True:
         attempts += 1
-        violations = asyncio.run(check_stack(record, grace=timedelta(seconds=grace_s)))
+        try:
+            violations = asyncio.run(check_stack(record, grace=timedelta(seconds=grace_s)))
+        except Exception as exc:  # the stack or its emulator went away during the run
+            return InvariantResult(ran=True, violations=[], attempts=attempts,
+                                   seconds=time.monotonic() - started,
+                                   error=f"the check could not run: {exc!r}")
         if not violations or time.monotonic() >= deadline:
             return InvariantResult(ran=True, violations=violations, attempts=attempts,
                                    seconds=time.monotonic() - started)

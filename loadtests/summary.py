@@ -81,7 +81,9 @@ def table(summary: dict[str, Any]) -> str:
     inv = summary["invariants"]
     b = summary["bookings"]
     lines.append("")
-    if inv["ran"]:
+    if inv.get("error"):
+        lines.append(f"invariants (itinera check): FAILED TO RUN: {inv['error']}")
+    elif inv["ran"]:
         state = "all hold" if inv["holds"] else f"{len(inv['violations'])} violation(s)"
         lines.append(f"invariants (itinera check): {state}; oversold {inv['oversold']}, "
                      f"lost {inv['lost']}, doubled {inv['doubled']} "

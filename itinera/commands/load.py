@@ -57,7 +57,8 @@ def _judge(args: argparse.Namespace) -> int:
     before: dict[str, Any] = json.loads((args.folder / "summary.json").read_text())
     inv = before["invariants"]
     invariants = InvariantResult(
-        ran=inv["ran"], reason=inv["reason"], attempts=inv["attempts"], seconds=inv["seconds"],
+        ran=inv["ran"], reason=inv["reason"], error=inv.get("error", ""),
+        attempts=inv["attempts"], seconds=inv["seconds"],
         violations=[Violation(v["invariant"], v["detail"]) for v in inv["violations"]])
     path = args.thresholds or judge.THRESHOLDS_PATH
     extra = {k: v for k, v in before.items() if k in ("run_id", "started_at", "finished_at",

@@ -28,6 +28,7 @@ def test_damage_is_counted_by_kind() -> None:
     assert (result.count(OVERSOLD), result.count(LOST), result.count(DOUBLED)) == (2, 3, 1)
     assert result.holds is False
     assert not_run("on AWS").holds is None
+    assert InvariantResult(ran=True, violations=[], error="moto is gone").holds is False
 
 
 def test_the_table_names_the_verdict_each_threshold_and_the_damage(booking_run: Recorded
@@ -49,7 +50,7 @@ def test_the_summary_is_json_with_every_threshold_and_the_bookings(booking_run: 
     data = json.loads(json.dumps(_summary(booking_run, not_run("--no-check"))))
     first = data["thresholds"][0]
     assert set(first) >= {"name", "expected", "observed", "passed"}
-    assert data["invariants"] == {"ran": False, "holds": None, "reason": "--no-check",
+    assert data["invariants"] == {"ran": False, "holds": None, "reason": "--no-check", "error": "",
                                   "oversold": 0, "lost": 0, "doubled": 0, "attempts": 0,
                                   "seconds": 0.0, "violations": []}
     assert data["bookings"]["checkouts"] == 9 and data["bookings"]["confirmed"] == 6
