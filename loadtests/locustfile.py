@@ -71,6 +71,7 @@ def _init(environment: Any, **_: Any) -> None:
         per_user = options.itinera_rate / options.itinera_users
         for user_class in environment.user_classes:
             user_class.wait_time = constant_throughput(per_user)
+        CONTEXT.start_spread_s = 1 / per_user
 
 
 class ItineraShape(LoadTestShape):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import gevent
 from faker import Faker
 from locust import FastHttpUser, between, task
 
@@ -24,6 +25,7 @@ class RunContext:
     catalog: Catalog | None = None
     tokens: TokenSource | None = None
     confirm_deadline_s: float = 30.0
+    start_spread_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -46,6 +48,9 @@ class Traveller(FastHttpUser):
         self.rng = random.Random()  # noqa: S311 - traffic dice, not secrets
         self.contact = {"name": FAKER.name(), "email": FAKER.safe_email()}
         self.confirm_deadline_s = CONTEXT.confirm_deadline_s
+        # Open model: users spawned together would arrive in waves, one per pacing interval;
+        # a random first arrival spreads them over it.
+        gevent.sleep(self.rng.uniform(0, CONTEXT.start_spread_s))
 
     def pick_offer(self, offers: list[dict[str, Any]], seats: int) -> dict[str, Any] | None:
         """Choose among the first offers with enough seats, as a person choosing from a list."""
