@@ -125,7 +125,7 @@ def wait_for(t: Traveller, booking_id: str, *, until: frozenset[str] = TERMINAL
     deadline = time.monotonic() + t.confirm_deadline_s
     pause = 0.25
     while True:
-        booking = _get(t, f"{names.BOOKINGS}/{booking_id}", names.BOOKING_)
+        booking = _get(t, f"{names.BOOKINGS}/{booking_id}", names.BOOKING_BY_ID)
         if booking["status"] in until:
             return dict(booking)
         if time.monotonic() > deadline:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,7 +26,6 @@ class RunContext:
     tokens: TokenSource | None = None
     confirm_deadline_s: float = 30.0
     start_spread_s: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 CONTEXT = RunContext()
