@@ -65,7 +65,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy itinera gateway inventory checkout notifier
+	$(VENV)/bin/mypy itinera gateway inventory checkout notifier loadtests
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -13,7 +13,7 @@ from typing import Any
 import aiomysql
 
 from itinera.aws import BOTO_CONFIG, session
-from itinera.ops.check import Tables, as_json, check, report
+from itinera.ops.check import Tables, Violation, as_json, check, report
 from itinera.ops.redrive import redrive
 
 
@@ -47,25 +47,25 @@ def _redrive(args: argparse.Namespace) -> int:
     return 0
 
 
+async def check_stack(record: dict[str, Any], *, grace: timedelta) -> list[Violation]:
+    """Return the invariant violations of the stack described by *record* (`stack.json`)."""
+    db, names = record["database"], record["resources"]
+    pool = await aiomysql.create_pool(host=db["host"], port=db["port"], user=db["user"],
+                                      password=os.environ.get("DB_PASSWORD", "itinera"),
+                                      db=db["name"], autocommit=True, maxsize=2)
+    try:
+        async with session().client("dynamodb", config=BOTO_CONFIG) as dynamodb:
+            return await check(pool=pool, dynamodb=dynamodb, tables=Tables(
+                bookings=names["BookingsTable"], payments=names["PaymentsTable"],
+                notifications=names["NotificationsTable"]), grace=grace)
+    finally:
+        pool.close()
+        await pool.wait_closed()
+
+
 def _check(args: argparse.Namespace) -> int:
     record = stack_record(args.state_dir)
-    db, names = record["database"], record["resources"]
-
-    async def go() -> list[Any]:
-        pool = await aiomysql.create_pool(host=db["host"], port=db["port"], user=db["user"],
-                                          password=os.environ.get("DB_PASSWORD", "itinera"),
-                                          db=db["name"], autocommit=True, maxsize=2)
-        try:
-            async with session().client("dynamodb", config=BOTO_CONFIG) as dynamodb:
-                return await check(pool=pool, dynamodb=dynamodb, tables=Tables(
-                    bookings=names["BookingsTable"], payments=names["PaymentsTable"],
-                    notifications=names["NotificationsTable"]),
-                    grace=timedelta(seconds=args.grace_seconds))
-        finally:
-            pool.close()
-            await pool.wait_closed()
-
-    violations = asyncio.run(go())
+    violations = asyncio.run(check_stack(record, grace=timedelta(seconds=args.grace_seconds)))
     print(as_json(violations) if args.json else report(violations))
     return 1 if violations else 0
 

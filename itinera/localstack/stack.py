@@ -193,6 +193,7 @@ class LocalStack:
         assert self.deployed is not None
         cfg = self.config
         record = {
+            "gateway_url": f"http://127.0.0.1:{cfg.gateway_port}",
             "aws": aws_env(cfg), "database": {
                 "host": self.mysql.host, "port": self.mysql.port, "user": self.mysql.user,
                 "name": cfg.database},

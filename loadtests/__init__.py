@@ -1,0 +1,1 @@
+"""Load runs: locust travellers, load shapes, thresholds and the judge of a run."""

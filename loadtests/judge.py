@@ -1,0 +1,133 @@
+"""Thresholds of a load run, and the pure function that judges recorded stats against them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from loadtests import names
+from loadtests.stats import AGGREGATED, Recorded
+
+THRESHOLDS_PATH = Path(__file__).with_name("thresholds.yaml")
+KEYS = {"max_error_ratio", "min_checkout_completion", "min_cancel_completion",
+        "time_to_confirmed_ms", "min_arrival_ratio", "endpoints"}
+PERCENTILE_KEYS = {"p50": 50, "p95": 95, "p99": 99}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Thresholds:
+    """What one scenario must reach; latencies in milliseconds, ratios between 0 and 1."""
+
+    max_error_ratio: float | None = None
+    min_checkout_completion: float | None = None
+    min_cancel_completion: float | None = None
+    time_to_confirmed_ms: dict[int, float] = field(default_factory=dict)
+    min_arrival_ratio: float | None = None
+    endpoints: dict[str, dict[int, float]] = field(default_factory=dict)
+
+
+def _percentiles(where: str, raw: Any) -> dict[int, float]:
+    if not isinstance(raw, dict) or not raw or set(raw) - set(PERCENTILE_KEYS):
+        raise ValueError(f"{where}: give p50, p95 and/or p99 in milliseconds, got {raw!r}")
+    return {PERCENTILE_KEYS[k]: float(v) for k, v in raw.items()}
+
+
+def parse_thresholds(document: dict[str, Any], scenario: str) -> Thresholds:
+    """Return *scenario*'s thresholds from the parsed YAML; unknown keys are errors, not no-ops."""
+    if scenario not in document:
+        raise ValueError(f"no thresholds for scenario {scenario!r}")
+    raw = document[scenario] or {}
+    unknown = set(raw) - KEYS
+    if unknown:
+        raise ValueError(f"{scenario}: unknown threshold(s) {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(sorted(KEYS))}")
+    return Thresholds(
+        max_error_ratio=raw.get("max_error_ratio"),
+        min_checkout_completion=raw.get("min_checkout_completion"),
+        min_cancel_completion=raw.get("min_cancel_completion"),
+        time_to_confirmed_ms=_percentiles(f"{scenario}.time_to_confirmed_ms",
+                                          raw["time_to_confirmed_ms"])
+        if "time_to_confirmed_ms" in raw else {},
+        min_arrival_ratio=raw.get("min_arrival_ratio"),
+        endpoints={key: _percentiles(f"{scenario}.endpoints.{key}", value)
+                   for key, value in (raw.get("endpoints") or {}).items()})
+
+
+def load_thresholds(scenario: str, path: Path = THRESHOLDS_PATH) -> Thresholds:
+    """Return *scenario*'s thresholds from the YAML file at *path*."""
+    return parse_thresholds(yaml.safe_load(path.read_text()) or {}, scenario)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check:
+    """One threshold, what was observed, and whether the run passed it."""
+
+    name: str
+    op: str  # "<=" or ">="
+    limit: float
+    observed: float | None
+    unit: str
+    passed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the check for the JSON summary."""
+        return {"name": self.name, "expected": f"{self.op} {self.limit:g}{self.unit}",
+                "limit": self.limit, "op": self.op, "observed": self.observed,
+                "unit": self.unit.strip(), "passed": self.passed}
+
+
+def _check(name: str, op: str, limit: float, observed: float | None, unit: str = "") -> Check:
+    if observed is None:  # a threshold nothing was measured for cannot pass
+        return Check(name=name, op=op, limit=limit, observed=None, unit=unit, passed=False)
+    passed = observed <= limit if op == "<=" else observed >= limit
+    return Check(name=name, op=op, limit=limit, observed=observed, unit=unit, passed=passed)
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def evaluate(thresholds: Thresholds, recorded: Recorded, *,
+             target_rate: float | None = None) -> list[Check]:
+    """Return one check per threshold, judged on *recorded* (locust's own stats)."""
+    checks = []
+    http = [e for e in recorded.endpoints
+            if e.type not in names.OUTCOME_TYPES and e.name != AGGREGATED]
+    checkouts = [e for e in recorded.endpoints
+                 if e.type == names.BOOKING and e.name != names.CANCELLED]
+    if thresholds.max_error_ratio is not None:
+        checks.append(_check("error ratio (HTTP requests)", "<=", thresholds.max_error_ratio,
+                             _ratio(sum(e.failures for e in http),
+                                    sum(e.requests for e in http))))
+    if thresholds.min_checkout_completion is not None:
+        checks.append(_check("checkout completion", ">=", thresholds.min_checkout_completion,
+                             _ratio(sum(e.successes for e in checkouts),
+                                    sum(e.requests for e in checkouts))))
+    if thresholds.min_cancel_completion is not None:
+        cancel = recorded.row(f"{names.BOOKING} {names.CANCELLED}")
+        checks.append(_check("cancel completion", ">=", thresholds.min_cancel_completion,
+                             _ratio(cancel.successes, cancel.requests) if cancel else None))
+    confirmed = recorded.row(f"{names.BOOKING} {names.CONFIRMED}")
+    for p, limit in sorted(thresholds.time_to_confirmed_ms.items()):
+        checks.append(_check(f"p{p} time to confirmed", "<=", limit,
+                             confirmed.percentiles.get(p) if confirmed else None, " ms"))
+    if thresholds.min_arrival_ratio is not None and target_rate:
+        journeys = sum(e.requests for e in recorded.endpoints if e.type == names.JOURNEY)
+        achieved = journeys / recorded.duration_s if recorded.duration_s else None
+        checks.append(_check(f"arrival rate / target {target_rate:g}/s", ">=",
+                             thresholds.min_arrival_ratio,
+                             achieved / target_rate if achieved is not None else None))
+    for key, limits in thresholds.endpoints.items():
+        row = recorded.row(key)
+        for p, limit in sorted(limits.items()):
+            checks.append(_check(f"p{p} {key}", "<=", limit,
+                                 row.percentiles.get(p) if row else None, " ms"))
+    return checks
+
+
+def verdict(checks: list[Check], *, invariants_hold: bool | None) -> bool:
+    """Return whether the run passed: every threshold, and the invariants unless not checked."""
+    return all(c.passed for c in checks) and invariants_hold is not False

@@ -1,0 +1,232 @@
+"""`itinera load`: prepare the parameters, run locust headless and bounded, then judge the run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from itinera.auth import LocalIssuer
+from itinera.http import ServiceClient
+from loadtests import judge, summary
+from loadtests.catalog import Catalog, create_flash_flight, discover
+from loadtests.invariants import InvariantResult, not_run, settle_and_check
+from loadtests.scenarios import Scenario
+from loadtests.stats import read_recorded
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# Locust needs a few seconds to start and to write its reports; past this it is stuck.
+STARTUP_AND_REPORT_S = 90
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """Everything one local load run needs, from the command line."""
+
+    scenario: Scenario
+    users: int
+    duration_s: float
+    shape: str
+    rate: float | None
+    processes: int
+    host: str
+    state_dir: Path
+    report_root: Path
+    thresholds_path: Path
+    check: bool = True
+    grace_s: float = 5.0
+    settle_s: float = 120.0
+    stop_timeout_s: float = 30.0
+    confirm_deadline_s: float = 30.0
+
+
+def default_host(state_dir: Path) -> str:
+    """Return the gateway URL the local stack recorded, or `make run`'s default."""
+    record = state_dir / "run" / "stack.json"
+    if record.exists():
+        return str(json.loads(record.read_text()).get("gateway_url", "http://127.0.0.1:8080"))
+    return "http://127.0.0.1:8080"
+
+
+def require_loopback(host: str) -> None:
+    """Refuse a local run against anything but this machine (use --target aws for that)."""
+    if urlsplit(host).hostname not in LOOPBACK:
+        raise SystemExit(f"a local load run goes to 127.0.0.1 only, not {host}; "
+                         f"load a deployed stack from AWS with --target aws")
+
+
+def machine() -> dict[str, Any]:
+    """Return what the figures depend on: cores, CPU model, Python."""
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                      if line.startswith("model name")), "")
+    return {"cpus": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+async def prepare(options: RunOptions, *, run_id: str) -> Catalog:
+    """Find routes, days and stays that exist; add the flash sale's flight when needed."""
+    issuer = LocalIssuer(options.state_dir / "jwt")
+    if not issuer.key_path.exists():
+        raise SystemExit(f"no local issuer key under {options.state_dir}; pass the stack's "
+                         f"--state-dir (the one `itinera run` used)")
+    async with aiohttp.ClientSession() as session:
+        client = ServiceClient(session, options.host, name="gateway", timeout=10)
+        catalog = await discover(client, today=datetime.now(UTC).date(),
+                                 token=issuer.mint(f"load-{run_id}-setup", ttl=600))
+        if options.scenario.flash_sale:
+            flight_id = await create_flash_flight(
+                client, admin_token=issuer.mint(f"load-{run_id}-operator", admin=True, ttl=600),
+                day=date.fromisoformat(catalog.routes[0].date), number=int(time.time()))
+            catalog = Catalog(routes=catalog.routes, stays=catalog.stays,
+                              city_of=catalog.city_of, flash_flight_id=flight_id)
+    return catalog
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def locust_command(options: RunOptions, *, folder: Path, run_id: str) -> list[str]:
+    """Return the headless locust command line of the run."""
+    command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+               "--host", options.host, "--csv", str(folder / "locust"), "--csv-full-history",
+               "--html", str(folder / "report.html"), "--only-summary",
+               "--logfile", str(folder / "locust.log"), "--exit-code-on-error", "0",
+               "--stop-timeout", f"{options.stop_timeout_s:g}",
+               "--itinera-shape", options.shape, "--itinera-users", str(options.users),
+               "--itinera-duration", f"{options.duration_s:g}",
+               "--itinera-rate", f"{options.rate or 0:g}",
+               "--itinera-catalog", str(folder / "catalog.json"),
+               "--itinera-state-dir", str(options.state_dir), "--itinera-run-id", run_id,
+               "--itinera-confirm-deadline", f"{options.confirm_deadline_s:g}"]
+    if options.processes > 0:
+        # Workers talk to the master on a port of this run's own: others may run locust too.
+        port = str(_free_port())
+        command += ["--processes", str(options.processes), "--master-bind-host", "127.0.0.1",
+                    "--master-bind-port", port, "--master-host", "127.0.0.1",
+                    "--master-port", port]
+    return [*command, *options.scenario.travellers]
+
+
+def run_locust(command: list[str], *, folder: Path, timeout_s: float) -> str | None:
+    """Run locust to its end or *timeout_s*; return why it failed, None when it ran."""
+    with (folder / "locust.out").open("w") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        started = time.monotonic()
+        while True:
+            try:
+                proc.wait(timeout=10)
+                break
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - started
+                if elapsed > timeout_s:
+                    # Its own session: the workers of --processes stop with it.
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    try:
+                        proc.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait()
+                    return f"locust did not end within {timeout_s:.0f} s; stopped it"
+                print(f"  {elapsed:4.0f} s: {_progress(folder)}", flush=True)
+    if proc.returncode != 0:
+        return f"locust exited with {proc.returncode}; see {folder / 'locust.out'}"
+    return None
+
+
+def _progress(folder: Path) -> str:
+    history = folder / "locust_stats_history.csv"
+    if not history.exists():
+        return "starting"
+    last = [line for line in history.read_text().splitlines() if ",Aggregated," in line]
+    if not last:
+        return "starting"
+    cells = last[-1].split(",")
+    return f"{cells[1]} users, {float(cells[4]):.1f} requests/s, {cells[-6]} failures so far"
+
+
+def judge_folder(folder: Path, *, scenario: str, thresholds: judge.Thresholds,
+                 parameters: dict[str, Any], invariants: InvariantResult,
+                 extra: dict[str, Any], plots: bool = True) -> dict[str, Any]:
+    """Judge what locust wrote in *folder*; write summary.json and the plots; return it."""
+    recorded = read_recorded(folder / "locust")
+    # Only a steady shape holds the target rate throughout; other shapes reach it at a peak.
+    steady = parameters.get("shape") == "steady"
+    checks = judge.evaluate(thresholds, recorded,
+                            target_rate=parameters.get("rate") if steady else None)
+    passed = judge.verdict(checks, invariants_hold=invariants.holds) and not extra.get("error")
+    result = summary.build(scenario=scenario, parameters=parameters, checks=checks,
+                           invariants=invariants, recorded=recorded, passed=passed, extra=extra)
+    if plots and recorded.history:
+        from loadtests.plots import write_plots
+
+        result["plots"] = [p.name for p in write_plots(recorded, folder)]
+    (folder / "summary.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def run(options: RunOptions) -> int:
+    """Run one local load run and judge it; return 0 when it passed, 1 otherwise."""
+    require_loopback(options.host)
+    thresholds = judge.load_thresholds(options.scenario.name, options.thresholds_path)
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ")
+    folder = options.report_root / f"{run_id}-{options.scenario.name}"
+    folder.mkdir(parents=True, exist_ok=False)
+    print(f"itinera load {options.scenario.name}: {options.users} users, "
+          f"{options.duration_s:g} s, shape {options.shape} against {options.host}",
+          flush=True)
+    catalog = asyncio.run(prepare(options, run_id=run_id))
+    (folder / "catalog.json").write_text(catalog.to_json())
+    print(f"  catalog: {len(catalog.routes)} routes and days, {len(catalog.stays)} cities"
+          + (f", flash-sale flight {catalog.flash_flight_id}" if catalog.flash_flight_id
+             else ""), flush=True)
+    command = locust_command(options, folder=folder, run_id=run_id)
+    error = run_locust(command, folder=folder, timeout_s=options.duration_s
+                       + options.stop_timeout_s + STARTUP_AND_REPORT_S)
+    finished = datetime.now(UTC)
+    if not (folder / "locust_stats.csv").exists():
+        print(f"itinera load: no stats were written: {error}; see {folder}", flush=True)
+        return 1
+    if options.check:
+        print(f"  locust done; checking the invariants (in-flight work gets up to "
+              f"{options.settle_s:g} s)", flush=True)
+        invariants = settle_and_check(options.state_dir, grace_s=options.grace_s,
+                                      settle_s=options.settle_s)
+    else:
+        invariants = not_run("--no-check")
+    parameters = {"users": options.users, "duration_s": options.duration_s,
+                  "shape": options.shape, "rate": options.rate,
+                  "processes": options.processes, "host": options.host, "target": "local",
+                  "thresholds_file": str(options.thresholds_path)}
+    result = judge_folder(folder, scenario=options.scenario.name, thresholds=thresholds,
+                          parameters=parameters, invariants=invariants, extra={
+                              "run_id": run_id, "started_at": started.isoformat(),
+                              "finished_at": finished.isoformat(), "error": error,
+                              "machine": machine(), "command": command[1:]})
+    print()
+    print(summary.table(result))
+    if error:
+        print(f"run error: {error}")
+    print(f"report: {folder}/ (report.html, summary.json, locust_*.csv, *.png)")
+    return 0 if result["verdict"] == "pass" else 1

@@ -1,0 +1,43 @@
+"""The load scenarios: which travellers take part, and how the load is shaped by default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    """One named load run: its travellers (locust user classes) and default shape."""
+
+    name: str
+    travellers: tuple[str, ...]
+    shape: str
+    users: int
+    duration_s: int
+    description: str
+    flash_sale: bool = False
+
+
+# The booking mix: mostly browsing, as on every travel site; a fraction books, some with
+# a hotel in the same hold, some with a card that is declined or fails once.
+BOOKING_MIX = ("Browser", "Booker", "TripBooker", "CardTrouble")
+
+SCENARIOS = {s.name: s for s in (
+    Scenario(name="browse", travellers=("Browser",), shape="ramp", users=50, duration_s=60,
+             description="searches and details only"),
+    Scenario(name="booking", travellers=BOOKING_MIX, shape="ramp", users=50, duration_s=60,
+             description="the realistic mix: browse, hold, book, poll, cancel"),
+    Scenario(name="flash-sale", travellers=("FlashBuyer", "Browser"), shape="steady",
+             users=60, duration_s=60, flash_sale=True,
+             description="many travellers race for one small cabin; sold_out is expected"),
+    Scenario(name="soak", travellers=BOOKING_MIX, shape="soak", users=30, duration_s=1800,
+             description="the booking mix held for a long, bounded time"),
+)}
+
+
+def scenario(name: str) -> Scenario:
+    """Return the scenario called *name*, or raise ValueError naming the known ones."""
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise ValueError(f"unknown scenario {name!r}; one of {', '.join(SCENARIOS)}") from None

@@ -1,0 +1,57 @@
+"""A short booking load run against the test stack judges itself, as `itinera load` does."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import RunningStack
+
+pytestmark = pytest.mark.e2e
+
+
+def itinera(*args: str) -> tuple[int, str]:
+    """Run `itinera ARGS`, bounded, and return its exit code and output."""
+    done = subprocess.run([sys.executable, "-m", "itinera.cli", *args], capture_output=True,
+                          text=True, timeout=180, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
+PLOTS = {"requests_per_second.png", "latency.png", "errors.png", "bookings_confirmed.png",
+         "overview.png"}
+
+
+def test_a_short_booking_run_passes_its_thresholds_and_loses_nothing(
+        stack: RunningStack, tmp_path: Path) -> None:
+    """20 s of the booking mix: thresholds met, invariants hold, report and plots written;
+    judged again with a threshold above what was reached, the same run fails."""
+    # GIVEN the booking scenario's own thresholds and the stack under test
+    code, out = itinera(
+        "--state-dir", str(stack.config.state_dir), "load", "booking", "--users", "8",
+        "--duration", "20", "--host", stack.url, "--report-dir", str(tmp_path),
+        "--settle-seconds", "60")
+    # THEN the run passes, with the check's counts in the terminal summary
+    assert code == 0, out
+    assert "itinera load booking: PASS" in out
+    assert "oversold 0, lost 0, doubled 0" in out
+    (folder,) = tmp_path.iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["verdict"] == "pass"
+    assert summary["invariants"]["ran"] and summary["invariants"]["holds"]
+    assert summary["bookings"]["confirmed"] > 0
+    assert all(t["passed"] for t in summary["thresholds"])
+    written = {p.name for p in folder.iterdir()}
+    assert PLOTS | {"report.html", "locust_stats.csv", "locust_stats_history.csv",
+                    "catalog.json"} <= written
+
+    # WHEN a threshold is set above what the run reached
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("booking:\n  min_checkout_completion: 1.01\n")
+    code, out = itinera("judge", str(folder), "--thresholds", str(strict))
+    # THEN the same run fails, and says which threshold
+    assert code == 1, out
+    assert "itinera load booking: FAIL" in out and "checkout completion" in out
