@@ -259,7 +259,8 @@ def run_forever(config: StackConfig) -> int:
 Itinera is up in {time.monotonic() - started:.0f}s: {url}
   search:  curl '{url}/v1/flights?origin=LHR&destination=JFK&date=YYYY-MM-DD'
   token:   TOKEN=$(.venv/bin/itinera token --sub alice)
-  hold:    curl -X POST {url}/v1/holds -H "Authorization: Bearer $TOKEN" -d '{{"items": [...]}}'
+  hold:    curl -X POST {url}/v1/holds -H "Authorization: Bearer $TOKEN" \\
+             -H 'Content-Type: application/json' -d '{{"items": [...]}}'
   logs:    {config.state_dir / 'logs'}/
 Ctrl-C stops everything.""", flush=True)
         stack.watch(stop)
