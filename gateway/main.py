@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from gateway.edge_cache import EdgeCache
 from gateway.jwks import initial_verifier, refresh_keys
-from gateway.keys import clients_key, settings_key, verifier_key
+from gateway.keys import clients_key, edge_cache_key, settings_key, verifier_key
 from gateway.openapi import openapi
 from gateway.operations import register
 from gateway.ratelimit import limiter_ctx, rate_limit_middleware
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> web.Application:
     app[verifier_key] = initial_verifier(settings.jwks_path, issuer=settings.jwt_issuer,
                                          audience=settings.jwt_audience)
     app[clients_key] = {}
+    app[edge_cache_key] = EdgeCache(ttl=settings.edge_cache_seconds)
     app.cleanup_ctx.append(refresh_keys)
     app.cleanup_ctx.append(_upstreams)
     app.cleanup_ctx.append(limiter_ctx)

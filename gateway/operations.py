@@ -11,7 +11,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel
 
-from gateway.keys import settings_key, verifier_key
+from gateway.keys import edge_cache_key, settings_key, verifier_key
 from itinera.api.bookings import idempotency_key
 from itinera.api.types import CABINS, CATALOG_ID, HEX_ID, ROOM_CODE, Contract
 from itinera.api.validation import parse_body, parse_query
@@ -53,6 +53,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
     tag: str = "travellers"
+    # Answers may come from the edge cache (public searches, the same for every caller).
+    cached: bool = False
 
     @property
     def route(self) -> str:
@@ -82,6 +84,11 @@ def checked(op: Operation) -> Handler:
     """Return *op*'s handler behind authentication and validation, in that order."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        if op.cached:
+            # Only request lines that validated before are in the cache.
+            hit = request.app[edge_cache_key].get(request.raw_path)
+            if hit is not None:
+                return hit.response()
         principal = None
         if op.auth != "none":
             principal = request.app[verifier_key].verify(request.headers.get("Authorization"))

@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from redis.exceptions import RedisError
 
 from gateway.keys import limiter_key, settings_key, verifier_key
+from gateway.limiter import RateLimiter
 from itinera.errors import ItineraError, RateLimited, Unauthorized
 from itinera.metrics import put_metrics
 from itinera.web import problem_response
@@ -21,71 +19,6 @@ from itinera.web import problem_response
 log = logging.getLogger("gateway.ratelimit")
 # Only search traffic is limited here; the edge (WAF rate rule) limits everything.
 LIMITED_PREFIXES = ("/v1/flights", "/v1/hotels")
-POLICY = "search"
-# GCRA in one script, so concurrent tasks cannot both take the last token. The clock is
-# Redis's own: gateway tasks on different hosts need not agree on the time.
-# Returns {allowed (0/1), remaining, milliseconds until the bucket is full again,
-# milliseconds until the next request is allowed}.
-GCRA = """
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local now_parts = redis.call('TIME')
-local now = now_parts[1] * 1000 + math.floor(now_parts[2] / 1000)
-local tat = tonumber(redis.call('GET', KEYS[1]))
-if not tat or tat < now then tat = now end
-local new_tat = tat + interval
-if new_tat - now > tolerance then
-  return {0, 0, tat - now, new_tat - tolerance - now}
-end
-redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
-return {1, math.floor((tolerance - (new_tat - now)) / interval), new_tat - now, 0}
-"""
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One request's verdict and what the RateLimit headers say about the client's quota."""
-
-    allowed: bool
-    remaining: int
-    reset_seconds: int
-    retry_after: int
-
-
-class RateLimiter:
-    """Generic cell rate algorithm per client in Redis; fails open when Redis does not answer."""
-
-    def __init__(self, redis: aioredis.Redis, *, rate: float, burst: int,
-                 timeout: float = 0.05) -> None:
-        self.redis = redis
-        self.rate = rate
-        self.burst = burst
-        self.timeout = timeout
-        self.script = redis.register_script(GCRA)
-        self.failed_open = 0
-
-    async def take(self, client: str) -> Decision:
-        """Take one request from *client*'s quota."""
-        interval = 1000.0 / self.rate
-        try:
-            async with asyncio.timeout(self.timeout):
-                allowed, remaining, reset_ms, wait_ms = await self.script(
-                    keys=[f"ratelimit:{POLICY}:{client}"],
-                    args=[interval, interval * self.burst])
-        except (RedisError, OSError, TimeoutError):
-            # Better to serve a burst than to refuse every traveller while Redis fails over.
-            self.failed_open += 1
-            return Decision(True, self.burst, 0, 0)
-        return Decision(bool(allowed), int(remaining), math.ceil(int(reset_ms) / 1000),
-                        max(1, math.ceil(int(wait_ms) / 1000)) if not allowed else 0)
-
-    def headers(self, decision: Decision) -> dict[str, str]:
-        """Return the RateLimit-Policy and RateLimit fields (IETF httpapi draft 10)."""
-        window = math.ceil(self.burst / self.rate)
-        return {"RateLimit-Policy": f'"{POLICY}";q={self.burst};w={window}',
-                "RateLimit": f'"{POLICY}";r={decision.remaining};t={decision.reset_seconds}'}
-
-
 def client_address(request: web.Request, trusted_hops: int) -> str:
     """Return the caller's address: the entry the trusted proxies saw, else the peer."""
     forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")

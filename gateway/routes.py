@@ -33,7 +33,7 @@ HOLD_FIRST_FLIGHT = {"items": [{"kind": "flight", "flight_id": "$response.body#/
 
 OPERATIONS = [
     Operation(operation_id="searchFlights", method="GET", path="/v1/flights",
-              handler=views.search_flights, summary="Search one-way flights",
+              handler=views.search_flights, summary="Search one-way flights", cached=True,
               query=FlightSearch, response=FlightPage, errors=(400, 422, 429),
               links={"HoldFirstFlight": {"operationId": "createHold",
                                          "requestBody": HOLD_FIRST_FLIGHT}}),
@@ -41,7 +41,7 @@ OPERATIONS = [
               handler=views.flight_details, summary="A flight with live availability",
               response=Flight, errors=(400, 404, 429)),
     Operation(operation_id="searchHotels", method="GET", path="/v1/hotels",
-              handler=views.search_hotels,
+              handler=views.search_hotels, cached=True,
               summary="Search hotels with rooms free every night of the stay",
               query=HotelSearch, response=HotelPage, errors=(400, 422, 429)),
     Operation(operation_id="getHotel", method="GET", path="/v1/hotels/{hotel_id}",

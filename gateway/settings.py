@@ -33,6 +33,8 @@ class Settings:
     trusted_proxy_hops: int = 1
     # A body must arrive within this long; a client trickling bytes holds no handler longer.
     body_timeout_seconds: float = 10.0
+    # How long a search answer is reused in a task (0: never); inventory caches for 30 s.
+    edge_cache_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -50,7 +52,8 @@ class Settings:
                    rate_limit_per_second=env_float("RATE_LIMIT_PER_SECOND", 20.0, env=env),
                    rate_limit_burst=env_int("RATE_LIMIT_BURST", 40, env=env),
                    trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", 1, env=env),
-                   body_timeout_seconds=env_float("BODY_TIMEOUT_SECONDS", 10.0, env=env)
+                   body_timeout_seconds=env_float("BODY_TIMEOUT_SECONDS", 10.0, env=env),
+                   edge_cache_seconds=env_float("EDGE_CACHE_SECONDS", 1.0, env=env)
                    ).checked()
 
     def checked(self) -> Settings:

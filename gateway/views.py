@@ -5,9 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from aiohttp import web
+from multidict import CIMultiDict
 from pydantic import BaseModel
 
-from gateway.keys import clients_key
+from gateway.edge_cache import Answer
+from gateway.keys import clients_key, edge_cache_key
 from gateway.operations import valid
 from itinera.errors import (
     DependencyUnavailable,
@@ -36,6 +38,18 @@ def query_string(model: BaseModel | None) -> str:
 async def _relay(request: web.Request, upstream: str, path: str, *,
                  customer: str | None = None, admin: bool = False,
                  forward_auth: bool = False) -> web.Response:
+    status, upstream_headers, raw = await _forward(request, upstream, path, customer=customer,
+                                                   admin=admin, forward_auth=forward_auth)
+    response = web.Response(status=status, body=raw)
+    for name in PASSED_HEADERS:
+        if name in upstream_headers:
+            response.headers[name] = upstream_headers[name]
+    return response
+
+
+async def _forward(request: web.Request, upstream: str, path: str, *,
+                   customer: str | None = None, admin: bool = False,
+                   forward_auth: bool = False) -> tuple[int, CIMultiDict[str], bytes]:
     checked = valid(request)
     headers = {"Accept": "application/json"}
     body = None
@@ -57,11 +71,17 @@ async def _relay(request: web.Request, upstream: str, path: str, *,
     if status >= 400 and not content_type.startswith(PROBLEM_JSON):
         # A platform answer (API Gateway, a balancer) rather than a service's problem.
         raise upstream_problem(upstream, status)
-    response = web.Response(status=status, body=raw)
-    for name in PASSED_HEADERS:
-        if name in upstream_headers:
-            response.headers[name] = upstream_headers[name]
-    return response
+    return status, upstream_headers, raw
+
+
+async def _search(request: web.Request, path: str) -> web.Response:
+    """Relay a search through the edge cache: equal request lines share one answer briefly."""
+
+    async def fetch() -> Answer:
+        status, headers, raw = await _forward(request, "inventory", path)
+        return Answer(status, headers.get("Content-Type", "application/json"), raw)
+
+    return (await request.app[edge_cache_key].load(request.raw_path, fetch)).response()
 
 
 def upstream_problem(upstream: str, status: int) -> ItineraError:
@@ -88,7 +108,7 @@ def _param(request: web.Request, name: str) -> str:
 
 async def search_flights(request: web.Request) -> web.Response:
     """Search flights (public)."""
-    return await _relay(request, "inventory", "/v1/flights")
+    return await _search(request, "/v1/flights")
 
 
 async def flight_details(request: web.Request) -> web.Response:
@@ -98,7 +118,7 @@ async def flight_details(request: web.Request) -> web.Response:
 
 async def search_hotels(request: web.Request) -> web.Response:
     """Search hotels (public)."""
-    return await _relay(request, "inventory", "/v1/hotels")
+    return await _search(request, "/v1/hotels")
 
 
 async def hotel_details(request: web.Request) -> web.Response:

@@ -6,6 +6,7 @@ import contextvars
 import logging
 import os
 import sys
+import threading
 import time
 from typing import Any
 
@@ -49,9 +50,59 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Write log lines in batches: at most FLUSH_SECONDS late, warnings and errors at once.
+
+    A write per line cost the services about a tenth of their CPU under load (one system
+    call per request); batching keeps the lines and their order, and loses at most the last
+    fraction of a second if the process is killed outright.
+    """
+
+    FLUSH_SECONDS = 0.25
+    MAX_LINES = 256
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.pending: list[str] = []
+        self.last_flush = time.monotonic()
+        self._timer = threading.Thread(target=self._tick, name="log-flush", daemon=True)
+        self._timer.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Queue the formatted record; flush when due."""
+        try:
+            line = self.format(record)
+        except Exception:  # logging must never raise into the caller
+            self.handleError(record)
+            return
+        self.pending.append(line)
+        if (record.levelno >= logging.WARNING or len(self.pending) >= self.MAX_LINES
+                or time.monotonic() - self.last_flush >= self.FLUSH_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued line, then flush the stream."""
+        self.acquire()
+        try:
+            if self.pending:
+                lines, self.pending = self.pending, []
+                self.stream.write("\n".join(lines) + "\n")
+            self.stream.flush()
+            self.last_flush = time.monotonic()
+        finally:
+            self.release()
+
+    def _tick(self) -> None:
+        # Lines logged just before a quiet spell still appear within FLUSH_SECONDS.
+        while True:
+            time.sleep(self.FLUSH_SECONDS)
+            if self.pending:
+                self.flush()
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
-    """Send every log record to stderr as JSON tagged with *service*."""
-    handler = logging.StreamHandler(sys.stderr)
+    """Send every log record to stderr as JSON tagged with *service*, in batches."""
+    handler = BufferedStreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]

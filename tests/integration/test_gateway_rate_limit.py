@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.keys import limiter_key
@@ -101,3 +103,44 @@ async def test_signed_in_travellers_each_have_their_own_budget(
         assert statuses == [503, 503, 429]
     forged = {"X-Forwarded-For": address, "Authorization": "Bearer not-a-token"}
     assert [(await a.get(SEARCH, headers=forged)).status for _ in range(3)] == [503, 503, 429]
+
+
+async def test_a_busy_client_leases_requests_and_spends_no_more_than_its_budget(
+        tmp_path: Path) -> None:
+    """A client searching hard at one task costs Redis a call per lease, not per search, and
+    gets exactly its burst before 429s."""
+    async def search(_: web.Request) -> web.Response:
+        return web.json_response({"items": [], "next_cursor": None})
+
+    upstream = web.Application()
+    upstream.router.add_get("/v1/flights", search)
+    async with TestServer(upstream, host="127.0.0.1") as inventory:
+        busy = settings(tmp_path, inventory_url=str(inventory.make_url("")),
+                        rate_limit_per_second=0.001, rate_limit_burst=40, edge_cache_seconds=0)
+        async with TestClient(TestServer(create_app(busy), host="127.0.0.1")) as client:
+            headers = {"X-Forwarded-For": str(uuid.uuid4())}
+            statuses = [(await client.get(SEARCH, headers=headers)).status for _ in range(60)]
+            limiter = client.app[limiter_key]
+    assert statuses[:40] == [200] * 40 and set(statuses[40:]) == {429}
+    assert limiter.redis_calls < 20
+
+
+async def test_concurrent_searches_share_renewals_and_never_fail(tmp_path: Path) -> None:
+    """Two hundred concurrent searches from one client at one task wait on one another's
+    lease renewals instead of each asking Redis, and every one is answered."""
+    async def search(_: web.Request) -> web.Response:
+        return web.json_response({"items": [], "next_cursor": None})
+
+    upstream = web.Application()
+    upstream.router.add_get("/v1/flights", search)
+    async with TestServer(upstream, host="127.0.0.1") as inventory:
+        roomy = settings(tmp_path, inventory_url=str(inventory.make_url("")),
+                         rate_limit_per_second=1000, rate_limit_burst=10_000,
+                         edge_cache_seconds=0)
+        async with TestClient(TestServer(create_app(roomy), host="127.0.0.1")) as client:
+            headers = {"X-Forwarded-For": str(uuid.uuid4())}
+            answers = await asyncio.gather(*(client.get(SEARCH, headers=headers)
+                                             for _ in range(200)))
+            limiter = client.app[limiter_key]
+    assert {a.status for a in answers} == {200}
+    assert limiter.redis_calls < 50
