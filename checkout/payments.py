@@ -100,16 +100,19 @@ class SimulatedPaymentProvider:
         """Capture once per key; a repeated key returns the first answer."""
         await self._pause()
         key = {"payment_id": {"S": f"charge#{idempotency_key}"}}
-        existing = await self.db.get_item(TableName=self.table, Key=key, ConsistentRead=True)
-        if "Item" in existing:
-            return _answer(existing["Item"])
         method = await self.db.get_item(TableName=self.table, ConsistentRead=True,
                                         Key={"payment_id": {"S": f"pm#{payment_method}"}})
         if "Item" not in method:
             raise PaymentDeclined("unknown payment method")
         behaviour = method["Item"]["behaviour"]["S"]
-        if behaviour == TRANSIENT and await self._attempt(idempotency_key) <= TRANSIENT_FAILURES:
-            raise PaymentTransientError("the card network timed out")
+        if behaviour == TRANSIENT:
+            # Counting failed attempts is only right before the charge exists.
+            existing = await self.db.get_item(TableName=self.table, Key=key,
+                                              ConsistentRead=True)
+            if "Item" in existing:
+                return _answer(existing["Item"])
+            if await self._attempt(idempotency_key) <= TRANSIENT_FAILURES:
+                raise PaymentTransientError("the card network timed out")
         status = "declined" if behaviour == DECLINED else "captured"
         item = {**key, "kind": {"S": "charge"}, "status": {"S": status},
                 "amount": {"N": str(amount)}, "currency": {"S": currency},
@@ -120,7 +123,8 @@ class SimulatedPaymentProvider:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            # A concurrent attempt with the same key won: its answer is the answer.
+            # An earlier delivery, or a concurrent one, charged under this key: its answer is
+            # the answer (one conditional write in the usual case, not a read and a write).
             existing = await self.db.get_item(TableName=self.table, Key=key,
                                               ConsistentRead=True)
             item = existing["Item"]

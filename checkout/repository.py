@@ -88,8 +88,12 @@ class BookingRepository:
         return [from_item(i) for i in answer["Items"]], next_cursor
 
     async def transition(self, booking_id: str, target: str, *, now: str,
-                         **fields: str) -> Booking:
-        """Move the booking to *target* if its status allows it, setting *fields* too."""
+                         claim: tuple[str, int] | None = None, **fields: str) -> Booking:
+        """Move the booking to *target* if its status allows it, setting *fields* too.
+
+        With *claim* (event type, time), the move also claims the right to publish that
+        event, as `claim_publish` would.
+        """
         sources = sorted(TRANSITIONS[target])
         names = {"#s": "status", "#u": "updated_at"}
         values: dict[str, Any] = {":target": {"S": target}, ":now": {"S": now}}
@@ -98,6 +102,10 @@ class BookingRepository:
             names[f"#f{i}"] = name
             values[f":f{i}"] = {"S": value}
             sets.append(f"#f{i} = :f{i}")
+        if claim is not None:
+            names.update({"#c": "publish_claims", "#e": claim[0]})
+            values[":claimed"] = {"N": str(claim[1])}
+            sets.append("#c.#e = :claimed")
         for i, source in enumerate(sources):
             values[f":from{i}"] = {"S": source}
         condition = "#s IN (" + ", ".join(f":from{i}" for i in range(len(sources))) + ")"
@@ -133,13 +141,6 @@ class BookingRepository:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return ids
-
-    async def record_payment(self, booking_id: str, payment_id: str) -> None:
-        """Remember which capture pays for the booking."""
-        await self.db.update_item(
-            TableName=self.table, Key={"booking_id": {"S": booking_id}},
-            UpdateExpression="SET payment_id = :p",
-            ExpressionAttributeValues={":p": {"S": payment_id}})
 
     async def claim_publish(self, booking_id: str, event_type: str, *, now: int,
                             stale_after: int) -> bool:

@@ -63,9 +63,12 @@ class CheckoutService:
     async def _create(self, customer_id: str, key: str, hold_id: str, card_number: str,
                       email: str, name: str) -> StoredResponse:
         booking_id = uuid.uuid5(BOOKING_NAMESPACE, f"{customer_id}#{key}").hex
-        booking = await self.bookings.get(booking_id)
+        hold = await self.inventory.get_hold(hold_id, customer_id=customer_id)
+        # Only a retry of this very checkout finds its own booking id on the hold; the usual
+        # first attempt skips the read.
+        booking = await self.bookings.get(booking_id) if hold["booking_id"] == booking_id \
+            else None
         if booking is None:
-            hold = await self.inventory.get_hold(hold_id, customer_id=customer_id)
             # Who pays comes before the status, so a hold another booking pays for is "already
             # booked" whether or not the worker has confirmed it yet.
             if hold["booking_id"] not in (None, booking_id) and \

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from inventory.keys import admin_key, cache_key, catalog_key, hotels_key
+from inventory.keys import admin_key, cache_key, catalog_key, holds_key, hotels_key
 from inventory.views import catalog_id
 from itinera.api.admin import CabinCapacity, HoldListing, NewFlight, NewHotel, NightsCapacity
 from itinera.api.search import HotelStay
@@ -58,7 +58,9 @@ async def list_holds(request: web.Request) -> web.Response:
 
 
 async def stats(request: web.Request) -> web.Response:
-    """Return the search cache's counters and hit ratio since start."""
+    """Return the search cache's counters and hit ratio, and how holds were batched, since start."""
     search_cache = request.app[cache_key]
+    batcher = request.app[holds_key].batcher
     return json_response({"search_cache": {**search_cache.stats.report(),
-                                           "redis_degraded": search_cache.degraded}})
+                                           "redis_degraded": search_cache.degraded},
+                          "hold_batches": {"batches": batcher.batches, "holds": batcher.holds}})

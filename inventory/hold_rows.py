@@ -25,9 +25,14 @@ async def read_hold(cur: Cursor, hold_id: str) -> dict[str, Any]:
                       " i.check_in, i.check_out, i.quantity, i.unit_amount, i.currency"
                       " FROM hold_items i LEFT JOIN room_types rt ON rt.id = i.room_type_id"
                       " WHERE i.hold_id = %s ORDER BY i.item_no", (hold_id,))
-    items = [_item_json(i) for i in await cur.fetchall()]
+    return hold_view(row, await cur.fetchall())
+
+
+def hold_view(row: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return a hold's row and its item rows as the API shows them."""
     return {"id": row["id"], "customer_id": row["customer_id"], "status": row["status"],
-            "items": items, "total": {"amount": row["total_amount"], "currency": row["currency"]},
+            "items": [_item_json(i) for i in items],
+            "total": {"amount": row["total_amount"], "currency": row["currency"]},
             "expires_at": iso_utc(row["expires_at"]), "created_at": iso_utc(row["created_at"]),
             "booking_id": row["booking_id"]}
 

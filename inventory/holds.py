@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,8 @@ import aiomysql
 
 from inventory.db import Cursor, fetch_all, in_transaction
 from inventory.errors import DateInPast, FlightDeparted, UnknownFlight, UnknownHotel
-from inventory.hold_rows import read_hold
+from inventory.hold_batch import CabinBatcher
+from inventory.hold_rows import hold_view, read_hold
 from inventory.pricing import Money, hold_total
 from inventory.stock import ITEMS_IN_LOCK_ORDER, StockLine, move
 from itinera.api.holds import FlightItem, HotelItem
@@ -48,43 +49,70 @@ class HoldRepository:
     def __init__(self, pool: aiomysql.Pool, *, ttl_seconds: int) -> None:
         self.pool = pool
         self.ttl_seconds = ttl_seconds
+        self.batcher = CabinBatcher(pool, ttl_seconds=ttl_seconds, single=self._one_flight)
 
     async def create(self, customer_id: str, items: list[FlightItem | HotelItem], *,
                      once: Once | None = None) -> dict[str, Any]:
         """Hold every item or none; raise `SoldOut` when any cabin or night lacks stock.
 
         With *once*, the hold is recorded under its key, so the same key finds it again.
+        Seats on one flight cabin, the hot case of a flash sale, are held in batches.
         """
-        lines = [await self._resolve(item) for item in items]
-        hold_id = uuid.uuid4().hex
+        if len(items) == 1 and isinstance(items[0], FlightItem):
+            return await self.batcher.hold(customer_id, items[0], once)
+        return await self._create(customer_id, items, once=once)
 
-        async def work(cur: Cursor) -> dict[str, Any]:
+    async def _one_flight(self, customer_id: str, item: FlightItem, once: Any) -> dict[str, Any]:
+        return await self._create(customer_id, [item], once=once)
+
+    async def _create(self, customer_id: str, items: list[FlightItem | HotelItem], *,
+                      once: Once | None = None) -> dict[str, Any]:
+        # Everything that needs no lock first, so the hot stock rows stay locked only from
+        # their UPDATE through the items' INSERT to the COMMIT: a hot cabin serialises every
+        # hold on it, and each round trip inside that window would cost all of them. Prices are
+        # read unlocked: a hold is priced as the catalog stood when it was asked for.
+        resolved = [await self._resolve(item) for item in items]
+        lines = [line for line, _ in resolved]
+        prices = [price for _, price in resolved]
+        total = hold_total((line.quantity, p) for line, p in zip(lines, prices, strict=True))
+        hold_id = uuid.uuid4().hex
+        created = datetime.now(UTC).replace(tzinfo=None)
+        expires = created + timedelta(seconds=self.ttl_seconds)
+        rows = [{"kind": line.kind, "flight_id": line.flight_id, "cabin": line.cabin,
+                 "hotel_id": item.hotel_id if isinstance(item, HotelItem) else None,
+                 "room_type": item.room_type if isinstance(item, HotelItem) else None,
+                 "room_type_id": line.room_type_id, "check_in": line.check_in,
+                 "check_out": line.check_out, "quantity": line.quantity,
+                 "unit_amount": p.amount, "currency": p.currency}
+                for item, line, p in zip(items, lines, prices, strict=True)]
+
+        async def work(cur: Cursor) -> None:
+            await cur.execute(
+                "INSERT INTO holds (id, customer_id, status, total_amount, currency, created_at,"
+                " expires_at, owner_key, request_hash) VALUES (%s, %s, 'active', %s, %s, %s, %s,"
+                " %s, %s)",
+                (hold_id, customer_id, total.amount, total.currency, created, expires,
+                 once.owner_key if once else None, once.request_hash if once else None))
             # One fixed lock order for every transaction, so two holds cannot deadlock.
             for item, line in sorted(zip(items, lines, strict=True),
                                      key=lambda pair: pair[1].lock_key):
                 if not await move(cur, line, "available", "held"):
                     raise _sold_out(item)
-            # Read after our UPDATEs locked the rows, so the prices are the current ones.
-            prices = [await _price(cur, line) for line in lines]
-            total = hold_total((line.quantity, p) for line, p in zip(lines, prices, strict=True))
-            await cur.execute(
-                "INSERT INTO holds (id, customer_id, status, total_amount, currency, created_at,"
-                " expires_at, owner_key, request_hash) VALUES (%s, %s, 'active', %s, %s,"
-                " UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) + INTERVAL %s SECOND, %s, %s)",
-                (hold_id, customer_id, total.amount, total.currency, self.ttl_seconds,
-                 once.owner_key if once else None, once.request_hash if once else None))
+            # After the stock: an item's foreign key share-locks its cabin row, and taking
+            # that before the UPDATE's exclusive lock would deadlock two holds on one cabin.
             await cur.executemany(
                 "INSERT INTO hold_items (hold_id, item_no, kind, flight_id, cabin, hotel_id,"
                 " room_type_id, check_in, check_out, quantity, unit_amount, currency)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [(hold_id, n, line.kind, line.flight_id, line.cabin,
-                  item.hotel_id if isinstance(item, HotelItem) else None, line.room_type_id,
-                  line.check_in, line.check_out, line.quantity, p.amount, p.currency)
-                 for n, (item, line, p) in enumerate(zip(items, lines, prices, strict=True),
-                                                     start=1)])
-            return await read_hold(cur, hold_id)
+                [(hold_id, n, r["kind"], r["flight_id"], r["cabin"], r["hotel_id"],
+                  r["room_type_id"], r["check_in"], r["check_out"], r["quantity"],
+                  r["unit_amount"], r["currency"]) for n, r in enumerate(rows, start=1)])
 
-        hold = await in_transaction(self.pool, work)
+        await in_transaction(self.pool, work)
+        hold = hold_view({"id": hold_id, "customer_id": customer_id, "status": "active",
+                          "booking_id": None, "total_amount": total.amount,
+                          "currency": total.currency, "created_at": created,
+                          "expires_at": expires}, rows)
         log.info("hold created", extra={"hold_id": hold_id, "total": hold["total"]})
         return hold
 
@@ -204,22 +232,23 @@ class HoldRepository:
             expired += await in_transaction(self.pool, work)
         return expired
 
-    async def _resolve(self, item: FlightItem | HotelItem) -> StockLine:
-        """Check the item's flight or hotel exists and lies ahead; return the rows it moves."""
+    async def _resolve(self, item: FlightItem | HotelItem) -> tuple[StockLine, Money]:
+        """Check the item's flight or hotel exists and lies ahead; return its rows and price."""
         if isinstance(item, FlightItem):
             rows = await fetch_all(
                 self.pool,
-                "SELECT f.departure_utc <= UTC_TIMESTAMP() AS departed FROM flights f"
-                " JOIN flight_cabins c ON c.flight_id = f.id WHERE f.id = %s AND c.cabin = %s",
-                (item.flight_id, item.cabin))
+                "SELECT f.departure_utc <= UTC_TIMESTAMP() AS departed, c.fare_amount, c.currency"
+                " FROM flights f JOIN flight_cabins c ON c.flight_id = f.id"
+                " WHERE f.id = %s AND c.cabin = %s", (item.flight_id, item.cabin))
             if not rows:
                 raise UnknownFlight(f"flight {item.flight_id} has no {item.cabin} cabin",
                                     flight_id=str(item.flight_id))
             if rows[0]["departed"]:
                 raise FlightDeparted(f"flight {item.flight_id} has departed",
                                      flight_id=str(item.flight_id))
-            return StockLine("flight", item.quantity, flight_id=item.flight_id,
-                             cabin=item.cabin)
+            return (StockLine("flight", item.quantity, flight_id=item.flight_id,
+                              cabin=item.cabin),
+                    Money(rows[0]["fare_amount"], rows[0]["currency"]))
         rows = await fetch_all(
             self.pool,
             "SELECT rt.id, h.tz FROM room_types rt JOIN hotels h ON h.id = rt.hotel_id"
@@ -229,8 +258,13 @@ class HoldRepository:
                                hotel_id=str(item.hotel_id))
         if item.check_in < datetime.now(ZoneInfo(rows[0]["tz"])).date():
             raise DateInPast(f"{item.check_in.isoformat()} has already passed at the hotel")
-        return StockLine("hotel", item.rooms, room_type_id=rows[0]["id"],
+        line = StockLine("hotel", item.rooms, room_type_id=rows[0]["id"],
                          check_in=item.check_in, check_out=item.check_out)
+        nights = await fetch_all(
+            self.pool, "SELECT rate_amount, currency FROM room_nights WHERE room_type_id = %s"
+                       " AND night >= %s AND night < %s",
+            (line.room_type_id, line.check_in, line.check_out))
+        return line, hold_total((1, Money(n["rate_amount"], n["currency"])) for n in nights)
 
 
 def _sold_out(item: FlightItem | HotelItem) -> SoldOut:
@@ -249,20 +283,6 @@ def _refused_or(outcome: Outcome) -> dict[str, Any]:
         raise refusal
     assert hold is not None
     return hold
-
-
-async def _price(cur: Cursor, line: StockLine) -> Money:
-    """Return the price of one unit of *line*: a cabin's fare, or the sum of nightly rates."""
-    if line.kind == "flight":
-        await cur.execute("SELECT fare_amount AS amount, currency FROM flight_cabins"
-                          " WHERE flight_id = %s AND cabin = %s", (line.flight_id, line.cabin))
-        row = await cur.fetchone()
-        return Money(row["amount"], row["currency"])
-    await cur.execute("SELECT rate_amount, currency FROM room_nights WHERE room_type_id = %s"
-                      " AND night >= %s AND night < %s", (line.room_type_id, line.check_in,
-                                                          line.check_out))
-    nights = [Money(r["rate_amount"], r["currency"]) for r in await cur.fetchall()]
-    return hold_total((1, night) for night in nights)
 
 
 async def _lock(cur: Cursor, hold_id: str, customer_id: str | None) -> _Locked:

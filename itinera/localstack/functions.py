@@ -41,6 +41,9 @@ class QueueMapping:
     batching_window: int
     report_item_failures: bool
     visibility_timeout: int
+    # Batches invoked at once: the mapping's ScalingConfig, else the 5 pollers SQS mappings
+    # start with on AWS.
+    max_concurrency: int = 5
 
 
 @dataclass(frozen=True)
@@ -145,5 +148,6 @@ def _queues_for(deployed: Deployed, function: str) -> list[QueueMapping]:
             batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
             report_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes",
                                                                         []),
-            visibility_timeout=int(queue_props.get("VisibilityTimeout", 30))))
+            visibility_timeout=int(queue_props.get("VisibilityTimeout", 30)),
+            max_concurrency=int(props.get("ScalingConfig", {}).get("MaximumConcurrency", 5))))
     return mappings

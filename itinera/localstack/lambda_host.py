@@ -35,7 +35,9 @@ from itinera.localstack.template import TEMPLATE_PATH, load_sam, transform
 from itinera.logs import configure_logging
 
 log = logging.getLogger("itinera.lambda_host")
-DEFAULT_CONCURRENCY = 4
+# Execution environments per function without reserved concurrency: as many as its queues
+# may need at once, and a few for HTTP requests.
+DEFAULT_CONCURRENCY = 12
 
 
 @dataclass
@@ -225,8 +227,9 @@ async def serve(spec: FunctionSpec, *, region: str, host: str, port: int | None)
         if spec.queues:
             sqs = await stack.enter_async_context(session().client("sqs", config=BOTO_CONFIG))
             for mapping in spec.queues:
-                pollers.append(asyncio.create_task(
-                    poll_queue(mapping, invoker, sqs, region, stop)))
+                # As the mapping does on AWS: several batches in flight at once.
+                pollers += [asyncio.create_task(poll_queue(mapping, invoker, sqs, region, stop))
+                            for _ in range(mapping.max_concurrency)]
                 log.info("polling", extra={"function": spec.name, "queue": mapping.queue_url,
                                            "batch_size": mapping.batch_size})
         for schedule in spec.schedules:

@@ -143,3 +143,24 @@ def test_headers_without_a_bearer_token_are_refused(verifier: TokenVerifier,
     """No header, an empty one or another scheme is 401."""
     with pytest.raises(Unauthorized):
         verifier.verify(header)
+
+
+def test_a_remembered_token_still_expires(issuer: LocalIssuer, verifier: TokenVerifier,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token verified once is not verified again, but past its expiry it is refused."""
+    token = bearer(signed(issuer, claims(exp=int(time.time()) + 100)))
+    assert verifier.verify(token).sub == "alice"
+    later = time.time() + 200
+    monkeypatch.setattr("itinera.auth.time.time", lambda: later)
+    with pytest.raises(Unauthorized):
+        verifier.verify(token)
+
+
+def test_rotating_the_keys_forgets_what_they_verified(issuer: LocalIssuer,
+                                                      verifier: TokenVerifier) -> None:
+    """Once its key is no longer trusted, a token verified before is refused."""
+    token = bearer(signed(issuer, claims()))
+    assert verifier.verify(token).sub == "alice"
+    verifier.replace_keys({"keys": []})
+    with pytest.raises(Unauthorized):
+        verifier.verify(token)
