@@ -59,9 +59,10 @@ diagram: $(STAMP)
 	@command -v dot >/dev/null || { apt-get update -qq && apt-get install -y -qq graphviz; }
 	$(VENV)/bin/python docs/diagram.py
 
-# Cached search and holds/s next to a bare aiohttp endpoint (seeds a large bench DB once).
-bench: $(STAMP)
-	$(VENV)/bin/itinera bench inventory
+# Search, holds and checkout through a private stack, next to their references (wrk).
+bench: $(STAMP) haproxy
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } || { echo "install wrk: apt-get install -y wrk"; exit 1; }
+	$(VENV)/bin/itinera bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

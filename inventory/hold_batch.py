@@ -3,8 +3,9 @@
 Every hold on a cabin updates the cabin's one row, so InnoDB runs them one after another; a
 hold that took its own transaction would keep the row locked for several round trips, each
 stretched by everything else the event loop is doing. Here the holds that arrive while a
-transaction runs wait for the next one, which reads the seats left under the lock, grants
-them in arrival order, and writes every granted hold at once.
+transaction runs wait for the next one, which takes the seats for all of them in one
+conditional UPDATE (or, near sold out, grants them in arrival order under the lock) and
+writes every granted hold at once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,38 +127,62 @@ class CabinBatcher:
         flight_id, cabin = key
         created = datetime.now(UTC).replace(tzinfo=None)
         expires = created + timedelta(seconds=self.ttl_seconds)
+        ids = [uuid.uuid4().hex for _ in batch]
 
         async def work(cur: Cursor) -> list[dict[str, Any] | ItineraError]:
-            await cur.execute("SELECT available, fare_amount, currency FROM flight_cabins"
-                              " WHERE flight_id = %s AND cabin = %s FOR UPDATE", key)
-            row = await cur.fetchone()
-            if row is None:
+            # The fare, read without a lock: a hold is priced as the catalog stood.
+            await cur.execute("SELECT fare_amount, currency FROM flight_cabins"
+                              " WHERE flight_id = %s AND cabin = %s", key)
+            fare = await cur.fetchone()
+            if fare is None:
                 return [UnknownFlight(f"flight {flight_id} has no {cabin} cabin",
                                       flight_id=str(flight_id)) for _ in batch]
-            left = row["available"]
-            answers: list[ItineraError | None] = []
-            granted: list[tuple[str, Ask]] = []
-            for ask in batch:  # first come, first served
-                if ask.item.quantity <= left:
-                    left -= ask.item.quantity
-                    granted.append((uuid.uuid4().hex, ask))
-                    answers.append(None)
-                else:
-                    answers.append(SoldOut(
-                        f"flight {flight_id} has fewer than {ask.item.quantity} {cabin} seats"
-                        f" left", flight_id=str(flight_id), cabin=cabin))
-            if granted:
-                seats = row["available"] - left
-                await cur.execute("UPDATE flight_cabins SET available = available - %s,"
-                                  " held = held + %s WHERE flight_id = %s AND cabin = %s"
-                                  " AND available >= %s", (seats, seats, flight_id, cabin, seats))
-                if cur.rowcount != 1:
-                    raise RuntimeError(f"cabin {key} changed under its lock")
-                await _insert(cur, granted, row, created, expires)
-            views = iter(_view(hold_id, ask, row, created, expires) for hold_id, ask in granted)
-            return [next(views) if a is None else a for a in answers]
+            # Every hold's row first, while nothing is locked; the cabin's row is then locked
+            # only from its UPDATE through the items' INSERT to the COMMIT.
+            await _insert_holds(cur, zip(ids, batch, strict=True), fare, created, expires)
+            granted = await _take_seats(cur, key, batch)
+            refused = [hold_id for hold_id, ask in zip(ids, batch, strict=True)
+                       if ask not in granted]
+            if refused:
+                marks = ", ".join(["%s"] * len(refused))
+                await cur.execute(f"DELETE FROM holds WHERE id IN ({marks})", refused)  # noqa: S608 - placeholders only
+            won = [(hold_id, ask) for hold_id, ask in zip(ids, batch, strict=True)
+                   if ask in granted]
+            if won:
+                await _insert_items(cur, won, fare)
+            return [_view(hold_id, ask, fare, created, expires) if ask in granted else
+                    SoldOut(f"flight {flight_id} has fewer than {ask.item.quantity} {cabin}"
+                            f" seats left", flight_id=str(flight_id), cabin=cabin)
+                    for hold_id, ask in zip(ids, batch, strict=True)]
 
         return await in_transaction(self.pool, work)
+
+
+async def _take_seats(cur: Cursor, key: tuple[int, str], batch: list[Ask]) -> set[Ask]:
+    """Move seats from available to held for the asks that fit, first come first served."""
+    wanted = sum(ask.item.quantity for ask in batch)
+    # Usually every ask fits: one conditional UPDATE decides, without reading first.
+    if await _hold_seats(cur, key, wanted):
+        return set(batch)
+    await cur.execute("SELECT available FROM flight_cabins WHERE flight_id = %s AND cabin = %s"
+                      " FOR UPDATE", key)
+    row = await cur.fetchone()
+    left, granted = (row["available"] if row else 0), set()
+    for ask in batch:
+        if ask.item.quantity <= left:
+            left -= ask.item.quantity
+            granted.add(ask)
+    seats = sum(ask.item.quantity for ask in granted)
+    if seats and not await _hold_seats(cur, key, seats):
+        raise RuntimeError(f"cabin {key} changed under its lock")
+    return granted
+
+
+async def _hold_seats(cur: Cursor, key: tuple[int, str], seats: int) -> bool:
+    await cur.execute("UPDATE flight_cabins SET available = available - %s, held = held + %s"
+                      " WHERE flight_id = %s AND cabin = %s AND available >= %s",
+                      (seats, seats, *key, seats))
+    return int(cur.rowcount) == 1
 
 
 def _fail(ask: Ask, error: BaseException) -> None:
@@ -165,19 +190,24 @@ def _fail(ask: Ask, error: BaseException) -> None:
     ask.answer.exception()  # retrieved: a request that went away leaves no warning behind
 
 
-async def _insert(cur: Cursor, granted: list[tuple[str, Ask]], fare: dict[str, Any],
-                  created: datetime, expires: datetime) -> None:
+async def _insert_holds(cur: Cursor, asks: Iterable[tuple[str, Ask]], fare: dict[str, Any],
+                        created: datetime, expires: datetime) -> None:
     await cur.executemany(
         "INSERT INTO holds (id, customer_id, status, total_amount, currency, created_at,"
         " expires_at, owner_key, request_hash) VALUES (%s, %s, 'active', %s, %s, %s, %s, %s, %s)",
         [(hold_id, ask.customer_id, ask.item.quantity * fare["fare_amount"], fare["currency"],
           created, expires, ask.once.owner_key if ask.once else None,
-          ask.once.request_hash if ask.once else None) for hold_id, ask in granted])
+          ask.once.request_hash if ask.once else None) for hold_id, ask in asks])
+
+
+async def _insert_items(cur: Cursor, won: list[tuple[str, Ask]], fare: dict[str, Any]) -> None:
+    # After the cabin's UPDATE: an item's foreign key share-locks the cabin row, and taking
+    # that before the exclusive lock would deadlock two batches on one cabin.
     await cur.executemany(
         "INSERT INTO hold_items (hold_id, item_no, kind, flight_id, cabin, quantity,"
         " unit_amount, currency) VALUES (%s, 1, 'flight', %s, %s, %s, %s, %s)",
         [(hold_id, ask.item.flight_id, ask.item.cabin, ask.item.quantity, fare["fare_amount"],
-          fare["currency"]) for hold_id, ask in granted])
+          fare["currency"]) for hold_id, ask in won])
 
 
 def _view(hold_id: str, ask: Ask, fare: dict[str, Any], created: datetime,

@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "itinera.commands.stack",
     "itinera.commands.inventory",
     "itinera.commands.checkout",
+    "itinera.commands.bench",
     "itinera.commands.load",
 ]
 

@@ -19,6 +19,7 @@ from loadtests.travellers import (  # noqa: F401 - locust finds the user classes
     Booker,
     Browser,
     CardTrouble,
+    Checkout,
     FlashBuyer,
     TripBooker,
 )

@@ -30,6 +30,9 @@ SCENARIOS = {s.name: s for s in (
     Scenario(name="flash-sale", travellers=("FlashBuyer", "Browser"), shape="steady",
              users=60, duration_s=60, flash_sale=True,
              description="many travellers race for one small cabin; sold_out is expected"),
+    Scenario(name="checkout", travellers=("Checkout",), shape="steady", users=100,
+             duration_s=60, description="the checkout path alone, offered at a constant rate "
+                                        "(--rate): what make bench measures"),
     Scenario(name="soak", travellers=BOOKING_MIX, shape="soak", users=30, duration_s=1800,
              description="the booking mix held for a long, bounded time"),
 )}

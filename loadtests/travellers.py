@@ -129,6 +129,28 @@ class Booker(Traveller):
                 journeys.cancel(self, booking["booking_id"])
 
 
+class Checkout(Traveller):
+    """Only the checkout path, no browsing or form filling: search, hold, pay, wait. What
+    `make bench` offers at a constant rate to measure POST /v1/bookings -> confirmed."""
+
+    weight = 1
+    wait_time = between(0, 0)  # the open model's pacing replaces think time
+
+    @task
+    def check_out(self) -> None:
+        """Hold one or two seats on a flight search shows, book at once, poll to the end."""
+        with journeys.journey(self, "checkout"):
+            seats = self.rng.choice((1, 2))
+            offer = self.pick_offer(journeys.search_flights(
+                self, self.rng.choice(self.catalog.routes), passengers=seats), seats)
+            if offer is None:
+                return
+            held = journeys.hold(self, [{"kind": "flight", "flight_id": offer["id"],
+                                         "cabin": "economy", "quantity": seats}])
+            if held is not None:
+                journeys.book(self, held["id"])
+
+
 class TripBooker(Traveller):
     """Books seats and room nights at the destination in one hold (all or nothing)."""
 

@@ -1,4 +1,4 @@
-"""`itinera db migrate`, `itinera seed` and `itinera bench inventory`: the inventory database."""
+"""`itinera db migrate` and `itinera seed`: the inventory database."""
 
 from __future__ import annotations
 
@@ -57,18 +57,8 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    os.environ.update({k: v for k, v in (("DB_USER", _database().user),
-                                         ("DB_PASSWORD", _database().password)) if v})
-    from inventory.bench import run_bench
-
-    run_bench(concurrency=args.concurrency, seconds=args.seconds,
-              max_requests=args.max_requests)
-    return 0
-
-
 def register(sub: Any) -> None:
-    """Add `db migrate`, `seed` and `bench inventory` to the command line."""
+    """Add `db migrate` and `seed` to the command line."""
     db = sub.add_parser("db", help="the inventory database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("migrate", help="apply pending migrations (idempotent)"
@@ -80,11 +70,3 @@ def register(sub: Any) -> None:
     seed.add_argument("--start-date", type=date.fromisoformat,
                       default=datetime.now(UTC).date(), help="first day (default: today, UTC)")
     seed.set_defaults(func=_seed)
-
-    bench = sub.add_parser("bench", help="benchmarks")
-    bench_sub = bench.add_subparsers(dest="bench_target", required=True)
-    inventory = bench_sub.add_parser("inventory", help="cached search and holds vs bare aiohttp")
-    inventory.add_argument("--concurrency", type=int, default=32)
-    inventory.add_argument("--seconds", type=float, default=5.0)
-    inventory.add_argument("--max-requests", type=int, default=50_000)
-    inventory.set_defaults(func=_bench)
