@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "itinera.commands.inventory",
     "itinera.commands.checkout",
     "itinera.commands.load",
+    "itinera.commands.web",
 ]
 
 
