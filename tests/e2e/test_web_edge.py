@@ -7,6 +7,7 @@ import re
 import aiohttp
 import pytest
 
+from itinera.localstack import cloudfront
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import auth
 
@@ -73,3 +74,12 @@ async def test_sign_in_by_name_is_served_by_the_local_edge_and_never_by_the_gate
         async with http.request(method, f"{stack.url}/_local/token",
                                 json={"name": "margaret"}) as resp:
             assert resp.status == 404, method
+
+
+def test_status_reports_the_distribution_and_its_behaviours(stack: RunningStack) -> None:
+    """`status()` names the URL, each behaviour's origin, and that the page answers."""
+    report = cloudfront.status(stack.config.state_dir)
+    assert report["running"] and report["page_status"] == 200
+    assert report["url"] == web_url(stack)
+    assert [(b["path_pattern"], b["origin"]) for b in report["behaviors"]] == \
+        [("/v1/*", "alb"), ("/ready", "alb"), ("*", "web")]

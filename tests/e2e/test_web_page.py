@@ -220,3 +220,57 @@ async def test_first_load_is_small_and_local(stack: RunningStack, browser: Brows
     assert 3 <= len(transferred) <= 5, transferred  # HTML, CSS, JS, config.json
     assert sum(transferred) < FIRST_LOAD_BUDGET, transferred
     guard.check()
+
+
+async def _problem(route: Any, status: int, code: str, detail: str,
+                   retry_after: int | None = None) -> None:
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    await route.fulfill(status=status, content_type="application/problem+json",
+                        headers=headers, body=json.dumps({
+                            "type": f"https://itinera.dev/problems/{code}", "title": code,
+                            "status": status, "code": code, "detail": detail}))
+
+
+async def test_sold_out_rate_limited_unavailable_and_expired_holds_read_clearly(
+        stack: RunningStack, browser: Browser, http: aiohttp.ClientSession) -> None:
+    """Each problem code the page can meet becomes a plain sentence in the alert."""
+    flight = await find_flight(http, stack.url, seats=1)
+    page, guard = await open_page(browser, web_url(stack), clock=True)
+    await sign_in(page, "barbara")
+    alert = page.get_by_role("alert")
+
+    # The gateway's answers, as it words them, for what the demo stack rarely does on cue.
+    await page.route("**/v1/flights?*", lambda route: _problem(
+        route, 429, "rate_limited", "too many searches", retry_after=3))
+    await page.get_by_role("button", name="Search flights").click()
+    await expect(alert).to_have_text("Too many requests in a short time. Try again in 3 s.")
+    await page.unroute("**/v1/flights?*")
+
+    await page.route("**/v1/hotels?*", lambda route: _problem(
+        route, 503, "dependency_unavailable", "the inventory service is unavailable",
+        retry_after=2))
+    await page.get_by_role("button", name="Search hotels").click()
+    await expect(alert).to_contain_text("unavailable right now (the inventory service is "
+                                        "unavailable). Try again in 2 s.")
+    await page.unroute("**/v1/hotels?*")
+
+    row = await show_flight(page, flight, passengers=1)
+    await row.get_by_role("button", name=re.compile("^Add ")).click()
+    await page.route("**/v1/holds", lambda route: _problem(
+        route, 409, "sold_out", "economy on this flight has 0 seats left"))
+    await page.get_by_role("button", name="Hold these").click()
+    await expect(alert).to_contain_text("Sold out")
+    await page.unroute("**/v1/holds")
+
+    # A real hold; the page's clock runs past its expiry.
+    await hold_trip(page)
+    await page.clock.fast_forward("16:00")
+    await expect(page.locator("#countdown")).to_have_text("expired")
+    await expect(alert).to_contain_text("Your hold has expired")
+    await expect(page.locator("#pay")).to_be_disabled()
+    await screenshot(page, "hold-expired")
+    hold_id = await page.evaluate("state.hold.id")
+    async with http.delete(f"{stack.url}/v1/holds/{hold_id}",
+                           headers=auth(stack.token("barbara"))) as resp:
+        assert resp.status == 200  # the server's clock did not move: give the seat back
+    guard.check()

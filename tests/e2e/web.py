@@ -57,8 +57,11 @@ class Guard:
         assert not self.errors, f"the page threw: {self.errors}"
 
 
-async def open_page(browser: Browser, url: str) -> tuple[Page, Guard]:
-    """Open the page at *url* in a fresh context that refuses any request off 127.0.0.1."""
+async def open_page(browser: Browser, url: str, *, clock: bool = False) -> tuple[Page, Guard]:
+    """Open the page at *url* in a fresh context that refuses any request off 127.0.0.1.
+
+    With *clock*, the page's timers and Date run on Playwright's clock, which a test can move.
+    """
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(STEP_MS)
     guard = Guard()
@@ -74,6 +77,8 @@ async def open_page(browser: Browser, url: str) -> tuple[Page, Guard]:
     await context.route("**/*", local_only)
     page = await context.new_page()
     page.on("pageerror", lambda exc: guard.errors.append(str(exc)))
+    if clock:
+        await page.clock.install()
     if url != "about:blank":
         await page.goto(url)
         await expect(page.locator("body[data-ready=true]")).to_be_attached()
