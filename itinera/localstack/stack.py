@@ -156,6 +156,14 @@ class LocalStack:
             "ITINERARIES_BUCKET": d.ref("ItinerariesBucket"),
             "SES_SENDER": d.template.parameters["SesSender"]})
 
+        # The edge before the gateway: once the public entry is ready, so is the page
+        # (`itinera run`'s callers take the gateway's /ready for "the stack is up").
+        self.edge = cloudfront.plan(d, port=cfg.cloudfront_port,
+                                    service_ports={"gateway": cfg.gateway_port})
+        cloudfront.start_edge(self.supervisor, self.edge, deployed_record=self.deployed_record,
+                              jwt_dir=cfg.state_dir / "jwt", env=env)
+        self.say(f"web page on {self.edge.url}: the local CloudFront serves the web bucket "
+                 f"and forwards /v1/* to the public load balancer")
         self._start_tasks("gateway", [python(), "-m", "gateway"], {
             **env, "INTERNAL_TOKEN": self.service_tokens["gateway"],
             "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
@@ -167,12 +175,6 @@ class LocalStack:
             "RATE_LIMIT_BURST": os.environ.get("RATE_LIMIT_BURST", "1000")})
         self._start_balancer("gateway", cfg.gateway_port)
         wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=None)
-        self.edge = cloudfront.plan(d, port=cfg.cloudfront_port,
-                                    service_ports={"gateway": cfg.gateway_port})
-        cloudfront.start_edge(self.supervisor, self.edge, deployed_record=self.deployed_record,
-                              jwt_dir=cfg.state_dir / "jwt", env=env)
-        self.say(f"web page on {self.edge.url}: the local CloudFront serves the web bucket "
-                 f"and forwards /v1/* to the public load balancer")
 
     def _start_tasks(self, service: str, args: list[str], env: dict[str, str]) -> None:
         """Start one task of *service* per AZ and wait until each is ready."""
