@@ -11,7 +11,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 SCHEMATHESIS_VENV := $(VENV)/schemathesis
 SCHEMATHESIS_STAMP := $(SCHEMATHESIS_VENV)/.installed
 
-.PHONY: run test install lint clean bench monitoring diagram haproxy
+.PHONY: run test install lint clean bench monitoring diagram haproxy chromium web
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -44,10 +44,28 @@ haproxy:
 	  exit 1; \
 	fi
 
+# The booking page's browser tests drive Debian's chromium (Playwright's own browser download
+# needs the internet): install it when missing and we are root.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if test -x $(CHROMIUM); then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium (the browser tests of the booking page)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	    </dev/null >/dev/null; \
+	else \
+	  echo "chromium is missing; the browser tests need it: sudo apt-get install chromium"; \
+	  exit 1; \
+	fi
+
+# The page as the deploy uploads it (hashed asset names), in build/web.
+web: $(STAMP)
+	$(VENV)/bin/itinera web build --out build/web
+
 run: $(STAMP) haproxy
 	$(VENV)/bin/itinera run
 
-test: $(STAMP) $(CHECKOV_STAMP) $(SCHEMATHESIS_STAMP) haproxy
+test: $(STAMP) $(CHECKOV_STAMP) $(SCHEMATHESIS_STAMP) haproxy chromium
 	$(VENV)/bin/pytest
 
 # Rewrite the alarms and dashboard section of infra/sam/template.yaml from dashboards/alarms.yaml.

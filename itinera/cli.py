@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "itinera.commands.checkout",
     "itinera.commands.bench",
     "itinera.commands.load",
+    "itinera.commands.web",
 ]
 
 

@@ -27,7 +27,8 @@ def register(sub: Any) -> None:
     """Add `run` and `token` to the command line."""
     run = sub.add_parser("run", help="run the whole local stack with demo data")
     run.add_argument("--port-base", type=int, default=8080,
-                     help="gateway port; inventory +1, checkout API +2, notifier +3, AWS +10")
+                     help="gateway port; inventory +1, checkout API +2, notifier +3, web page "
+                          "(local CloudFront) +5, AWS +10")
     run.add_argument("--stage", default="dev")
     run.add_argument("--database", default="itinera")
     run.add_argument("--redis-db", type=int, default=0)

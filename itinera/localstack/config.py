@@ -51,6 +51,11 @@ class StackConfig:
         return self.port_base + 2
 
     @property
+    def cloudfront_port(self) -> int:
+        """Return the local CloudFront distribution's port: the page, and /v1/* behind it."""
+        return self.port_base + 5
+
+    @property
     def notifier_port(self) -> int:
         """Return the port of the notifier's task in the first AZ (it has no load balancer)."""
         return self.task_port("notifier", AZS[0])
@@ -64,7 +69,7 @@ class StackConfig:
         """Return every port the stack listens on."""
         tasks = [self.task_port(s, az) for s in TASK_PORT_OFFSETS for az in AZS]
         return [self.gateway_port, self.inventory_port, self.checkout_api_port,
-                self.moto_port, *tasks]
+                self.cloudfront_port, self.moto_port, *tasks]
 
     @property
     def moto_port(self) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
-from itinera.localstack import deps, elb
+from itinera.localstack import cloudfront, deps, elb
 from itinera.localstack.config import AZS, ROOT, StackConfig, aws_env
 from itinera.localstack.functions import functions
 from itinera.localstack.processes import Supervisor, port_open, python, wait_http
@@ -92,12 +92,13 @@ class LocalStack:
         clients = {name: boto3.client(name, region_name=cfg.region, endpoint_url=cfg.moto_url,
                                       aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
                                       aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
-                   for name in ("cloudformation", "sns", "sqs", "ses")}
+                   for name in ("cloudformation", "sns", "sqs", "ses", "s3")}
         deployed = deploy(template, cloudformation=clients["cloudformation"], sns=clients["sns"],
                           sqs=clients["sqs"], stack_name=f"itinera-{cfg.stage}",
                           region=cfg.region)
         sender = template.parameters["SesSender"]
         clients["ses"].verify_email_identity(EmailAddress=sender)
+        cloudfront.publish_page(deployed, clients["s3"])
         record = cfg.state_dir / "run" / "deployed.json"
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps({"region": cfg.region, "stack_name": deployed.stack_name,
@@ -155,6 +156,14 @@ class LocalStack:
             "ITINERARIES_BUCKET": d.ref("ItinerariesBucket"),
             "SES_SENDER": d.template.parameters["SesSender"]})
 
+        # The edge before the gateway: once the public entry is ready, so is the page
+        # (`itinera run`'s callers take the gateway's /ready for "the stack is up").
+        self.edge = cloudfront.plan(d, port=cfg.cloudfront_port,
+                                    service_ports={"gateway": cfg.gateway_port})
+        cloudfront.start_edge(self.supervisor, self.edge, deployed_record=self.deployed_record,
+                              jwt_dir=cfg.state_dir / "jwt", env=env)
+        self.say(f"web page on {self.edge.url}: the local CloudFront serves the web bucket "
+                 f"and forwards /v1/* to the public load balancer")
         self._start_tasks("gateway", [python(), "-m", "gateway"], {
             **env, "INTERNAL_TOKEN": self.service_tokens["gateway"],
             "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
@@ -194,6 +203,7 @@ class LocalStack:
         cfg = self.config
         record = {
             "gateway_url": f"http://127.0.0.1:{cfg.gateway_port}",
+            "web_url": self.edge.url,
             "aws": aws_env(cfg), "database": {
                 "host": self.mysql.host, "port": self.mysql.port, "user": self.mysql.user,
                 "name": cfg.database},
@@ -257,6 +267,8 @@ def run_forever(config: StackConfig) -> int:
         url = f"http://127.0.0.1:{config.gateway_port}"
         print(f"""
 Itinera is up in {time.monotonic() - started:.0f}s: {url}
+  web:     open http://127.0.0.1:{config.cloudfront_port} (the booking page, served as
+           CloudFront serves it; sign in with any name)
   search:  curl '{url}/v1/flights?origin=LHR&destination=JFK&date=YYYY-MM-DD'
   token:   TOKEN=$(.venv/bin/itinera token --sub alice)
   hold:    curl -X POST {url}/v1/holds -H "Authorization: Bearer $TOKEN" \\

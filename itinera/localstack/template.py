@@ -30,6 +30,8 @@ EMULATED_LOCALLY: dict[str, str] = {
                          "rate() schedule",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "HAProxy (itinera/localstack/elb) runs its "
                                                 "health checks and balances over the tasks",
+    "AWS::CloudFront::Distribution": "itinera/localstack/cloudfront serves the web bucket and "
+                                     "forwards the ALB behaviours to the public load balancer",
 }
 # Deployed on AWS only, each with why moto cannot create it and what stands in locally.
 # `Deployed.ref` gives LOCAL_REFS for these; anything else that reaches them locally is an error.
@@ -47,8 +49,8 @@ NOT_EMULATED: dict[str, str] = {
     "AWS::EC2::FlowLog": "no VPC traffic to log locally",
     "AWS::EC2::SecurityGroup": "ports on 127.0.0.1 are not filtered; template tests check the "
                                "rules instead",
-    "AWS::CloudFront::Distribution": "clients call the gateway on 127.0.0.1 directly",
-    "AWS::CloudFront::OriginAccessControl": "no CloudFront locally",
+    "AWS::CloudFront::OriginAccessControl": "moto does not check signatures: the local "
+                                            "distribution reads the web bucket unsigned",
     "AWS::WAFv2::WebACL": "no edge locally; the gateway's own rate limits still apply",
     "AWS::Route53::RecordSet": "the local entry is http://127.0.0.1:<port base>",
     "AWS::ElasticLoadBalancingV2::LoadBalancer": "one HAProxy per target group listens on the "
@@ -56,7 +58,7 @@ NOT_EMULATED: dict[str, str] = {
                                                  "checkout at inventory's)",
     "AWS::ElasticLoadBalancingV2::Listener": "HAProxy's frontend forwards every request to the "
                                              "target group",
-    "AWS::ElasticLoadBalancingV2::ListenerRule": "no CloudFront locally, so no origin header "
+    "AWS::ElasticLoadBalancingV2::ListenerRule": "the local CloudFront sends no origin header "
                                                  "to match",
     "AWS::ECS::Cluster": "the local stack's supervisor runs the services as processes",
     "AWS::ECS::TaskDefinition": "the local stack starts `python -m <service>` with the same "

@@ -1,0 +1,54 @@
+"""Run the local distribution: `python -m itinera.localstack.cloudfront --port N ...`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+from aiohttp import web
+
+from itinera.auth import LocalIssuer
+from itinera.localstack.cloudfront.edge import create_app
+from itinera.localstack.cloudfront.model import distribution
+from itinera.localstack.cloudfront.signin import token_routes
+from itinera.localstack.template import load_sam, transform
+from itinera.logs import configure_logging
+
+
+async def serve(app: web.Application, host: str, port: int) -> None:
+    """Serve *app* until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main() -> None:
+    """Entry point of the local CloudFront process."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--deployed", required=True, type=Path)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--origin", action="append", default=[], metavar="ID=URL")
+    parser.add_argument("--jwt-dir", type=Path, required=True,
+                        help="the local issuer's folder (sign-in by name, local only)")
+    args = parser.parse_args()
+    configure_logging("cloudfront")
+    record = json.loads(args.deployed.read_text())
+    dist = distribution(transform(load_sam(), region=record["region"],
+                                  parameters=record["parameters"]))
+    origins = dict(o.split("=", 1) for o in args.origin)
+    app = create_app(dist, origins, extra_routes=token_routes(LocalIssuer(args.jwt_dir)))
+    asyncio.run(serve(app, args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()

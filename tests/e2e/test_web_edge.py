@@ -1,0 +1,85 @@
+"""The local CloudFront serves the page as CloudFront serves it; sign-in by name is local only."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+import pytest
+
+from itinera.localstack import cloudfront
+from tests.e2e.conftest import RunningStack
+from tests.e2e.helpers import auth
+
+pytestmark = pytest.mark.e2e
+
+YEAR_IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def web_url(stack: RunningStack) -> str:
+    """Return the local CloudFront's URL."""
+    return f"http://127.0.0.1:{stack.config.cloudfront_port}"
+
+
+async def test_the_page_comes_from_the_bucket_with_cache_headers_for_cloudfront(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """/ is index.html for a minute; its hashed assets are immutable for a year, gzipped."""
+    async with http.get(f"{web_url(stack)}/") as resp:
+        assert resp.status == 200
+        assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert resp.headers["Cache-Control"] == "public, max-age=60"
+        assert resp.headers["Content-Encoding"] == "gzip"
+        assert resp.headers["Via"].endswith("(CloudFront)")
+        etag = resp.headers["ETag"]
+        html = await resp.text()
+    assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
+    assert sorted(a.rsplit(".", 1)[1] for a in assets) == ["css", "js"]
+    for path, kind in ((a, "text/css" if a.endswith(".css") else "text/javascript")
+                       for a in assets):
+        async with http.get(f"{web_url(stack)}{path}") as resp:
+            assert resp.status == 200, path
+            assert resp.headers["Cache-Control"] == YEAR_IMMUTABLE
+            assert resp.headers["Content-Type"].startswith(kind)
+    async with http.get(f"{web_url(stack)}/", headers={"If-None-Match": etag}) as resp:
+        assert resp.status == 304
+
+
+async def test_api_paths_reach_the_gateway_through_the_edge(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """/v1/* goes to the public load balancer uncached; the page's paths refuse POST."""
+    token = stack.token("edge-walker")
+    async with http.get(f"{web_url(stack)}/v1/bookings", headers=auth(token)) as resp:
+        assert resp.status == 200
+        assert resp.headers["X-Request-Id"]
+        assert "caching disabled" in resp.headers["X-Cache"]
+    async with http.post(f"{web_url(stack)}/v1/holds", headers=auth(token),
+                         json={"items": []}) as resp:
+        assert resp.status == 422
+        assert (await resp.json())["code"] == "invalid_hold_items"
+    async with http.post(f"{web_url(stack)}/", data=b"x") as resp:
+        assert resp.status == 403
+    async with http.get(f"{web_url(stack)}/no-such-page") as resp:
+        assert resp.status == 403  # S3 through origin access control, without ListBucket
+
+
+async def test_sign_in_by_name_is_served_by_the_local_edge_and_never_by_the_gateway(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """The local CloudFront mints a token the gateway accepts; the gateway has no such route."""
+    async with http.post(f"{web_url(stack)}/_local/token", json={"name": "margaret"}) as resp:
+        assert resp.status == 200
+        token = (await resp.json())["access_token"]
+    async with http.get(f"{stack.url}/v1/bookings", headers=auth(token)) as resp:
+        assert resp.status == 200
+    for method in ("GET", "POST"):
+        async with http.request(method, f"{stack.url}/_local/token",
+                                json={"name": "margaret"}) as resp:
+            assert resp.status == 404, method
+
+
+def test_status_reports_the_distribution_and_its_behaviours(stack: RunningStack) -> None:
+    """`status()` names the URL, each behaviour's origin, and that the page answers."""
+    report = cloudfront.status(stack.config.state_dir)
+    assert report["running"] and report["page_status"] == 200
+    assert report["url"] == web_url(stack)
+    assert [(b["path_pattern"], b["origin"]) for b in report["behaviors"]] == \
+        [("/v1/*", "alb"), ("/ready", "alb"), ("*", "web")]
