@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -47,6 +48,22 @@ def _wait_ready(proc: subprocess.Popen[str], timeout: float = 90) -> None:
     raise AssertionError("itinera run did not become ready")
 
 
+def _abort(proc: subprocess.Popen[str], state: Path) -> None:
+    """Stop a stack whose test failed, children included (a SIGKILL of the parent alone
+    would leave its tasks running, in process groups of their own, on the test's ports)."""
+    proc.terminate()
+    try:
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+    record = state / "run" / "pids.json"
+    if record.exists():
+        for pid in json.loads(record.read_text()).values():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+
+
 def _stop(proc: subprocess.Popen[str], sig: int, pids: dict[str, int]) -> str:
     proc.send_signal(sig)
     output, _ = proc.communicate(timeout=60)
@@ -79,7 +96,7 @@ def test_run_serves_logs_request_ids_and_stops_cleanly_twice(tmp_path: Path) -> 
                 assert resp.headers["X-Request-Id"] == request_id
                 assert json.loads(resp.read())["items"] == []
         except BaseException:
-            proc.kill()
+            _abort(proc, tmp_path)
             raise
         output = _stop(proc, sig, pids)
         assert "stopped." in output
@@ -140,7 +157,7 @@ def test_losing_one_az_keeps_the_api_up_and_the_tasks_are_replaced(tmp_path: Pat
             time.sleep(0.5)
         assert proc.poll() is None, "the stack stopped instead of replacing the tasks"
     except BaseException:
-        proc.kill()
+        _abort(proc, tmp_path)
         raise
     output = _stop(proc, signal.SIGTERM, now)
     assert "started a replacement task" in output
