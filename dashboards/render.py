@@ -1,7 +1,8 @@
 """Render dashboards/alarms.yaml into infra/sam/monitoring.yaml (alarms, dashboard, parameters).
 
-monitoring.yaml is a nested stack: what an alarm names in another stack (`${NotifierQueue.QueueName}`
-in alarms.yaml) is a parameter of it (`${NotifierQueueQueueName}`), which template.yaml passes.
+monitoring.yaml is a nested stack: what an alarm names in another stack
+(`${NotifierQueue.QueueName}` in alarms.yaml) is a parameter of it (`${NotifierQueueQueueName}`),
+which template.yaml passes.
 """
 
 from __future__ import annotations

@@ -85,8 +85,7 @@ class LocalStack:
 
     def _deploy(self) -> Deployed:
         cfg = self.config
-        params = {"Stage": cfg.stage, "JwtIssuer": LOCAL_ISSUER, "JwtAudience": AUDIENCE,
-                  "InventoryUrl": f"http://127.0.0.1:{cfg.inventory_port}"}
+        params = {"Stage": cfg.stage, "InventoryUrl": f"http://127.0.0.1:{cfg.inventory_port}"}
         template = transform(load_sam(), region=cfg.region, parameters=params)
         env = aws_env(cfg)
         clients = {name: boto3.client(name, region_name=cfg.region, endpoint_url=cfg.moto_url,
@@ -104,7 +103,8 @@ class LocalStack:
                                       "parameters": template.parameters,
                                       "physical": deployed.physical}, indent=2))
         self.deployed_record = record
-        self.say(f"AWS resources from infra/sam/template.yaml: {len(deployed.physical)} "
+        self.say(f"AWS resources from infra/sam/ (nested stacks flattened): "
+                 f"{len(deployed.physical)} "
                  f"created in the emulator (stack {deployed.stack_name})")
         return deployed
 
@@ -158,7 +158,8 @@ class LocalStack:
         self._start_tasks("gateway", [python(), "-m", "gateway"], {
             **env, "INTERNAL_TOKEN": self.service_tokens["gateway"],
             "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
-            "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}",
+            # The checkout API is a REST API: its routes sit under the stage, as on AWS.
+            "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}/live",
             "JWKS_PATH": str(self.jwks_path), "JWT_ISSUER": LOCAL_ISSUER,
             "JWT_AUDIENCE": AUDIENCE,
             # Every local client (tests, load runs) comes from 127.0.0.1: one generous bucket.
