@@ -14,11 +14,11 @@ from typing import Any
 import boto3
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
-from itinera.localstack import deps, elb
+from itinera.localstack import deps, elb, iam
 from itinera.localstack.config import AZS, ROOT, StackConfig, aws_env
 from itinera.localstack.functions import functions
 from itinera.localstack.processes import Supervisor, port_open, python, wait_http
-from itinera.localstack.resources import Deployed, deploy
+from itinera.localstack.resources import ACCOUNT_ID, Deployed, deploy
 from itinera.localstack.template import load_sam, transform
 
 
@@ -31,6 +31,10 @@ class LocalStack:
         self.supervisor = Supervisor(config.state_dir)
         self.private: list[deps.PrivateServer] = []
         self.deployed: Deployed | None = None
+        # With enforce_iam: each role's credentials, and the operator's for records and tests.
+        self.role_credentials: dict[str, iam.Credentials] = {}
+        self.operator: iam.Credentials | None = None
+        self.process_roles: dict[str, str] = {}
         # One credential per service calling inventory, fresh each run.
         self.service_tokens = {"gateway": secrets.token_urlsafe(32),
                                "checkout": secrets.token_urlsafe(32)}
@@ -97,6 +101,8 @@ class LocalStack:
                           region=cfg.region)
         sender = template.parameters["SesSender"]
         clients["ses"].verify_email_identity(EmailAddress=sender)
+        if cfg.enforce_iam:
+            self._enforce_iam(template, env)
         record = cfg.state_dir / "run" / "deployed.json"
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps({"region": cfg.region, "stack_name": deployed.stack_name,
@@ -107,6 +113,30 @@ class LocalStack:
                  f"{len(deployed.physical)} "
                  f"created in the emulator (stack {deployed.stack_name})")
         return deployed
+
+    def _enforce_iam(self, template: Any, env: dict[str, str]) -> None:
+        """Give each process its role's credentials, then make moto enforce IAM."""
+        cfg = self.config
+        clients = {name: boto3.client(name, region_name=cfg.region, endpoint_url=cfg.moto_url,
+                                      aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                      aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+                   for name in ("iam", "sts")}
+        self.process_roles = iam.process_roles(template)
+        self.role_credentials, self.operator = iam.provision(
+            template, iam=clients["iam"], sts=clients["sts"], account_id=ACCOUNT_ID)
+        iam.enforce(cfg.moto_url)
+        self.say(f"IAM enforced in the emulator: {len(self.role_credentials)} roles, each "
+                 f"process with its own")
+
+    def aws_credentials(self, process: str | None = None) -> dict[str, str]:
+        """Return the AWS credentials *process* calls with (the operator's when None)."""
+        if not self.config.enforce_iam:
+            return aws_env(self.config)
+        if process is None:
+            assert self.operator is not None
+            return {**aws_env(self.config), **self.operator.env()}
+        return {**aws_env(self.config),
+                **self.role_credentials[self.process_roles[process]].env()}
 
     def base_env(self) -> dict[str, str]:
         """Return the environment every service process gets."""
@@ -133,7 +163,8 @@ class LocalStack:
         assert self.deployed is not None
         env = self.base_env()
         self._start_tasks("inventory", [python(), "-m", "inventory"], {
-            **env, "GATEWAY_SERVICE_TOKEN": self.service_tokens["gateway"],
+            **env, **self.aws_credentials("inventory"),
+            "GATEWAY_SERVICE_TOKEN": self.service_tokens["gateway"],
             "CHECKOUT_SERVICE_TOKEN": self.service_tokens["checkout"]})
         self._start_balancer("inventory", cfg.inventory_port)
 
@@ -143,20 +174,23 @@ class LocalStack:
             if spec.routes:
                 args += ["--port", str(cfg.checkout_api_port)]
             child = self.supervisor.start(f"lambda-{name}", args, {
-                **env, "INTERNAL_TOKEN": self.service_tokens["checkout"]})
+                **env, **self.aws_credentials(name),
+                "INTERNAL_TOKEN": self.service_tokens["checkout"]})
             if spec.routes:
                 wait_http(f"http://127.0.0.1:{cfg.checkout_api_port}/_local/health",
                           child=child)
 
         d = self.deployed
         self._start_tasks("notifier", [python(), "-m", "notifier"], {
-            **env, "NOTIFIER_QUEUE_URL": d.ref("NotifierQueue"),
+            **env, **self.aws_credentials("notifier"),
+            "NOTIFIER_QUEUE_URL": d.ref("NotifierQueue"),
             "NOTIFICATIONS_TABLE": d.ref("NotificationsTable"),
             "ITINERARIES_BUCKET": d.ref("ItinerariesBucket"),
             "SES_SENDER": d.template.parameters["SesSender"]})
 
         self._start_tasks("gateway", [python(), "-m", "gateway"], {
-            **env, "INTERNAL_TOKEN": self.service_tokens["gateway"],
+            **env, **self.aws_credentials("gateway"),
+            "INTERNAL_TOKEN": self.service_tokens["gateway"],
             "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
             # The checkout API is a REST API: its routes sit under the stage, as on AWS.
             "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}/live",
@@ -195,7 +229,7 @@ class LocalStack:
         cfg = self.config
         record = {
             "gateway_url": f"http://127.0.0.1:{cfg.gateway_port}",
-            "aws": aws_env(cfg), "database": {
+            "aws": self.aws_credentials(), "database": {
                 "host": self.mysql.host, "port": self.mysql.port, "user": self.mysql.user,
                 "name": cfg.database},
             "resources": {name: self.deployed.ref(name) for name in self.deployed.physical},
