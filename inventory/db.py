@@ -44,12 +44,13 @@ class CredentialPool(aiomysql.Pool):
 
 
 async def create_pool(db: DatabaseSettings, *, database: bool = True, maxsize: int = 10,
-                      password: PasswordSource | None = None) -> aiomysql.Pool:
+                      minsize: int = 1, password: PasswordSource | None = None
+                      ) -> aiomysql.Pool:
     """Open a pool to *db*; autocommit so reads never see a stale snapshot."""
     tls = tls_context(db)
     pool = CredentialPool(
         password=password or password_source(db),
-        minsize=1, maxsize=maxsize, echo=False, pool_recycle=300,
+        minsize=minsize, maxsize=maxsize, echo=False, pool_recycle=300,
         loop=asyncio.get_running_loop(),
         host=db.host, port=db.port, user=db.user, db=db.name if database else None,
         charset="utf8mb4", autocommit=True, connect_timeout=5, ssl=tls,
@@ -58,8 +59,9 @@ async def create_pool(db: DatabaseSettings, *, database: bool = True, maxsize: i
         # Every DATETIME column holds UTC; this makes CURRENT_TIMESTAMP agree with UTC_TIMESTAMP.
         init_command="SET time_zone = '+00:00'",
     )
-    async with pool._cond:  # as aiomysql.create_pool does: open minsize connections now
-        await pool._fill_free_pool(False)
+    if minsize:
+        async with pool._cond:  # as aiomysql.create_pool does: open minsize connections now
+            await pool._fill_free_pool(False)
     return pool
 
 
@@ -70,8 +72,13 @@ async def close_pool(pool: aiomysql.Pool) -> None:
 
 
 async def mysql_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Open the pool for the app's lifetime."""
-    pool = await create_pool(app[settings_key].db)
+    """Hold the pool for the app's lifetime; it connects on first use.
+
+    The service starts (and answers /health) while the database is unreachable or, on a first
+    deploy, before the migration task has created its user; /ready reports MySQL until then.
+    A start that needed the database would crash-loop and trip ECS's circuit breaker.
+    """
+    pool = await create_pool(app[settings_key].db, minsize=0)
     app[pool_key] = pool
     yield
     await close_pool(pool)

@@ -38,3 +38,22 @@ async def test_new_connections_use_the_password_current_at_connect_time() -> Non
         assert asked[0] == settings.password and len(asked) >= 3
     finally:
         await close_pool(pool)
+
+
+async def test_the_service_starts_without_its_database_and_says_it_is_not_ready() -> None:
+    """GIVEN a database that refuses the service's login (a first deploy before the migration
+    created its user), WHEN inventory starts, THEN it serves /health and /ready says 503."""
+    from dataclasses import replace as with_
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from inventory.main import create_app
+    from tests.integration.inventory.conftest import app_settings
+
+    settings = app_settings()
+    settings = with_(settings, db=with_(settings.db, password="not-the-password"))
+    async with TestClient(TestServer(create_app(settings))) as client:
+        assert (await client.get("/health")).status == 200
+        ready = await client.get("/ready")
+        assert ready.status == 503
+        assert (await ready.json())["checks"]["mysql"].startswith("failed")
