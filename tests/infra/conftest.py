@@ -85,3 +85,35 @@ def az_index(expression: Any) -> int:
     indexes = {branch["Fn::Select"][0] for branch in branches}
     assert len(indexes) == 1, expression
     return int(indexes.pop())
+
+
+PRIVATE_SUBNETS = {"PrivateSubnetA", "PrivateSubnetB"}
+
+
+def mentioned(value: Any) -> set[str]:
+    """Return every logical id that `Ref`s or `GetAtt`s inside *value* name."""
+    if isinstance(value, list):
+        return set().union(*[mentioned(v) for v in value]) if value else set()
+    if isinstance(value, dict):
+        found = {value["Ref"]} if isinstance(value.get("Ref"), str) else set()
+        if "Fn::GetAtt" in value:
+            found.add(value["Fn::GetAtt"][0])
+        return found.union(*[mentioned(v) for v in value.values()])
+    return set()
+
+
+def refs(values: list[Any]) -> set[str]:
+    """Return the logical ids of a list of `Ref`s."""
+    return {v["Ref"] for v in values}
+
+
+def of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    """Return the resources of one type."""
+    return {k: v for k, v in resources.items() if v["Type"] == kind}
+
+
+def env_of(resources: dict[str, Any], task: str) -> dict[str, Any]:
+    """Return a task definition's environment variables by name."""
+    (container,) = resources[task]["Properties"]["ContainerDefinitions"]
+    return {v["Name"]: v["Value"] for v in container["Environment"]}
+
