@@ -10,6 +10,10 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # load into every test run, so they get their own virtualenv too.
 SCHEMATHESIS_VENV := $(VENV)/schemathesis
 SCHEMATHESIS_STAMP := $(SCHEMATHESIS_VENV)/.installed
+# aws-sam-cli (the `sam build` proof in tests/infra/test_sam_build.py) pins boto3, cfn-lint and
+# aws-sam-translator against ours: its own virtualenv too.
+SAM_VENV := $(VENV)/sam
+SAM_STAMP := $(SAM_VENV)/.installed
 
 .PHONY: run test install lint clean bench monitoring diagram haproxy chromium web
 
@@ -29,6 +33,11 @@ $(SCHEMATHESIS_STAMP): tests/contract/schemathesis-constraints.txt $(STAMP)
 	@test -x $(SCHEMATHESIS_VENV)/bin/python || $(PYTHON) -m venv $(SCHEMATHESIS_VENV)
 	$(SCHEMATHESIS_VENV)/bin/pip install --quiet -c tests/contract/schemathesis-constraints.txt schemathesis
 	@touch $(SCHEMATHESIS_STAMP)
+
+$(SAM_STAMP): infra/sam/sam-constraints.txt $(STAMP)
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet -c infra/sam/sam-constraints.txt aws-sam-cli
+	@touch $(SAM_STAMP)
 
 install: $(STAMP)
 
@@ -65,10 +74,10 @@ web: $(STAMP)
 run: $(STAMP) haproxy
 	$(VENV)/bin/itinera run
 
-test: $(STAMP) $(CHECKOV_STAMP) $(SCHEMATHESIS_STAMP) haproxy chromium
+test: $(STAMP) $(CHECKOV_STAMP) $(SCHEMATHESIS_STAMP) $(SAM_STAMP) haproxy chromium
 	$(VENV)/bin/pytest
 
-# Rewrite the alarms and dashboard section of infra/sam/template.yaml from dashboards/alarms.yaml.
+# Rewrite the alarms, dashboard and their parameters in infra/sam/monitoring.yaml from dashboards/alarms.yaml.
 monitoring: $(STAMP)
 	$(VENV)/bin/python dashboards/render.py
 

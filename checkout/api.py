@@ -1,4 +1,8 @@
-"""Lambda handler for the checkout HTTP API (API Gateway HTTP API, payload format 2.0)."""
+"""Lambda handler for the checkout API: a private REST API (payload 1.0) on AWS.
+
+Events are read in payload 2.0's terms; a 1.0 event (REST API) is put in them first, so the
+handler also serves an HTTP API.
+"""
 
 from __future__ import annotations
 
@@ -20,8 +24,36 @@ configure_logging("checkout-api")
 log = logging.getLogger("checkout.api")
 
 
+def as_payload_2(event: dict[str, Any]) -> dict[str, Any]:
+    """Return a REST API (payload 1.0) event as the payload 2.0 fields this handler reads."""
+    if "httpMethod" not in event:
+        return event
+    headers: dict[str, str] = {}
+    for name, values in (event.get("multiValueHeaders") or {}).items():
+        headers[name.lower()] = ",".join(values)
+    for name, value in (event.get("headers") or {}).items():
+        headers.setdefault(name.lower(), value)
+    # Repeated query parameters are joined with commas, as payload 2.0 does.
+    query = {k: ",".join(v) for k, v in
+             (event.get("multiValueQueryStringParameters") or {}).items()}
+    context = event.get("requestContext") or {}
+    claims = (context.get("authorizer") or {}).get("claims")
+    route = f"{event.get('httpMethod')} {event.get('resource')}"
+    converted: dict[str, Any] = {
+        "routeKey": route, "rawPath": event.get("path"), "headers": headers,
+        "pathParameters": event.get("pathParameters") or {},
+        "body": event.get("body"), "isBase64Encoded": bool(event.get("isBase64Encoded")),
+        "requestContext": {"requestId": context.get("requestId"), "routeKey": route}}
+    if query:
+        converted["queryStringParameters"] = query
+    if claims is not None:
+        converted["requestContext"]["authorizer"] = {"jwt": {"claims": claims}}
+    return converted
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Route one HTTP API event to the checkout service and shape its answer."""
+    """Route one API event to the checkout service and shape its answer."""
+    event = as_payload_2(event)
     request_id = (event.get("headers") or {}).get("x-request-id") or \
         event.get("requestContext", {}).get("requestId")
     token = request_id_var.set(request_id)

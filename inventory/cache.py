@@ -63,14 +63,19 @@ class OrjsonSerializer(BaseSerializer):
 
 
 def redis_params(url: str) -> dict[str, Any]:
-    """Return the RedisCache endpoint, port, db and password of a `redis://` *url*."""
+    """Return the RedisCache endpoint, port, db, password and TLS flag of a Redis *url*.
+
+    `rediss://` is TLS, as ElastiCache with in-transit encryption requires; the server's
+    certificate is verified against the system's CAs (ElastiCache's are public ones).
+    """
     parts = urlsplit(url)
-    if parts.scheme != "redis" or not parts.hostname:
-        raise ValueError(f"REDIS_URL must look like redis://host:port/db, got {url!r}")
+    if parts.scheme not in {"redis", "rediss"} or not parts.hostname:
+        raise ValueError(f"REDIS_URL must look like redis[s]://host:port/db, got {url!r}")
     path = parts.path.strip("/")
     return {"endpoint": parts.hostname, "port": parts.port or 6379,
             "db": int(path) if path else 0,
-            "password": unquote(parts.password) if parts.password else None}
+            "password": unquote(parts.password) if parts.password else None,
+            "ssl": parts.scheme == "rediss"}
 
 
 class SearchCache:

@@ -13,6 +13,7 @@ import aiomysql
 import pymysql
 from aiohttp import web
 
+from inventory.credentials import PasswordSource, password_source, tls_context
 from inventory.keys import pool_key, settings_key
 from inventory.settings import DatabaseSettings
 
@@ -24,16 +25,44 @@ Cursor: TypeAlias = aiomysql.DictCursor
 RETRYABLE_ERRORS = frozenset({1213, 1205})
 
 
-async def create_pool(db: DatabaseSettings, *, database: bool = True, maxsize: int = 10
+class CredentialPool(aiomysql.Pool):
+    """An aiomysql pool that asks for the password whenever it opens connections.
+
+    The pool reconnects every `pool_recycle` seconds, long after a start-time password may have
+    changed (an IAM token lasts 15 minutes; a rotated secret a week). aiomysql keeps the
+    connect arguments in `_conn_kwargs` and opens connections only in `_fill_free_pool`
+    (aiomysql is pinned; tests/integration/inventory/test_inventory_credentials.py guards this).
+    """
+
+    def __init__(self, *, password: PasswordSource, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._password = password
+
+    async def _fill_free_pool(self, override_min: bool) -> None:
+        self._conn_kwargs["password"] = await self._password()
+        await super()._fill_free_pool(override_min)
+
+
+async def create_pool(db: DatabaseSettings, *, database: bool = True, maxsize: int = 10,
+                      minsize: int = 1, password: PasswordSource | None = None
                       ) -> aiomysql.Pool:
     """Open a pool to *db*; autocommit so reads never see a stale snapshot."""
-    return await aiomysql.create_pool(
-        host=db.host, port=db.port, user=db.user, password=db.password,
-        db=db.name if database else None, charset="utf8mb4", autocommit=True,
-        minsize=1, maxsize=maxsize, pool_recycle=300, connect_timeout=5,
+    tls = tls_context(db)
+    pool = CredentialPool(
+        password=password or password_source(db),
+        minsize=minsize, maxsize=maxsize, echo=False, pool_recycle=300,
+        loop=asyncio.get_running_loop(),
+        host=db.host, port=db.port, user=db.user, db=db.name if database else None,
+        charset="utf8mb4", autocommit=True, connect_timeout=5, ssl=tls,
+        # An IAM token is sent as a clear-text password, which TLS (required for iam) protects.
+        auth_plugin="mysql_clear_password" if db.auth == "iam" else "",
         # Every DATETIME column holds UTC; this makes CURRENT_TIMESTAMP agree with UTC_TIMESTAMP.
         init_command="SET time_zone = '+00:00'",
     )
+    if minsize:
+        async with pool._cond:  # as aiomysql.create_pool does: open minsize connections now
+            await pool._fill_free_pool(False)
+    return pool
 
 
 async def close_pool(pool: aiomysql.Pool) -> None:
@@ -43,8 +72,13 @@ async def close_pool(pool: aiomysql.Pool) -> None:
 
 
 async def mysql_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Open the pool for the app's lifetime."""
-    pool = await create_pool(app[settings_key].db)
+    """Hold the pool for the app's lifetime; it connects on first use.
+
+    The service starts (and answers /health) while the database is unreachable or, on a first
+    deploy, before the migration task has created its user; /ready reports MySQL until then.
+    A start that needed the database would crash-loop and trip ECS's circuit breaker.
+    """
+    pool = await create_pool(app[settings_key].db, minsize=0)
     app[pool_key] = pool
     yield
     await close_pool(pool)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,12 +113,38 @@ async def ensure_database(db: DatabaseSettings) -> None:
         await close_pool(pool)
 
 
+# Set on AWS only: the one-off migration task (master user) also creates the service's own user,
+# which logs in with IAM authentication tokens and may only read and write rows.
+DB_APP_USER = "DB_APP_USER"
+
+
+def app_user_statements(user: str, database: str) -> list[str]:
+    """Return the statements that create *user* for IAM authentication on Aurora MySQL."""
+    for name in (user, database):
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise MigrationError(f"refusing the name {name!r}")
+    return [
+        f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED WITH AWSAuthenticationPlugin "
+        "AS 'RDS' REQUIRE SSL",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO '{user}'@'%'",
+    ]
+
+
+async def ensure_app_user(pool: aiomysql.Pool, user: str, database: str) -> None:
+    """Create the service's IAM-authenticated user with row access only, if missing."""
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        for statement in app_user_statements(user, database):
+            await cur.execute(statement)
+
+
 async def _main() -> None:
     db = DatabaseSettings.from_env()
     await ensure_database(db)
     pool = await create_pool(db)
     try:
         applied = await migrate(pool)
+        if app_user := os.environ.get(DB_APP_USER):
+            await ensure_app_user(pool, app_user, db.name)
     finally:
         await close_pool(pool)
     log.info("migrations done", extra={"applied": applied, "database": db.name})

@@ -12,6 +12,11 @@ DB_PORT = "DB_PORT"
 DB_USER = "DB_USER"
 DB_PASSWORD = "DB_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 DB_NAME = "DB_NAME"
+# "password" (DB_PASSWORD, the local stack) or "iam": an IAM authentication token made from the
+# task role at each connect, so nothing expires a week after deploy (Aurora on AWS).
+DB_AUTH = "DB_AUTH"
+# A CA bundle file: when set, connections use TLS and verify the server (Aurora's RDS CAs).
+DB_SSL_CA = "DB_SSL_CA"
 REDIS_URL = "REDIS_URL"
 CACHE_TTL_SECONDS = "CACHE_TTL_SECONDS"
 HOLD_TTL_SECONDS = "HOLD_TTL_SECONDS"
@@ -33,6 +38,8 @@ class DatabaseSettings:
     user: str = "root"
     password: str = ""
     name: str = "itinera"
+    auth: str = "password"
+    ssl_ca: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseSettings:
@@ -43,7 +50,19 @@ class DatabaseSettings:
             user=env_str(DB_USER, cls.user, env=env),
             password=env_str(DB_PASSWORD, "", env=env),
             name=env_str(DB_NAME, cls.name, env=env),
-        )
+            auth=env_str(DB_AUTH, cls.auth, env=env),
+            ssl_ca=env_str(DB_SSL_CA, "", env=env),
+        ).checked()
+
+    def checked(self) -> DatabaseSettings:
+        """Return self if the authentication mode is known and IAM tokens travel over TLS."""
+        if self.auth not in {"password", "iam"}:
+            raise SettingsError(f"{DB_AUTH} must be password or iam, got {self.auth!r}")
+        # The token is sent in clear text (mysql_clear_password): only over a verified TLS link.
+        if self.auth == "iam" and not self.ssl_ca:
+            raise SettingsError(f"{DB_AUTH}=iam needs {DB_SSL_CA} (the token must travel "
+                                "over TLS)")
+        return self
 
 
 @dataclass(frozen=True)

@@ -107,14 +107,23 @@ class TokenVerifier:
         if key is None:
             raise Unauthorized("the token's signing key is unknown")
         try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("the token is malformed") from exc
+        # Cognito access tokens carry no `aud`: their audience is the app client in `client_id`.
+        cognito_access = "aud" not in unverified and unverified.get("token_use") == "access"
+        required = ["exp", "iat", "iss", "sub", "client_id" if cognito_access else "aud"]
+        try:
             claims = jwt.decode(token, key=key.key, algorithms=[ALGORITHM],
                                 issuer=self.issuer, audience=self.audience,
-                                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                                options={"require": required, "verify_aud": not cognito_access},
                                 leeway=LEEWAY_SECONDS)
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("the token has expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"the token is invalid: {exc}") from exc
+        if cognito_access and claims.get("client_id") != self.audience:
+            raise Unauthorized("the token is invalid: its client_id is not this audience")
         canonical_subject(claims.get("sub"))
         if not isinstance(claims.get("exp"), int | float):
             raise Unauthorized("the token's expiry is not a time")

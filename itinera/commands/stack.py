@@ -14,7 +14,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = StackConfig(port_base=args.port_base, state_dir=args.state_dir, stage=args.stage,
                          database=args.database, redis_db=args.redis_db,
-                         seed_size=args.seed_size)
+                         seed_size=args.seed_size, enforce_iam=args.enforce_iam)
     return run_forever(config)
 
 
@@ -33,6 +33,9 @@ def register(sub: Any) -> None:
     run.add_argument("--database", default="itinera")
     run.add_argument("--redis-db", type=int, default=0)
     run.add_argument("--seed-size", default="small", choices=["small", "large"])
+    run.add_argument("--enforce-iam", action="store_true",
+                     help="each process calls the AWS emulator with its own role from the "
+                          "template; moto refuses what the role does not grant")
     run.set_defaults(func=_run)
 
     token = sub.add_parser("token", help="print a traveller token from the local issuer")

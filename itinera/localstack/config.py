@@ -34,6 +34,8 @@ class StackConfig:
     redis_db: int = 0
     seed_size: str = "small"
     region: str = REGION
+    # Each process calls moto with its own template role, which moto enforces (iam.py).
+    enforce_iam: bool = False
 
     @property
     def gateway_port(self) -> int:

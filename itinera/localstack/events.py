@@ -72,6 +72,51 @@ def http_api_event(*, route: Route, path_parameters: dict[str, str], method: str
     return event
 
 
+def rest_api_event(*, route: Route, path_parameters: dict[str, str], method: str, path: str,
+                   query: Iterable[tuple[str, str]], headers: Iterable[tuple[str, str]],
+                   body: bytes, source_ip: str, claims: dict[str, Any] | None,
+                   api_id: str = "local") -> dict[str, Any]:
+    """Build a REST API proxy event (payload 1.0): last header value wins, repeats listed."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in headers:
+        single[name] = value
+        multi.setdefault(name, []).append(value)
+    query_single: dict[str, str] = {}
+    query_multi: dict[str, list[str]] = {}
+    for name, value in query:
+        query_single[name] = value
+        query_multi.setdefault(name, []).append(value)
+    lowered = {k.lower(): v for k, v in single.items()}
+    content_type = lowered.get("content-type", "")
+    is_text = not body or (content_type.startswith(TEXT_TYPES) and _is_utf8(body))
+    now = datetime.now(UTC)
+    context: dict[str, Any] = {
+        "accountId": "123456789012", "apiId": api_id, "resourceId": "local",
+        "resourcePath": route.path, "httpMethod": method, "path": f"/{route.stage}{path}",
+        "stage": route.stage, "protocol": "HTTP/1.1", "requestId": uuid.uuid4().hex,
+        "domainName": lowered.get("host", "localhost"),
+        "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "requestTimeEpoch": int(now.timestamp() * 1000),
+        "identity": {"sourceIp": source_ip, "userAgent": lowered.get("user-agent", ""),
+                     "vpceId": "vpce-local"},
+    }
+    if claims is not None:
+        # A Cognito user pool authorizer hands the token's claims over as strings.
+        context["authorizer"] = {"claims": {
+            k: v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in claims.items()}}
+    return {
+        "resource": route.path, "path": path, "httpMethod": method,
+        "headers": single or None, "multiValueHeaders": multi or None,
+        "queryStringParameters": query_single or None,
+        "multiValueQueryStringParameters": query_multi or None,
+        "pathParameters": path_parameters or None, "stageVariables": None,
+        "requestContext": context,
+        "body": (body.decode() if is_text else base64.b64encode(body).decode()) if body else None,
+        "isBase64Encoded": not is_text,
+    }
+
+
 def _is_utf8(body: bytes) -> bool:
     # A body that is not UTF-8 cannot travel as a JSON string: API Gateway base64-encodes it.
     try:

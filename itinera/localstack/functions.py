@@ -11,11 +11,17 @@ from itinera.localstack.resources import Deployed
 
 @dataclass(frozen=True)
 class Route:
-    """One HTTP API route integrated with a function (payload format 2.0)."""
+    """One API route integrated with a function: a REST API (payload 1.0) or an HTTP API (2.0).
+
+    `authorizer` is the HTTP API's JWT configuration (issuer, audience), or for a REST API's
+    Cognito user pool authorizer `{"type": "cognito_user_pools", "scopes": [...]}`.
+    """
 
     method: str
     path: str
     authorizer: dict[str, Any] | None
+    kind: str = "http"
+    stage: str = "$default"
 
     @property
     def route_key(self) -> str:
@@ -85,14 +91,18 @@ def functions(deployed: Deployed) -> dict[str, FunctionSpec]:
     specs: dict[str, FunctionSpec] = {}
     for name, resource in template.of_type("AWS::Lambda::Function").items():
         props = resource["Properties"]
+        routes, queues = _routes_for(deployed, name), _queues_for(deployed, name)
+        schedules = _schedules_for(deployed, name)
+        if not (routes or queues or schedules):
+            # Invoked only by a service the local stack does not run (a Cognito trigger).
+            continue
         env = props.get("Environment", {}).get("Variables", {})
         specs[name] = FunctionSpec(
             name=name, handler=props["Handler"], timeout=int(props.get("Timeout", 3)),
             memory=int(props.get("MemorySize", 128)),
             environment={k: str(v) for k, v in deployed.resolve(env).items()},
             concurrency=props.get("ReservedConcurrentExecutions"),
-            routes=_routes_for(deployed, name), queues=_queues_for(deployed, name),
-            schedules=_schedules_for(deployed, name))
+            routes=routes, queues=queues, schedules=schedules)
     return specs
 
 
@@ -111,9 +121,14 @@ def _schedules_for(deployed: Deployed, function: str) -> list[Schedule]:
 
 def _routes_for(deployed: Deployed, function: str) -> list[Route]:
     routes = []
-    for api in deployed.template.of_type("AWS::ApiGatewayV2::Api").values():
+    apis = [("http", api, "$default") for api in
+            deployed.template.of_type("AWS::ApiGatewayV2::Api").values()]
+    apis += [("rest", api, "live") for api in
+             deployed.template.of_type("AWS::ApiGateway::RestApi").values()]
+    for kind, api, stage in apis:
         body = api["Properties"].get("Body", {})
-        schemes = body.get("components", {}).get("securitySchemes", {})
+        schemes = {**body.get("components", {}).get("securitySchemes", {}),
+                   **body.get("securityDefinitions", {})}
         for path, operations in body.get("paths", {}).items():
             for method, operation in operations.items():
                 integration = operation.get("x-amazon-apigateway-integration", {})
@@ -122,11 +137,14 @@ def _routes_for(deployed: Deployed, function: str) -> list[Route]:
                     continue
                 authorizer = None
                 for requirement in operation.get("security", []):
-                    for scheme in requirement:
+                    for scheme, scopes in requirement.items():
                         config = schemes.get(scheme, {}).get("x-amazon-apigateway-authorizer", {})
                         if "jwtConfiguration" in config:
                             authorizer = deployed.resolve(config["jwtConfiguration"])
-                routes.append(Route(method=method.upper(), path=path, authorizer=authorizer))
+                        elif config.get("type") == "cognito_user_pools":
+                            authorizer = {"type": "cognito_user_pools", "scopes": list(scopes)}
+                routes.append(Route(method=method.upper(), path=path, authorizer=authorizer,
+                                    kind=kind, stage=stage))
     return routes
 
 

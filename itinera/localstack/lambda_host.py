@@ -19,13 +19,14 @@ from typing import Any
 
 from aiohttp import web
 
-from itinera.auth import TokenVerifier
+from itinera.auth import AUDIENCE, LOCAL_ISSUER, TokenVerifier
 from itinera.aws import BOTO_CONFIG, session
 from itinera.errors import Unauthorized
 from itinera.localstack.events import (
     failed_message_ids,
     http_api_event,
     http_api_response,
+    rest_api_event,
     scheduled_event,
     sqs_event,
 )
@@ -95,11 +96,19 @@ class Invoker:
 
 def http_app(spec: FunctionSpec, invoker: Invoker, verifier: TokenVerifier | None
              ) -> web.Application:
-    """Serve the function's routes as its HTTP API would, JWT authorizer included."""
+    """Serve the function's routes as its API would, authorizer included.
+
+    A REST API is served under its stage (`/live/v1/bookings`), as its invoke URL is.
+    """
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         for route in spec.routes:
-            params = route.match(request.method, request.path)
+            path = request.path
+            if route.kind == "rest":
+                if not path.startswith(f"/{route.stage}/"):
+                    continue
+                path = path[len(route.stage) + 1:]
+            params = route.match(request.method, path)
             if params is None:
                 continue
             claims = None
@@ -110,11 +119,22 @@ def http_app(spec: FunctionSpec, invoker: Invoker, verifier: TokenVerifier | Non
                     claims = verifier.claims(request.headers.get("Authorization"))
                 except Unauthorized:
                     return _gateway_error(401, "Unauthorized")
-            event = http_api_event(
-                route=route, path_parameters=params, method=request.method, path=request.path,
-                query=request.query.items(), raw_query=request.query_string,
-                headers=request.headers.items(), body=await request.read(),
-                source_ip=request.remote or "127.0.0.1", claims=claims)
+                wanted = set(route.authorizer.get("scopes") or [])
+                if wanted and not wanted & set(str(claims.get("scope", "")).split()):
+                    return _gateway_error(401, "Unauthorized")
+            body = await request.read()
+            source_ip = request.remote or "127.0.0.1"
+            if route.kind == "rest":
+                event = rest_api_event(
+                    route=route, path_parameters=params, method=request.method, path=path,
+                    query=request.query.items(), headers=request.headers.items(), body=body,
+                    source_ip=source_ip, claims=claims)
+            else:
+                event = http_api_event(
+                    route=route, path_parameters=params, method=request.method, path=path,
+                    query=request.query.items(), raw_query=request.query_string,
+                    headers=request.headers.items(), body=body, source_ip=source_ip,
+                    claims=claims)
             try:
                 result = await invoker.invoke(event)
             except TimeoutError:
@@ -214,7 +234,10 @@ async def serve(spec: FunctionSpec, *, region: str, host: str, port: int | None)
             jwks = os.environ.get("LOCAL_JWKS_PATH")
             authorizers = [r.authorizer for r in spec.routes if r.authorizer]
             verifier = None
-            if jwks and authorizers:
+            if jwks and authorizers and authorizers[0].get("type") == "cognito_user_pools":
+                # The local issuer stands in for the user pool (itinera token mints for it).
+                verifier = TokenVerifier.from_file(jwks, issuer=LOCAL_ISSUER, audience=AUDIENCE)
+            elif jwks and authorizers:
                 config = authorizers[0]
                 verifier = TokenVerifier.from_file(jwks, issuer=config["issuer"],
                                                    audience=config["audience"][0])

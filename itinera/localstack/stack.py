@@ -14,11 +14,11 @@ from typing import Any
 import boto3
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
-from itinera.localstack import cloudfront, deps, elb
+from itinera.localstack import cloudfront, deps, elb, iam
 from itinera.localstack.config import AZS, ROOT, StackConfig, aws_env
 from itinera.localstack.functions import functions
 from itinera.localstack.processes import Supervisor, port_open, python, wait_http
-from itinera.localstack.resources import Deployed, deploy
+from itinera.localstack.resources import ACCOUNT_ID, Deployed, deploy
 from itinera.localstack.template import load_sam, transform
 
 
@@ -31,6 +31,10 @@ class LocalStack:
         self.supervisor = Supervisor(config.state_dir)
         self.private: list[deps.PrivateServer] = []
         self.deployed: Deployed | None = None
+        # With enforce_iam: each role's credentials, and the operator's for records and tests.
+        self.role_credentials: dict[str, iam.Credentials] = {}
+        self.operator: iam.Credentials | None = None
+        self.process_roles: dict[str, str] = {}
         # One credential per service calling inventory, fresh each run.
         self.service_tokens = {"gateway": secrets.token_urlsafe(32),
                                "checkout": secrets.token_urlsafe(32)}
@@ -85,8 +89,7 @@ class LocalStack:
 
     def _deploy(self) -> Deployed:
         cfg = self.config
-        params = {"Stage": cfg.stage, "JwtIssuer": LOCAL_ISSUER, "JwtAudience": AUDIENCE,
-                  "InventoryUrl": f"http://127.0.0.1:{cfg.inventory_port}"}
+        params = {"Stage": cfg.stage, "InventoryUrl": f"http://127.0.0.1:{cfg.inventory_port}"}
         template = transform(load_sam(), region=cfg.region, parameters=params)
         env = aws_env(cfg)
         clients = {name: boto3.client(name, region_name=cfg.region, endpoint_url=cfg.moto_url,
@@ -99,15 +102,42 @@ class LocalStack:
         sender = template.parameters["SesSender"]
         clients["ses"].verify_email_identity(EmailAddress=sender)
         cloudfront.publish_page(deployed, clients["s3"])
+        if cfg.enforce_iam:
+            self._enforce_iam(template, env)
         record = cfg.state_dir / "run" / "deployed.json"
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps({"region": cfg.region, "stack_name": deployed.stack_name,
                                       "parameters": template.parameters,
                                       "physical": deployed.physical}, indent=2))
         self.deployed_record = record
-        self.say(f"AWS resources from infra/sam/template.yaml: {len(deployed.physical)} "
+        self.say(f"AWS resources from infra/sam/ (nested stacks flattened): "
+                 f"{len(deployed.physical)} "
                  f"created in the emulator (stack {deployed.stack_name})")
         return deployed
+
+    def _enforce_iam(self, template: Any, env: dict[str, str]) -> None:
+        """Give each process its role's credentials, then make moto enforce IAM."""
+        cfg = self.config
+        clients = {name: boto3.client(name, region_name=cfg.region, endpoint_url=cfg.moto_url,
+                                      aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                      aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+                   for name in ("iam", "sts")}
+        self.process_roles = iam.process_roles(template)
+        self.role_credentials, self.operator = iam.provision(
+            template, iam=clients["iam"], sts=clients["sts"], account_id=ACCOUNT_ID)
+        iam.enforce(cfg.moto_url)
+        self.say(f"IAM enforced in the emulator: {len(self.role_credentials)} roles, each "
+                 f"process with its own")
+
+    def aws_credentials(self, process: str | None = None) -> dict[str, str]:
+        """Return the AWS credentials *process* calls with (the operator's when None)."""
+        if not self.config.enforce_iam:
+            return aws_env(self.config)
+        if process is None:
+            assert self.operator is not None
+            return {**aws_env(self.config), **self.operator.env()}
+        return {**aws_env(self.config),
+                **self.role_credentials[self.process_roles[process]].env()}
 
     def base_env(self) -> dict[str, str]:
         """Return the environment every service process gets."""
@@ -134,7 +164,8 @@ class LocalStack:
         assert self.deployed is not None
         env = self.base_env()
         self._start_tasks("inventory", [python(), "-m", "inventory"], {
-            **env, "GATEWAY_SERVICE_TOKEN": self.service_tokens["gateway"],
+            **env, **self.aws_credentials("inventory"),
+            "GATEWAY_SERVICE_TOKEN": self.service_tokens["gateway"],
             "CHECKOUT_SERVICE_TOKEN": self.service_tokens["checkout"]})
         self._start_balancer("inventory", cfg.inventory_port)
 
@@ -144,14 +175,16 @@ class LocalStack:
             if spec.routes:
                 args += ["--port", str(cfg.checkout_api_port)]
             child = self.supervisor.start(f"lambda-{name}", args, {
-                **env, "INTERNAL_TOKEN": self.service_tokens["checkout"]})
+                **env, **self.aws_credentials(name),
+                "INTERNAL_TOKEN": self.service_tokens["checkout"]})
             if spec.routes:
                 wait_http(f"http://127.0.0.1:{cfg.checkout_api_port}/_local/health",
                           child=child)
 
         d = self.deployed
         self._start_tasks("notifier", [python(), "-m", "notifier"], {
-            **env, "NOTIFIER_QUEUE_URL": d.ref("NotifierQueue"),
+            **env, **self.aws_credentials("notifier"),
+            "NOTIFIER_QUEUE_URL": d.ref("NotifierQueue"),
             "NOTIFICATIONS_TABLE": d.ref("NotificationsTable"),
             "ITINERARIES_BUCKET": d.ref("ItinerariesBucket"),
             "SES_SENDER": d.template.parameters["SesSender"]})
@@ -165,9 +198,11 @@ class LocalStack:
         self.say(f"web page on {self.edge.url}: the local CloudFront serves the web bucket "
                  f"and forwards /v1/* to the public load balancer")
         self._start_tasks("gateway", [python(), "-m", "gateway"], {
-            **env, "INTERNAL_TOKEN": self.service_tokens["gateway"],
+            **env, **self.aws_credentials("gateway"),
+            "INTERNAL_TOKEN": self.service_tokens["gateway"],
             "INVENTORY_URL": f"http://127.0.0.1:{cfg.inventory_port}",
-            "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}",
+            # The checkout API is a REST API: its routes sit under the stage, as on AWS.
+            "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}/live",
             "JWKS_PATH": str(self.jwks_path), "JWT_ISSUER": LOCAL_ISSUER,
             "JWT_AUDIENCE": AUDIENCE,
             # Every local client (tests, load runs) comes from 127.0.0.1: one generous bucket.
@@ -204,7 +239,7 @@ class LocalStack:
         record = {
             "gateway_url": f"http://127.0.0.1:{cfg.gateway_port}",
             "web_url": self.edge.url,
-            "aws": aws_env(cfg), "database": {
+            "aws": self.aws_credentials(), "database": {
                 "host": self.mysql.host, "port": self.mysql.port, "user": self.mysql.user,
                 "name": cfg.database},
             "resources": {name: self.deployed.ref(name) for name in self.deployed.physical},

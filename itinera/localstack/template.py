@@ -23,9 +23,13 @@ EMULATED_LOCALLY: dict[str, str] = {
                              "invokes the handler",
     "AWS::Lambda::EventSourceMapping": "the local stack polls the queue and invokes the function",
     "AWS::Lambda::Permission": "the local API gateway invokes the function directly",
-    "AWS::ApiGatewayV2::Api": "the local stack serves the HTTP API's routes and JWT authorizer",
-    "AWS::ApiGatewayV2::Stage": "the local HTTP API has a single default stage",
-    "AWS::IAM::Role": "moto does not enforce IAM; roles are checked by template tests instead",
+    "AWS::ApiGateway::RestApi": "the local stack serves the REST API's routes, with the local "
+                                "token issuer standing in for its Cognito authorizer",
+    "AWS::ApiGateway::Stage": "the local REST API serves one stage at its root",
+    "AWS::IAM::Role": "by default moto does not enforce IAM (template tests check roles); with "
+                      "--enforce-iam each process calls moto as an IAM user holding its role's "
+                      "policies (itinera/localstack/iam.py)",
+    "AWS::IAM::ManagedPolicy": "attached to the IAM user of its role under --enforce-iam",
     "AWS::Events::Rule": "the local stack invokes a scheduled rule's target function on its "
                          "rate() schedule",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "HAProxy (itinera/localstack/elb) runs its "
@@ -82,6 +86,22 @@ NOT_EMULATED: dict[str, str] = {
                               "locally",
     "AWS::CloudWatch::Dashboard": "dashboards/ holds the same definition",
     "AWS::CloudTrail::Trail": "no account activity to audit locally",
+    "AWS::ApiGateway::Deployment": "the local REST API serves the routes as the template has "
+                                   "them; there is nothing to deploy",
+    "AWS::ApiGateway::Account": "no API Gateway logging locally; the local API logs to "
+                                ".local/logs/",
+    "AWS::Backup::BackupVault": "no backups of the emulator's data",
+    "AWS::Backup::BackupPlan": "no backups of the emulator's data",
+    "AWS::Backup::BackupSelection": "no backups of the emulator's data",
+    "AWS::CertificateManager::Certificate": "the local entry is plain HTTP on 127.0.0.1",
+    "AWS::CloudFront::VpcOrigin": "no CloudFront locally",
+    "AWS::Cognito::UserPool": "the local issuer (itinera token) signs traveller tokens; its "
+                              "JWKS stands in for the pool's",
+    "AWS::Cognito::UserPoolClient": "the local issuer's tokens carry the local audience",
+    "AWS::Cognito::UserPoolDomain": "no hosted sign-in page locally",
+    "AWS::Cognito::UserPoolGroup": "itinera token --admin gives the admin scope locally",
+    "AWS::Cognito::UserPoolResourceServer": "the local issuer's tokens carry the same scopes",
+    "AWS::RDS::DBClusterParameterGroup": "MariaDB on 127.0.0.1 runs with its own settings",
 }
 # What `Ref` gives locally for a not-emulated resource that an emulated one refers to.
 LOCAL_REFS: dict[str, str] = {
@@ -109,13 +129,37 @@ class Template:
 
 
 def load_sam(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """Parse the SAM template with its short-form intrinsics (`!Ref`, `!Sub`...)."""
+    """Parse the SAM template with its short-form intrinsics, its nested stacks flattened."""
+    from itinera.localstack.nested import FlattenError, flatten, is_nested
+
+    template = _decode(path)
+    if not is_nested(template):
+        return template
+    try:
+        return flatten(template, path.parent, _decode)
+    except FlattenError as exc:
+        raise TemplateError(f"{path}: {exc}") from exc
+
+
+def _decode(path: Path) -> dict[str, Any]:
+    """Parse one template file with its short-form intrinsics (`!Ref`, `!Sub`...)."""
     from cfnlint.decode import decode
 
     template, matches = decode(str(path))
     if matches or template is None:
         raise TemplateError(f"{path} does not parse: {matches}")
-    return dict(template)
+    return _plain(template)
+
+
+def _plain(value: Any) -> Any:
+    """Return cfn-lint's decoded nodes as plain dicts, lists and strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 def transform(sam: dict[str, Any], *, region: str,
@@ -164,9 +208,39 @@ def check_known_types(template: Template) -> None:
               "NOT_EMULATED in itinera/localstack/template.py, with the reason)")
 
 
+def condition_holds(template: Template, name: str) -> bool:
+    """Return whether condition *name* holds with the template's parameter values."""
+
+    def truth(expression: Any) -> bool:
+        (key, arg), = expression.items()
+        if key == "Condition":
+            return condition_holds(template, arg)
+        if key == "Fn::Equals":
+            left, right = (template.parameters.get(v["Ref"], "") if isinstance(v, dict)
+                           and "Ref" in v else v for v in arg)
+            if isinstance(left, dict) or isinstance(right, dict):
+                raise TemplateError(f"condition {name} compares more than parameters")
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not truth(arg[0])
+        if key == "Fn::And":
+            return all(truth(a) for a in arg)
+        if key == "Fn::Or":
+            return any(truth(a) for a in arg)
+        raise TemplateError(f"condition {name} uses {key}")
+
+    return truth(template.conditions[name])
+
+
 def stack_body(template: Template) -> dict[str, Any]:
-    """Return the CloudFormation body of the resources moto creates, with their parameters."""
-    resources = template.of_type(*CREATED_BY_STACK)
+    """Return the CloudFormation body of the resources moto creates, with their parameters.
+
+    A resource whose Condition is false with the local parameters is left out, as
+    CloudFormation would leave it out.
+    """
+    resources = {name: resource for name, resource in template.of_type(*CREATED_BY_STACK).items()
+                 if "Condition" not in resource
+                 or condition_holds(template, resource["Condition"])}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Parameters": {name: {"Type": "String", "Default": value}

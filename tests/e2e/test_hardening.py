@@ -73,7 +73,8 @@ async def test_a_booking_body_that_is_not_utf8_is_a_400(
     headers = {**auth(token), "Idempotency-Key": uuid.uuid4().hex,
                "Content-Type": "application/json"}
     raw = b'{"hold_id": "\xff\xfe", "payment": {}}'
-    for base in (stack.url, f"http://127.0.0.1:{stack.config.checkout_api_port}"):
+    # The checkout API is a REST API: its routes sit under its stage, /live.
+    for base in (stack.url, f"http://127.0.0.1:{stack.config.checkout_api_port}/live"):
         async with http.post(f"{base}/v1/bookings", headers=headers, data=raw) as resp:
             assert resp.status == 400, await resp.text()
             assert (await resp.json(content_type=None))["code"] == "bad_request"

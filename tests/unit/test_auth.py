@@ -164,3 +164,40 @@ def test_rotating_the_keys_forgets_what_they_verified(issuer: LocalIssuer,
     verifier.replace_keys({"keys": []})
     with pytest.raises(Unauthorized):
         verifier.verify(token)
+
+
+def cognito_access(**overrides: Any) -> dict[str, Any]:
+    """Return the claims of a Cognito access token: no `aud`, the app client in `client_id`."""
+    body = {**claims(), "token_use": "access", "client_id": AUDIENCE,
+            "sub": "3f2b9c1e-7a4d-4e8b-9c2d-1a2b3c4d5e6f", "scope": "itinera/traveller"}
+    del body["aud"]
+    return {**body, **overrides}
+
+
+def test_a_cognito_access_token_is_checked_against_its_client_id(
+        issuer: LocalIssuer, verifier: TokenVerifier) -> None:
+    """Cognito access tokens have no `aud`; their `client_id` must be the expected audience."""
+    principal = verifier.verify(bearer(signed(issuer, cognito_access())))
+    assert principal.sub == "3f2b9c1e-7a4d-4e8b-9c2d-1a2b3c4d5e6f"
+    assert principal.scopes == {"itinera/traveller"}
+
+
+@pytest.mark.parametrize("overrides", [
+    {"client_id": "another-app-client"},          # a token for another app of the pool
+    {"client_id": None},                          # no audience at all
+    {"token_use": "id"},                          # an ID token without aud is not an access one
+])
+def test_cognito_access_tokens_for_another_client_are_refused(
+        issuer: LocalIssuer, verifier: TokenVerifier, overrides: dict[str, Any]) -> None:
+    """Without `aud`, only an access token whose client_id is the audience passes."""
+    body = {k: v for k, v in cognito_access(**overrides).items() if v is not None}
+    with pytest.raises(Unauthorized):
+        verifier.verify(bearer(signed(issuer, body)))
+
+
+def test_a_token_with_aud_is_still_checked_on_aud(issuer: LocalIssuer,
+                                                   verifier: TokenVerifier) -> None:
+    """A token carrying `aud` is judged by it even if it also says token_use=access."""
+    body = {**claims(aud="someone-else"), "token_use": "access", "client_id": AUDIENCE}
+    with pytest.raises(Unauthorized):
+        verifier.verify(bearer(signed(issuer, body)))

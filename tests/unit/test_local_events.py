@@ -109,3 +109,24 @@ def test_schedules_run_rate_expressions_only() -> None:
     assert Schedule(rule="r", expression="rate(1 hour)").period_seconds == 3600
     with pytest.raises(ValueError, match="rate"):
         _ = Schedule(rule="r", expression="cron(0 12 * * ? *)").period_seconds
+
+
+def test_rest_event_has_the_shape_of_a_real_payload_1_event(event_loader: Any) -> None:
+    """Our REST API event carries the keys of a private REST API's proxy event with a
+    Cognito authorizer: headers as sent, the stage in requestContext.path, claims as strings."""
+    from itinera.localstack.events import rest_api_event
+
+    real = event_loader("rest_api_create_booking")
+    route = Route(method="POST", path="/v1/bookings", authorizer={}, kind="rest", stage="live")
+    ours = rest_api_event(route=route, path_parameters={}, method="POST", path="/v1/bookings",
+                          query=[], headers=[("Content-Type", "application/json"),
+                                             ("Idempotency-Key", "k1"), ("X-A", "1"),
+                                             ("X-A", "2")],
+                          body=b'{"a": 1}', source_ip="127.0.0.1",
+                          claims={"sub": "alice", "exp": 1})
+    assert set(ours) == set(real)
+    assert set(ours["requestContext"]) <= set(real["requestContext"])
+    assert ours["requestContext"]["path"] == "/live/v1/bookings"
+    assert ours["requestContext"]["authorizer"] == {"claims": {"sub": "alice", "exp": "1"}}
+    assert ours["headers"]["X-A"] == "2" and ours["multiValueHeaders"]["X-A"] == ["1", "2"]
+    assert ours["pathParameters"] is None and ours["body"] == '{"a": 1}'

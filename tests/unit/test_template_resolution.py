@@ -59,7 +59,9 @@ def test_functions_get_resolved_environment_routes_and_queues(deployed: Deployed
     assert api.environment["INVENTORY_URL"] == "http://127.0.0.1:8081"
     assert {r.route_key for r in api.routes} >= {"POST /v1/bookings", "GET /v1/bookings",
                                                  "GET /v1/bookings/{booking_id}"}
-    assert all(r.authorizer and r.authorizer["audience"] == ["itinera"] for r in api.routes)
+    assert all(r.kind == "rest" and r.stage == "live" for r in api.routes)
+    assert all(r.authorizer == {"type": "cognito_user_pools", "scopes": ["itinera/traveller"]}
+               for r in api.routes)
     assert not api.queues
     (queue,) = worker.queues
     assert queue.queue_url.endswith("q-CheckoutQueue")

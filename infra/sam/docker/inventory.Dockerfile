@@ -12,11 +12,15 @@ COPY checkout ./checkout
 COPY notifier ./notifier
 # Pinned like every other install of the project: constraints.txt fixes each transitive version.
 RUN /opt/venv/bin/pip install -c constraints.txt .
+# Aurora's certificate authorities: inventory verifies the database's TLS certificate with
+# them (DB_SSL_CA), as IAM database authentication requires TLS.
+RUN python -c "import urllib.request; urllib.request.urlretrieve('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem', '/src/rds-global-bundle.pem')"
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     HOST=0.0.0.0 PORT=8081
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /src/rds-global-bundle.pem /etc/ssl/rds/global-bundle.pem
 RUN useradd --system --uid 10001 --no-create-home itinera
 USER 10001
 EXPOSE 8081

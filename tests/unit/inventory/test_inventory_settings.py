@@ -56,8 +56,33 @@ def test_malformed_values_are_errors(env: dict[str, str]) -> None:
 def test_redis_url_is_split_for_aiocache() -> None:
     """REDIS_URL gives host, port, db and password; db and port have defaults."""
     assert redis_params("redis://:p%40ss@cache:6380/15") == {
-        "endpoint": "cache", "port": 6380, "db": 15, "password": "p@ss"}
+        "endpoint": "cache", "port": 6380, "db": 15, "password": "p@ss", "ssl": False}
     assert redis_params("redis://127.0.0.1") == {
-        "endpoint": "127.0.0.1", "port": 6379, "db": 0, "password": None}
+        "endpoint": "127.0.0.1", "port": 6379, "db": 0, "password": None, "ssl": False}
     with pytest.raises(ValueError, match="REDIS_URL"):
         redis_params("http://x")
+
+
+def test_rediss_urls_turn_tls_on() -> None:
+    """ElastiCache with in-transit encryption is `rediss://`: accepted, and the client uses TLS."""
+    from inventory.cache import new_redis_cache
+
+    url = "rediss://master.itinera.abc.euw1.cache.amazonaws.com:6379/0"
+    assert redis_params(url) == {"endpoint": "master.itinera.abc.euw1.cache.amazonaws.com",
+                                 "port": 6379, "db": 0, "password": None, "ssl": True}
+    pool = new_redis_cache(url).client.connection_pool
+    assert pool.connection_class.__name__ == "SSLConnection"
+    assert new_redis_cache("redis://127.0.0.1/0").client.connection_pool \
+        .connection_class.__name__ == "Connection"
+
+
+def test_database_auth_modes() -> None:
+    """DB_AUTH is password (default) or iam; iam needs a CA bundle, since the token is sent
+    in clear text and must travel over verified TLS."""
+    iam = DatabaseSettings.from_env({"DB_AUTH": "iam", "DB_SSL_CA": "/etc/rds.pem",
+                                     "DB_USER": "itinera_app"})
+    assert (iam.auth, iam.ssl_ca, iam.user) == ("iam", "/etc/rds.pem", "itinera_app")
+    with pytest.raises(SettingsError, match="DB_SSL_CA"):
+        DatabaseSettings.from_env({"DB_AUTH": "iam"})
+    with pytest.raises(SettingsError, match="DB_AUTH"):
+        DatabaseSettings.from_env({"DB_AUTH": "kerberos"})
