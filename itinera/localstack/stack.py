@@ -193,8 +193,11 @@ class LocalStack:
         # (`itinera run`'s callers take the gateway's /ready for "the stack is up").
         self.edge = cloudfront.plan(d, port=cfg.cloudfront_port,
                                     service_ports={"gateway": cfg.gateway_port})
+        # CloudFront reads the bucket as its own service principal (origin access control);
+        # the operator's credentials stand in for it when the emulator enforces IAM.
         cloudfront.start_edge(self.supervisor, self.edge, deployed_record=self.deployed_record,
-                              jwt_dir=cfg.state_dir / "jwt", env=env)
+                              jwt_dir=cfg.state_dir / "jwt",
+                              env={**env, **self.aws_credentials()})
         self.say(f"web page on {self.edge.url}: the local CloudFront serves the web bucket "
                  f"and forwards /v1/* to the public load balancer")
         self._start_tasks("gateway", [python(), "-m", "gateway"], {

@@ -82,4 +82,4 @@ def test_status_reports_the_distribution_and_its_behaviours(stack: RunningStack)
     assert report["running"] and report["page_status"] == 200
     assert report["url"] == web_url(stack)
     assert [(b["path_pattern"], b["origin"]) for b in report["behaviors"]] == \
-        [("/v1/*", "alb"), ("/ready", "alb"), ("*", "web")]
+        [("/v1/*", "gateway"), ("/ready", "gateway"), ("*", "web")]

@@ -60,7 +60,7 @@ def distribution(template: Template) -> Distribution:
         raise TemplateError(f"the local CloudFront expects one distribution, found {len(found)}")
     (logical_id, resource), = found.items()
     config = resource["Properties"]["DistributionConfig"]
-    origins = {o["Id"]: _origin(o) for o in config["Origins"]}
+    origins = {o["Id"]: _origin(template, o) for o in config["Origins"]}
 
     def behavior(spec: dict[str, Any], pattern: str) -> Behavior:
         if spec["TargetOriginId"] not in origins:
@@ -96,13 +96,21 @@ def alb_service(template: Template, alb: str) -> str:
     return services[0]
 
 
-def _origin(spec: dict[str, Any]) -> Origin:
+def _origin(template: Template, spec: dict[str, Any]) -> Origin:
+    vpc_origin = _ref(spec.get("VpcOriginConfig", {}).get("VpcOriginId"))
+    if vpc_origin:
+        # A VPC origin reaches an internal load balancer, named by the VpcOrigin resource.
+        endpoint = template.resources[vpc_origin]["Properties"]["VpcOriginEndpointConfig"]
+        balancer = _ref(endpoint.get("Arn"))
+        if not balancer:
+            raise TemplateError(f"VPC origin {vpc_origin} names no load balancer by !Ref")
+        return Origin(id=spec["Id"], kind="alb", resource=balancer)
     domain = spec["DomainName"]
     attribute = domain.get("Fn::GetAtt") if isinstance(domain, dict) else None
     if not attribute:
         raise TemplateError(f"origin {spec['Id']} names its domain as {domain!r}; the local "
-                            "CloudFront expects !GetAtt <Bucket>.RegionalDomainName or "
-                            "!GetAtt <LoadBalancer>.DNSName")
+                            "CloudFront expects !GetAtt <Bucket>.RegionalDomainName, "
+                            "!GetAtt <LoadBalancer>.DNSName or a VPC origin")
     resource, name = attribute if isinstance(attribute, list) else attribute.split(".", 1)
     if "S3OriginConfig" in spec and name in ("RegionalDomainName", "DomainName"):
         return Origin(id=spec["Id"], kind="s3", resource=resource)
