@@ -17,13 +17,20 @@ LUA = """
 wrk.method = {method}
 wrk.body = {body}
 {headers}
-local statuses = {{}}
+local threads = {{}}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {{}} end
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
 end
 {delay}
+-- Each thread counts in its own Lua state; done() runs in the main one and asks them.
 function done(summary, latency, requests)
-  for status, n in pairs(statuses) do io.write("status " .. status .. " " .. n .. "\\n") end
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do
+      io.write("status " .. status .. " " .. n .. "\\n")
+    end
+  end
 end
 """
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
