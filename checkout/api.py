@@ -18,7 +18,8 @@ from itinera.api.bookings import BookingList, BookingRequest, idempotency_key
 from itinera.api.validation import parse_body, parse_object
 from itinera.auth import canonical_subject
 from itinera.errors import BadRequest, ItineraError, NotFound, Unauthorized
-from itinera.logs import configure_logging, request_id_var
+from itinera.logs import configure_logging, request_id_var, trace_header_var
+from itinera.tracing import accepted_trace_header
 
 configure_logging("checkout-api")
 log = logging.getLogger("checkout.api")
@@ -54,9 +55,12 @@ def as_payload_2(event: dict[str, Any]) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Route one API event to the checkout service and shape its answer."""
     event = as_payload_2(event)
-    request_id = (event.get("headers") or {}).get("x-request-id") or \
+    headers_in = event.get("headers") or {}
+    request_id = headers_in.get("x-request-id") or \
         event.get("requestContext", {}).get("requestId")
     token = request_id_var.set(request_id)
+    # API Gateway passes the caller's X-Ray header on; the worker's queue carries it further.
+    trace_token = trace_header_var.set(accepted_trace_header(headers_in.get("x-amzn-trace-id")))
     started = time.perf_counter()
     status = 500
     try:
@@ -76,6 +80,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         log.info("request", extra={"route": event.get("routeKey"), "status": status,
                                    "duration_ms": round((time.perf_counter() - started) * 1000,
                                                         2)})
+        trace_header_var.reset(trace_token)
         request_id_var.reset(token)
     if request_id:
         headers["x-request-id"] = request_id

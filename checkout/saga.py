@@ -15,6 +15,7 @@ from checkout.inventory import InventoryClient
 from checkout.model import CANCELLED, CANCELLING, CONFIRMED, FAILED, PENDING, TERMINAL, Booking
 from checkout.payments import PaymentDeclined, PaymentProvider
 from checkout.repository import BookingRepository, TransitionRefused
+from itinera import tracing
 from itinera.errors import Conflict, NotFound
 
 log = logging.getLogger("checkout.saga")
@@ -38,7 +39,8 @@ class SnsPublisher:
     async def publish(self, event: dict[str, Any]) -> None:
         """Publish *event* as JSON."""
         await self.sns.publish(TopicArn=self.topic_arn, Message=orjson.dumps(event).decode(),
-                               MessageAttributes=message_attributes(event))
+                               MessageAttributes={**message_attributes(event),
+                                                  **tracing.message_attributes()})
 
 
 class UnknownBooking(Exception):

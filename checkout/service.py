@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from typing import Any
@@ -14,10 +15,12 @@ from checkout.model import CANCELLED, CANCELLING, CONFIRMED, PENDING, Booking
 from checkout.payments import PaymentProvider
 from checkout.repository import BookingRepository, TransitionRefused
 from checkout.saga import utcnow
+from itinera import tracing
 from itinera.api.bookings import BookingRequest
 from itinera.api.errors import InvalidCursor
 from itinera.errors import Conflict, HoldInCheckout, HoldNotActive, NotFound
 
+log = logging.getLogger("checkout.service")
 # Deterministic booking ids: a retry after a crash finds the booking it already created.
 BOOKING_NAMESPACE = uuid.UUID("8c1d4c5e-5a0b-4c59-9a49-2f1f0f6c7a10")
 
@@ -116,9 +119,16 @@ class CheckoutService:
             raise HoldAlreadyBooked(f"hold {hold_id} is being paid by another booking") from exc
 
     async def enqueue(self, booking_id: str) -> None:
-        """Ask the worker to advance the booking."""
+        """Ask the worker to advance the booking, carrying this request's id and trace."""
+        carried: dict[str, Any] = {}
+        if attributes := tracing.message_attributes():
+            carried["MessageAttributes"] = attributes
+        if system := tracing.system_attributes():
+            carried["MessageSystemAttributes"] = system
         await self.sqs.send_message(QueueUrl=self.queue_url,
-                                    MessageBody=orjson.dumps({"booking_id": booking_id}).decode())
+                                    MessageBody=orjson.dumps({"booking_id": booking_id}).decode(),
+                                    **carried)
+        log.info("booking queued for the worker", extra={"booking_id": booking_id})
 
     async def cancel_booking(self, customer_id: str, booking_id: str) -> dict[str, Any]:
         """Start cancelling the customer's confirmed booking; repeating it changes nothing."""

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from checkout.runtime import dependencies, run
 from itinera.logs import configure_logging
 from itinera.metrics import put_metrics
+from itinera.tracing import from_lambda_record, traced
 
 configure_logging("checkout-worker")
 log = logging.getLogger("checkout.worker")
@@ -40,6 +41,11 @@ def backoff_seconds(receive_count: int, *, base: float = BACKOFF_BASE_SECONDS,
 
 
 def _record(record: SQSRecord) -> None:
+    with traced(*from_lambda_record(record.raw_event)):
+        _settle_record(record)
+
+
+def _settle_record(record: SQSRecord) -> None:
     receive_count = int(record.attributes.approximate_receive_count or "1")
     try:
         booking_id = str(orjson.loads(record.body)["booking_id"])

@@ -12,8 +12,7 @@ import orjson
 from multidict import CIMultiDict
 
 from itinera.errors import DependencyUnavailable, ItineraError, error_for_problem
-from itinera.logs import request_id_var
-from itinera.web import REQUEST_ID_HEADER
+from itinera.tracing import outgoing_headers
 
 log = logging.getLogger("itinera.http")
 RETRYABLE_STATUS = frozenset({502, 503, 504})
@@ -55,9 +54,8 @@ class ServiceClient:
                    ) -> tuple[int, CIMultiDict[str], bytes]:
         """Send raw bytes; retry connection errors and 502/503/504 when *retry* is set."""
         merged = {**self.headers, **(headers or {})}
-        request_id = request_id_var.get()
-        if request_id:
-            merged.setdefault(REQUEST_ID_HEADER, request_id)
+        for name, value in outgoing_headers().items():
+            merged.setdefault(name, value)
         attempts = self.attempts if retry else 1
         last_error: Exception | None = None
         for attempt in range(attempts):

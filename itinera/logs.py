@@ -15,6 +15,10 @@ import orjson
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
+# The X-Ray trace header of the request being served (see itinera/tracing.py).
+trace_header_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "trace_header", default=None
+)
 
 # Keys a caller may pass in `extra=` that end up as top-level JSON fields.
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -42,6 +46,9 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
+        trace_header = trace_header_var.get()
+        if trace_header:
+            entry["trace_id"] = trace_header.split(";", 1)[0].removeprefix("Root=")
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

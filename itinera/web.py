@@ -14,7 +14,8 @@ import orjson
 from aiohttp import web
 
 from itinera.errors import BadRequest, ItineraError
-from itinera.logs import request_id_var
+from itinera.logs import request_id_var, trace_header_var
+from itinera.tracing import TRACE_HEADER, accepted_trace_header
 
 log = logging.getLogger("itinera.web")
 _REQUEST_ID = re.compile(r"[\x21-\x7e]{1,128}")
@@ -73,6 +74,8 @@ async def request_context_middleware(
     request_id = incoming if _REQUEST_ID.fullmatch(incoming) else None
     request_id = request_id or uuid.uuid4().hex
     token = request_id_var.set(request_id)
+    # The ALB adds an X-Ray trace header on AWS; locally (or when it is missing) we make one.
+    trace_token = trace_header_var.set(accepted_trace_header(request.headers.get(TRACE_HEADER)))
     started = time.perf_counter()
     try:
         try:
@@ -94,6 +97,7 @@ async def request_context_middleware(
             })
         return response
     finally:
+        trace_header_var.reset(trace_token)
         request_id_var.reset(token)
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from notifier.messages import email_for, itinerary_for, parse_sns_envelope
+from itinera.tracing import traced
+from notifier.messages import email_for, itinerary_for, parse_delivery
 from notifier.settings import Settings
 
 log = logging.getLogger("notifier.consumer")
@@ -44,7 +45,9 @@ class Notifier:
         handled = 0
         for message in answer.get("Messages", []):
             try:
-                await self.handle(parse_sns_envelope(message["Body"]))
+                event, carried = parse_delivery(message["Body"])
+                with traced(*carried):
+                    await self.handle(event)
             except Exception:
                 # Left on the queue: it comes back, and the DLQ takes it after maxReceiveCount.
                 log.exception("event not delivered", extra={"message_id": message["MessageId"]})
@@ -83,6 +86,7 @@ class Notifier:
             ExpressionAttributeValues={":sent": {"S": "sent"},
                                        ":m": {"S": answer["MessageId"]}})
         log.info("notification sent", extra={"event_id": event_id,
+                                             "booking_id": event["booking"]["booking_id"],
                                              "event_type": event["event_type"]})
         return True
 

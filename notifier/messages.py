@@ -6,6 +6,8 @@ from typing import Any
 
 import orjson
 
+from itinera.tracing import from_sns_envelope
+
 
 def money(total: dict[str, Any]) -> str:
     """Format minor units as `123.45 EUR`."""
@@ -44,7 +46,12 @@ def itinerary_for(event: dict[str, Any]) -> bytes:
 
 def parse_sns_envelope(body: str) -> dict[str, Any]:
     """Return the booking event inside an SNS-to-SQS delivery."""
+    return parse_delivery(body)[0]
+
+
+def parse_delivery(body: str) -> tuple[dict[str, Any], tuple[str | None, str | None]]:
+    """Return the booking event and the request id and trace header its delivery carries."""
     envelope = orjson.loads(body)
     if isinstance(envelope, dict) and envelope.get("Type") == "Notification":
-        return dict(orjson.loads(envelope["Message"]))
-    return dict(envelope)
+        return dict(orjson.loads(envelope["Message"])), from_sns_envelope(envelope)
+    return dict(envelope), (None, None)

@@ -13,6 +13,7 @@ from typing import Any
 import aiomysql
 
 from itinera.aws import BOTO_CONFIG, session
+from itinera.ops import trace
 from itinera.ops.check import Tables, Violation, as_json, check, report
 from itinera.ops.redrive import redrive
 
@@ -70,8 +71,18 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if violations else 0
 
 
+def _trace(args: argparse.Namespace) -> int:
+    log_dir = args.state_dir / "logs"
+    lines = trace.booking_trace(trace.read_lines(log_dir), args.booking_id)
+    if not lines:
+        print(f"no log line under {log_dir} names booking {args.booking_id}")
+        return 1
+    print(trace.render(lines))
+    return 0
+
+
 def register(sub: Any) -> None:
-    """Add `redrive` and `check` to the command line."""
+    """Add `redrive`, `check` and `trace` to the command line."""
     r = sub.add_parser("redrive", help="move dead-lettered messages back to their queue")
     r.add_argument("--queue", default="CheckoutQueue",
                    help="logical name of the source queue in the template")
@@ -85,3 +96,7 @@ def register(sub: Any) -> None:
                    help="leave work younger than this alone (it may still be in flight)")
     c.add_argument("--json", action="store_true", help="print violations as JSON")
     c.set_defaults(func=_check)
+
+    t = sub.add_parser("trace", help="one booking's log lines from every service, in order")
+    t.add_argument("booking_id", help="the booking's id (32 hex digits)")
+    t.set_defaults(func=_trace)

@@ -154,6 +154,9 @@ def sqs_event(messages: Iterable[Mapping[str, Any]], *, queue_arn: str,
                 "ApproximateFirstReceiveTimestamp":
                     attributes.get("ApproximateFirstReceiveTimestamp",
                                    str(int(time.time() * 1000))),
+                # X-Ray's header across the queue, when the sender set it.
+                **({"AWSTraceHeader": attributes["AWSTraceHeader"]}
+                   if "AWSTraceHeader" in attributes else {}),
             },
             "messageAttributes": {
                 name: {"stringValue": a.get("StringValue"), "binaryValue": a.get("BinaryValue"),

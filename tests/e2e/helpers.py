@@ -74,11 +74,12 @@ async def hold_seats(http: aiohttp.ClientSession, url: str, token: str, flight_i
 
 
 async def book(http: aiohttp.ClientSession, url: str, token: str, hold_id: str, card: str,
-               *, email: str = "ada@example.com", key: str | None = None
-               ) -> tuple[int, dict[str, Any]]:
+               *, email: str = "ada@example.com", key: str | None = None,
+               headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     """Start checkout for the hold and return the status and body."""
     async with http.post(f"{url}/v1/bookings", headers={
-            **auth(token), "Idempotency-Key": key or uuid.uuid4().hex}, json={
+            **auth(token), "Idempotency-Key": key or uuid.uuid4().hex, **(headers or {})},
+            json={
             "hold_id": hold_id, "payment": {"card_number": card},
             "contact": {"email": email, "name": "Ada Lovelace"}}) as resp:
         return resp.status, dict(await resp.json())
