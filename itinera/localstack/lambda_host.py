@@ -31,6 +31,8 @@ from itinera.localstack.events import (
     sqs_event,
 )
 from itinera.localstack.functions import FunctionSpec, QueueMapping, Schedule, functions
+from itinera.localstack.lambda_faults import Decision, FaultWatch, InjectedFault
+from itinera.localstack.lambda_faults import location as fault_location
 from itinera.localstack.resources import ACCOUNT_ID, Deployed
 from itinera.localstack.template import TEMPLATE_PATH, load_sam, transform
 from itinera.logs import configure_logging
@@ -39,6 +41,8 @@ log = logging.getLogger("itinera.lambda_host")
 # Execution environments per function without reserved concurrency: as many as its queues
 # may need at once, and a few for HTTP requests.
 DEFAULT_CONCURRENCY = 12
+# Where the FIS Lambda extension reads its fault settings (set on the functions for game days).
+FIS_CONFIGURATION_ENV = "AWS_FIS_CONFIGURATION_LOCATION"
 
 
 @dataclass
@@ -77,6 +81,8 @@ class Invoker:
         self.handler = getattr(importlib.import_module(module_name), function_name)
         self.pool = ThreadPoolExecutor(max_workers=spec.concurrency or DEFAULT_CONCURRENCY,
                                        thread_name_prefix=spec.name)
+        # Set when the function has a FIS configuration location (game days).
+        self.faults: FaultWatch | None = None
 
     async def invoke(self, event: dict[str, Any]) -> Any:
         """Run the handler once; raise `TimeoutError` past the function's timeout."""
@@ -85,9 +91,18 @@ class Invoker:
             invoked_function_arn=f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:"
                                  f"{self.spec.name}",
             aws_request_id=str(uuid.uuid4()), deadline=time.monotonic() + self.spec.timeout)
+        decision = self.faults.decision() if self.faults else Decision()
+        if decision.delay_ms:
+            await asyncio.sleep(decision.delay_ms / 1000)
+        if decision.fail and not decision.run_handler:
+            raise InjectedFault(f"{self.spec.name}: invocation failed by a FIS experiment")
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.pool, self.handler, event, context)
-        return await asyncio.wait_for(asyncio.shield(future), timeout=self.spec.timeout)
+        result = await asyncio.wait_for(asyncio.shield(future),
+                                        timeout=context.get_remaining_time_in_millis() / 1000)
+        if decision.fail:
+            raise InjectedFault(f"{self.spec.name}: invocation failed by a FIS experiment")
+        return result
 
     def close(self) -> None:
         """Stop the environments after their current invocations."""
@@ -247,6 +262,11 @@ async def serve(spec: FunctionSpec, *, region: str, host: str, port: int | None)
             log.info("http api ready", extra={"function": spec.name, "port": port,
                                               "routes": [r.route_key for r in spec.routes]})
         pollers = []
+        if config_location := os.environ.get(FIS_CONFIGURATION_ENV):
+            s3 = await stack.enter_async_context(session().client("s3", config=BOTO_CONFIG))
+            bucket, key = fault_location(config_location, spec.name)
+            invoker.faults = FaultWatch(s3, bucket, key)
+            pollers.append(asyncio.create_task(invoker.faults.run(stop)))
         if spec.queues:
             sqs = await stack.enter_async_context(session().client("sqs", config=BOTO_CONFIG))
             for mapping in spec.queues:
