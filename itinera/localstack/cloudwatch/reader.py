@@ -49,6 +49,7 @@ class CloudWatchReader:
                         ) -> dict[str, Series]:
         """Return each returned query's points, following NextToken to the end."""
         out: dict[str, Series] = {q["Id"]: [] for q in queries if _returned(q)}
+        queries = [_sorted_dimensions(q) for q in queries]
         for first in range(0, len(queries), MAX_QUERIES):
             batch = queries[first:first + MAX_QUERIES]
             kwargs: dict[str, Any] = {"MetricDataQueries": batch, "StartTime": start,
@@ -64,6 +65,21 @@ class CloudWatchReader:
                     break
                 kwargs["NextToken"] = token
         return {key: sorted(points, key=lambda p: p[0]) for key, points in out.items()}
+
+
+def _sorted_dimensions(query: dict[str, Any]) -> dict[str, Any]:
+    """Return *query* with its metric's dimensions sorted by name.
+
+    CloudWatch ignores their order. moto compares `sorted()` lists of its Dimension objects,
+    whose `__lt__` is broken (moto/cloudwatch/models.py), so a query matches only when its
+    dimensions come in the order they were put in: by name, as the agent puts them.
+    """
+    if "MetricStat" not in query:
+        return query
+    stat = query["MetricStat"]
+    metric = stat["Metric"]
+    dims = sorted(metric.get("Dimensions", []), key=lambda d: d["Name"])
+    return {**query, "MetricStat": {**stat, "Metric": {**metric, "Dimensions": dims}}}
 
 
 class LocalReader:
