@@ -1,9 +1,16 @@
-"""PutMetricData in CloudWatch's batch shapes: up to 1000 metrics a request, 150 values each."""
+"""PutMetricData in CloudWatch's batch shapes: up to 1000 metrics a request.
+
+A datum with several values goes as a statistic set (SampleCount, Sum, Minimum, Maximum),
+not as Values and Counts: moto stores one object per counted value and scans them all on
+every GetMetricData, which a load run's per-request response times would make slow. The
+statistics moto answers come out the same; percentiles come from the raw store anyway.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+import math
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -12,25 +19,25 @@ from itinera.localstack.cloudwatch.emf import NO_UNIT, Datum
 
 log = logging.getLogger("itinera.cloudwatch.publish")
 MAX_METRICS = 1000
-MAX_VALUES = 150
 
 
 def metric_data(data: Iterable[Datum]) -> dict[str, list[dict[str, Any]]]:
-    """Return PutMetricData `MetricData` entries per namespace; repeated values become Counts."""
+    """Return PutMetricData `MetricData` entries per namespace, one per datum."""
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for datum in data:
-        counts = sorted(Counter(datum.values).items())
-        for first in range(0, len(counts), MAX_VALUES):
-            chunk = counts[first:first + MAX_VALUES]
-            entry: dict[str, Any] = {
-                "MetricName": datum.name,
-                "Dimensions": [{"Name": n, "Value": v} for n, v in datum.dimensions],
-                "Timestamp": datetime.fromtimestamp(datum.timestamp, UTC),
-                "Values": [value for value, _ in chunk],
-                "Counts": [float(count) for _, count in chunk]}
-            if datum.unit and datum.unit != NO_UNIT:
-                entry["Unit"] = datum.unit
-            out[datum.namespace].append(entry)
+        entry: dict[str, Any] = {
+            "MetricName": datum.name,
+            "Dimensions": [{"Name": n, "Value": v} for n, v in datum.dimensions],
+            "Timestamp": datetime.fromtimestamp(datum.timestamp, UTC)}
+        if len(datum.values) == 1:
+            entry["Value"] = datum.values[0]
+        else:
+            entry["StatisticValues"] = {
+                "SampleCount": float(len(datum.values)), "Sum": math.fsum(datum.values),
+                "Minimum": min(datum.values), "Maximum": max(datum.values)}
+        if datum.unit and datum.unit != NO_UNIT:
+            entry["Unit"] = datum.unit
+        out[datum.namespace].append(entry)
     return out
 
 
