@@ -41,6 +41,10 @@ class Deployed:
         if name in self.physical:
             return self.physical[name]
         kind = self.template.resources.get(name, {}).get("Type", "")
+        if kind == "AWS::Lambda::Function":
+            # A local function's name is its logical id: the Lambda host's FunctionName (its
+            # AWS/Lambda metrics' dimension) and the name in its ARN.
+            return name
         if kind in LOCAL_REFS:
             return LOCAL_REFS[kind]
         if kind in NOT_EMULATED:
