@@ -5,15 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import os
 import signal
 import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,82 +27,16 @@ from itinera.localstack.events import (
     sqs_event,
 )
 from itinera.localstack.functions import FunctionSpec, QueueMapping, Schedule, functions
-from itinera.localstack.lambda_faults import Decision, FaultWatch, InjectedFault
+from itinera.localstack.lambda_faults import FaultWatch
 from itinera.localstack.lambda_faults import location as fault_location
+from itinera.localstack.lambda_invoker import Invoker, Throttled
 from itinera.localstack.resources import ACCOUNT_ID, Deployed
 from itinera.localstack.template import TEMPLATE_PATH, load_sam, transform
 from itinera.logs import configure_logging
 
 log = logging.getLogger("itinera.lambda_host")
-# Execution environments per function without reserved concurrency: as many as its queues
-# may need at once, and a few for HTTP requests.
-DEFAULT_CONCURRENCY = 12
 # Where the FIS Lambda extension reads its fault settings (set on the functions for game days).
 FIS_CONFIGURATION_ENV = "AWS_FIS_CONFIGURATION_LOCATION"
-
-
-@dataclass
-class LambdaContext:
-    """The context object Lambda passes to a handler."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    invoked_function_arn: str
-    aws_request_id: str
-    deadline: float
-    function_version: str = "$LATEST"
-
-    @property
-    def log_group_name(self) -> str:
-        """Return the function's log group name."""
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        """Return a log stream name like Lambda's."""
-        return f"{time.strftime('%Y/%m/%d')}/[$LATEST]local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Return the milliseconds left before the function's timeout."""
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
-
-
-class Invoker:
-    """Invoke the handler in a pool of threads, one per concurrent execution environment."""
-
-    def __init__(self, spec: FunctionSpec, region: str) -> None:
-        self.spec = spec
-        self.region = region
-        module_name, function_name = spec.handler.rsplit(".", 1)
-        self.handler = getattr(importlib.import_module(module_name), function_name)
-        self.pool = ThreadPoolExecutor(max_workers=spec.concurrency or DEFAULT_CONCURRENCY,
-                                       thread_name_prefix=spec.name)
-        # Set when the function has a FIS configuration location (game days).
-        self.faults: FaultWatch | None = None
-
-    async def invoke(self, event: dict[str, Any]) -> Any:
-        """Run the handler once; raise `TimeoutError` past the function's timeout."""
-        context = LambdaContext(
-            function_name=self.spec.name, memory_limit_in_mb=self.spec.memory,
-            invoked_function_arn=f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:"
-                                 f"{self.spec.name}",
-            aws_request_id=str(uuid.uuid4()), deadline=time.monotonic() + self.spec.timeout)
-        decision = self.faults.decision() if self.faults else Decision()
-        if decision.delay_ms:
-            await asyncio.sleep(decision.delay_ms / 1000)
-        if decision.fail and not decision.run_handler:
-            raise InjectedFault(f"{self.spec.name}: invocation failed by a FIS experiment")
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.pool, self.handler, event, context)
-        result = await asyncio.wait_for(asyncio.shield(future),
-                                        timeout=context.get_remaining_time_in_millis() / 1000)
-        if decision.fail:
-            raise InjectedFault(f"{self.spec.name}: invocation failed by a FIS experiment")
-        return result
-
-    def close(self) -> None:
-        """Stop the environments after their current invocations."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def http_app(spec: FunctionSpec, invoker: Invoker, verifier: TokenVerifier | None
@@ -152,6 +82,10 @@ def http_app(spec: FunctionSpec, invoker: Invoker, verifier: TokenVerifier | Non
                     claims=claims)
             try:
                 result = await invoker.invoke(event)
+            except Throttled:
+                # API Gateway answers a throttled Lambda proxy integration with a 500.
+                log.warning("function throttled", extra={"function": spec.name})
+                return _gateway_error(500, "Internal Server Error")
             except TimeoutError:
                 return _gateway_error(503, "Service Unavailable")
             except Exception:

@@ -22,7 +22,7 @@ from itinera.localstack.lambda_faults import (
     InjectedFault,
     settings_object,
 )
-from itinera.localstack.lambda_host import Invoker
+from itinera.localstack.lambda_invoker import Invoker
 from itinera.localstack.processes import wait_http
 from tests.integration.conftest import free_port
 
