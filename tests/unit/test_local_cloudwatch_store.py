@@ -88,3 +88,12 @@ def test_a_second_connection_reads_what_the_first_wrote(store: MetricStore) -> N
     assert reader.values("AWS/ApplicationELB", "TargetResponseTime", DIMS, T0,
                          T0 + timedelta(seconds=1)) == [(T0.timestamp(), 0.25)]
     reader.close()
+
+
+def test_prune_drops_only_samples_older_than_the_cutoff(store: MetricStore) -> None:
+    """Retention: old samples go, newer ones still answer queries."""
+    store.put([_datum([1.0, 2.0], T0), _datum([3.0], T0 + timedelta(minutes=5))])
+    assert store.prune((T0 + timedelta(minutes=1)).timestamp()) == 2
+    left = store.values("AWS/ApplicationELB", "TargetResponseTime", DIMS, T0,
+                        T0 + timedelta(hours=1))
+    assert [value for _, value in left] == [3.0]

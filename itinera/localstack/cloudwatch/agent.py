@@ -49,6 +49,9 @@ AGENT_LOG = "metrics-agent.log"
 SKIPPED_LOGS = frozenset({AGENT_LOG, "moto.log"})
 POLL_SECONDS = 0.3
 AWS_PERIOD = 60
+# CloudWatch keeps one-minute data for 15 days; locally a day of the scaled clock is enough for
+# any dashboard or alarm, and keeps a long `make run` from growing the store without bound.
+RETENTION_AWS_SECONDS = 24 * 3600
 
 
 class Agent:
@@ -64,6 +67,7 @@ class Agent:
         self.tailer = LogTailer(state_dir / "logs", skip=SKIPPED_LOGS, from_end=from_end)
         self.sampler = AlbSampler(names)
         self.next_sample = 0.0
+        self.next_prune = 0.0
 
     def _put(self, data: list[Datum]) -> None:
         if data:
@@ -109,6 +113,9 @@ class Agent:
         if now >= self.next_sample:
             self.next_sample = now + self.period
             self.sample(now)
+        if now >= self.next_prune:
+            self.next_prune = now + 10 * self.period
+            self.store.prune(now - local_seconds(RETENTION_AWS_SECONDS))
 
     def run(self, stop: threading.Event) -> None:
         """Step until *stop* is set, then read the logs one last time."""

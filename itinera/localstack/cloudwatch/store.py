@@ -66,6 +66,11 @@ class MetricStore:
                 self._db.execute("COMMIT")
         return len(rows)
 
+    def prune(self, before: float) -> int:
+        """Drop samples older than *before* (epoch seconds); return how many went."""
+        with self._lock:
+            return self._db.execute("DELETE FROM datapoints WHERE ts < ?", (before,)).rowcount
+
     def values(self, namespace: str, name: str, dimensions: Dimensions, start: datetime,
                end: datetime, *, unit: str | None = None) -> list[tuple[float, float]]:
         """Return the (timestamp, value) samples of one exact metric in [start, end)."""
