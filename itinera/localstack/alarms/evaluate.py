@@ -73,7 +73,8 @@ def window(alarm: Mapping[str, Any], now: datetime) -> list[datetime]:
 def queries_of(alarm: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Return the GetMetricData queries that feed the alarm."""
     if alarm.get("Metrics"):
-        return [dict(q) for q in alarm["Metrics"] if "MetricStat" in q]
+        # Every input is asked for: readers answer only the queries that return data.
+        return [{**q, "ReturnData": True} for q in alarm["Metrics"] if "MetricStat" in q]
     return [{"Id": "m1", "ReturnData": True, "MetricStat": {
         "Metric": {"Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"],
                    "Dimensions": list(alarm.get("Dimensions", []))},
