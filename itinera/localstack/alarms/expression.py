@@ -99,7 +99,9 @@ def combine(left: Value, right: Value, op: str) -> Value:
         return float("nan") if result is None else result
     lseries = left if isinstance(left, dict) else None
     rseries = right if isinstance(right, dict) else None
-    stamps = sorted(set(lseries or rseries or {}) & set(rseries or lseries or {}))
+    # A series against a number keeps the series' timestamps; two series keep the common ones.
+    stamps = sorted(set(lseries if lseries is not None else rseries or {})
+                    & set(rseries if rseries is not None else lseries or {}))
     out: Series = {}
     for stamp in stamps:
         a = lseries[stamp] if lseries is not None else float(left)  # type: ignore[arg-type]

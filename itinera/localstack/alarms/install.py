@@ -105,6 +105,10 @@ def install(deployed: Deployed, cloudwatch: Any, state_dir: Path) -> list[str]:
             ActionsEnabled=props.get("ActionsEnabled", True),
             AlarmActions=props.get("AlarmActions", []), OKActions=props.get("OKActions", []),
             InsufficientDataActions=props.get("InsufficientDataActions", []))
+    # moto starts every alarm in OK; CloudWatch starts it with insufficient data.
+    for props in [*metric, *composite]:
+        cloudwatch.set_alarm_state(AlarmName=props["AlarmName"], StateValue="INSUFFICIENT_DATA",
+                                   StateReason="Unchecked: Initial alarm creation")
     path = composites_path(state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(composite, indent=2))

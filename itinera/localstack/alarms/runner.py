@@ -89,6 +89,8 @@ class AlarmRunner:
         """Put every alarm in INSUFFICIENT_DATA, as a new CloudWatch alarm is; return how many."""
         now = now or datetime.now(UTC)
         alarms = self.alarms()
+        # A run's history starts when its alarms are created.
+        self.history.unlink(missing_ok=True)
         for alarm in alarms:
             self.cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"],
                                             StateValue="INSUFFICIENT_DATA",

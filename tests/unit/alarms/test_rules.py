@@ -60,6 +60,12 @@ def test_math_aligns_series_per_timestamp() -> None:
         T1: 0.02, T2: 0.05}
 
 
+def test_an_empty_series_gives_an_empty_result() -> None:
+    """No requests at all (an empty series) gives no ratio, not an error."""
+    assert evaluate("(FILL(e, 0) + 1) / r", {"e": {}, "r": {}}, grid=[T1, T2]) == {}
+    assert evaluate("e * 2", {"e": {}}) == {}
+
+
 def test_fill_gives_every_period_a_value() -> None:
     """FILL(m, 0) puts 0 where the metric had no datapoint, over the whole range."""
     assert evaluate("FILL(m, 0) * 2", {"m": {T2: 3.0}}, grid=[T1, T2, T3]) == {
