@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
-from itinera.localstack.alarms.__main__ import MotoReader
 from itinera.localstack.alarms.install import install
 from itinera.localstack.alarms.runner import AlarmRunner, history_path
+from itinera.localstack.cloudwatch.reader import CloudWatchReader
 from itinera.localstack.resources import deploy
 from itinera.localstack.template import load_sam, transform
 from tests.integration.conftest import free_port
@@ -115,7 +115,7 @@ def test_an_alarm_goes_from_insufficient_data_to_alarm_and_back_with_notificatio
         ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching",
         AlarmActions=[topic], OKActions=[topic])
     runner = AlarmRunner(cloudwatch=aws["cloudwatch"], sns=aws["sns"],
-                         reader=MotoReader(aws["cloudwatch"]), state_dir=tmp_path,
+                         reader=CloudWatchReader(aws["cloudwatch"]), state_dir=tmp_path,
                          region=REGION, scale=scale, say=lambda _: None)
     # GIVEN a started evaluator
     assert runner.start() == 1
@@ -160,7 +160,7 @@ def test_the_template_alarms_run_locally_and_the_composite_follows_an_outage(
     assert "itinera-dev-gateway-az-a-no-healthy-hosts" in names
     queue = subscribed_queue(aws, deployed.ref("AlarmsTopic"))
     runner = AlarmRunner(cloudwatch=aws["cloudwatch"], sns=aws["sns"],
-                         reader=MotoReader(aws["cloudwatch"]), state_dir=tmp_path,
+                         reader=CloudWatchReader(aws["cloudwatch"]), state_dir=tmp_path,
                          region=REGION, scale=scale, say=lambda _: None)
     runner.start()
     composite = "itinera-dev-booking-path-unhealthy"

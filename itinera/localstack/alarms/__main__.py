@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+import os
 import signal
 import threading
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import boto3
 
 from itinera.localstack.alarms.runner import AlarmRunner
+from itinera.localstack.cloudwatch.reader import local_reader
 from itinera.localstack.config import local_seconds
 
 
-class MotoReader:
-    """GetMetricData against moto: the stand-in until cloudwatch/reader.py is merged."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def get_metric_data(self, queries: list[dict[str, Any]], start: datetime,
-                        end: datetime) -> dict[str, list[tuple[datetime, float]]]:
-        answer = self.client.get_metric_data(MetricDataQueries=queries, StartTime=start,
-                                             EndTime=end, ScanBy="TimestampAscending")
-        return {r["Id"]: sorted(zip(r.get("Timestamps", []), r.get("Values", []), strict=True))
-                for r in answer.get("MetricDataResults", [])}
-
-
-def reader_for(state_dir: Path, endpoint_url: str, region: str, cloudwatch: Any) -> Any:
-    """Return the shared LocalReader (percentiles from the raw store) when it is there."""
-    try:
-        shared = importlib.import_module("itinera.localstack.cloudwatch.reader")
-    except ImportError:
-        return MotoReader(cloudwatch)
-    return shared.local_reader(state_dir, endpoint_url, region)
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Install nothing; evaluate the alarms already in moto until SIGTERM."""
+    """Evaluate the alarms already in moto (alarms/install.py put them there) until SIGTERM."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--endpoint-url", required=True)
@@ -51,9 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     cloudwatch = boto3.client("cloudwatch", endpoint_url=args.endpoint_url,
                               region_name=args.region)
     sns = boto3.client("sns", endpoint_url=args.endpoint_url, region_name=args.region)
-    runner = AlarmRunner(cloudwatch=cloudwatch, sns=sns, region=args.region,
-                         reader=reader_for(args.state_dir, args.endpoint_url, args.region,
-                                           cloudwatch),
+    # The reader answers percentiles from the metrics agent's raw store, the rest from moto.
+    credentials = {k: os.environ[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                              "AWS_SESSION_TOKEN") if k in os.environ}
+    reader = local_reader(args.state_dir, args.endpoint_url, args.region,
+                          credentials=credentials or None)
+    runner = AlarmRunner(cloudwatch=cloudwatch, sns=sns, region=args.region, reader=reader,
                          state_dir=args.state_dir)
     count = runner.start()
     print(f"alarm evaluator: {count} alarms in INSUFFICIENT_DATA; evaluating every "

@@ -3,7 +3,8 @@
 moto stores metric alarms but has no PutCompositeAlarm: each composite is stored as a
 placeholder metric alarm of the same name (so DescribeAlarms and SetAlarmState work for
 game days and reports), and its rule goes to <state_dir>/run/composite-alarms.json for the
-evaluator. Attributes that only exist on AWS get local stand-ins (`local_attribute`).
+evaluator. Attributes that only exist on AWS get local stand-ins (`local_attribute`); the
+load balancers' and target groups' names are elb/names.py's, the ones the metrics carry.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from itinera.localstack.config import AZS
+from itinera.localstack.elb.names import ATTRIBUTES
 from itinera.localstack.resources import Deployed
 
 METRIC_ALARM = "AWS::CloudWatch::Alarm"
@@ -21,6 +23,8 @@ COMPOSITE_ALARM = "AWS::CloudWatch::CompositeAlarm"
 # Where a not-emulated resource keeps the name it gets on AWS.
 NAME_PROPERTIES = ("FunctionName", "ClusterName", "ServiceName", "DBClusterIdentifier",
                    "ReplicationGroupId", "Name")
+# Deployed.get_att answers these (elb/names.py).
+ELB_NAMES = {name for names in ATTRIBUTES.values() for name in names}
 PLACEHOLDER = {"Namespace": "Itinera/Local", "MetricName": "CompositeAlarm",
                "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 0,
                "ComparisonOperator": "GreaterThanThreshold"}
@@ -32,11 +36,7 @@ def composites_path(state_dir: Path) -> Path:
 
 
 def local_attribute(deployed: Deployed, logical: str, attribute: str) -> str | None:
-    """Return the local stand-in of an AWS-only attribute (ALB full names, a subnet's AZ)."""
-    if attribute == "LoadBalancerFullName":
-        return f"app/{deployed.stack_name}-{logical}/local"
-    if attribute == "TargetGroupFullName":
-        return f"targetgroup/{deployed.stack_name}-{logical}/local"
+    """Return the local stand-in of an AWS-only attribute (a subnet's AZ, a service's name)."""
     if attribute == "AvailabilityZone":
         # A subnet's AZ is `Select [i, <AZs>]`: locally the i-th simulated AZ.
         text = json.dumps(deployed.template.resources[logical]["Properties"]["AvailabilityZone"])
@@ -65,7 +65,7 @@ def _localize(deployed: Deployed, value: Any) -> Any:
         return value
     if set(value) == {"Fn::GetAtt"}:
         logical, attribute = value["Fn::GetAtt"]
-        local = None if logical in deployed.physical else \
+        local = None if logical in deployed.physical or attribute in ELB_NAMES else \
             local_attribute(deployed, logical, attribute)
         return local if local is not None else value
     if set(value) == {"Ref"}:
