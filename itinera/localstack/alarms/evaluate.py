@@ -122,7 +122,7 @@ def evaluate_metric_alarm(alarm: Mapping[str, Any], series: Mapping[datetime, fl
     present = [(t, v) for t, v in points if v is not None]
     breaching = [(t, v) for t, v in present if breaches(v, threshold)]
     data = _reason_data(alarm, present, now)
-    shown = " ".join(f"[{v:g} ({t:%d/%m/%y %H:%M:%S})]" for t, v in reversed(present))
+    shown = "[" + ", ".join(f"{v:g} ({t:%d/%m/%y %H:%M:%S})" for t, v in reversed(present)) + "]"
     if treatment in ("breaching", "notBreaching"):
         missing = len(points) - len(present)
         count = len(breaching) + (missing if treatment == "breaching" else 0)
@@ -151,12 +151,13 @@ def evaluate_metric_alarm(alarm: Mapping[str, Any], series: Mapping[datetime, fl
 def _threshold_reason(count: int, n: int, shown: str, words: str, threshold: float, m: int,
                       missing: int, treatment: str) -> str:
     verb = "were" if count != 1 else "was"
-    text = (f"Threshold Crossed: {count} out of the last {n} datapoints {shown} {verb} "
+    shown = "" if shown == "[]" else f"{shown} "
+    text = (f"Threshold Crossed: {count} out of the last {n} datapoints {shown}{verb} "
             f"{words} the threshold ({threshold:g}) (minimum {m} datapoint"
             f"{'s' if m > 1 else ''} for ALARM).")
     if missing:
         text += f" {missing} missing datapoint{'s' if missing > 1 else ''} ({treatment})."
-    return text.replace("  ", " ")
+    return text
 
 
 def _reason_data(alarm: Mapping[str, Any], present: Sequence[tuple[datetime, float]],
