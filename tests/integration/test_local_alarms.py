@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from itinera.localstack.alarms.install import install
-from itinera.localstack.alarms.runner import AlarmRunner, history_path
+from itinera.localstack.alarms.runner import AlarmRunner, history_path, status
 from itinera.localstack.cloudwatch.reader import CloudWatchReader
 from itinera.localstack.resources import deploy
 from itinera.localstack.template import load_sam, transform
@@ -145,6 +145,9 @@ def test_an_alarm_goes_from_insufficient_data_to_alarm_and_back_with_notificatio
     assert [(h["old"], h["new"]) for h in lines] == [
         (None, "INSUFFICIENT_DATA"), ("INSUFFICIENT_DATA", "OK"), ("OK", "ALARM"),
         ("ALARM", "OK")]
+    report = status(tmp_path)
+    assert report["alarms"]["dlq-not-empty"]["state"] == "OK"
+    assert report["in_alarm"] == []
 
 
 def test_the_template_alarms_run_locally_and_the_composite_follows_an_outage(
@@ -185,6 +188,7 @@ def test_the_template_alarms_run_locally_and_the_composite_follows_an_outage(
     runner.tick(start + timedelta(seconds=4 * PERIOD))
     assert state_of(aws, outage) == "ALARM"
     assert state_of(aws, composite) == "ALARM"
+    assert status(tmp_path)["in_alarm"] == [composite, outage]
     # AND recovery brings both back to OK
     healthy(2, 4)
     healthy(2, 5)

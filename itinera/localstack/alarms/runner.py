@@ -33,6 +33,19 @@ def history_path(state_dir: Path) -> Path:
     return state_dir / "run" / "alarm-history.jsonl"
 
 
+def status(state_dir: Path) -> dict[str, Any]:
+    """Return each alarm's latest state, since when and why, from the run's history."""
+    path = history_path(state_dir)
+    lines = path.read_text().splitlines() if path.exists() else []
+    latest: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        move = json.loads(line)
+        latest[move["alarm"]] = {"state": move["new"], "since": move["time"],
+                                 "reason": move["reason"]}
+    return {"time_scale": local_seconds(1), "alarms": dict(sorted(latest.items())),
+            "in_alarm": sorted(n for n, a in latest.items() if a["state"] == "ALARM")}
+
+
 def local_period(aws_seconds: float, scale: Callable[[float], float] = local_seconds) -> int:
     """Return a period's local length in whole seconds (at least one)."""
     return max(1, round(scale(aws_seconds)))
