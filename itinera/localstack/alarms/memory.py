@@ -1,32 +1,12 @@
-"""An in-memory MetricReader over raw samples: for tests, and to state what a statistic is."""
+"""An in-memory MetricReader over raw samples, with CloudWatch's statistics: for tests."""
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-
-def aggregate(samples: Sequence[float], stat: str) -> float:
-    """Return CloudWatch statistic *stat* (Sum, Average, pNN ...) of one period's samples."""
-    if stat == "Sum":
-        return float(sum(samples))
-    if stat == "Average":
-        return float(sum(samples)) / len(samples)
-    if stat == "Minimum":
-        return float(min(samples))
-    if stat == "Maximum":
-        return float(max(samples))
-    if stat == "SampleCount":
-        return float(len(samples))
-    if stat.startswith("p"):
-        # Nearest rank: the smallest sample with at least p% of the samples at or below it.
-        ordered = sorted(samples)
-        rank = math.ceil(float(stat[1:]) / 100 * len(ordered))
-        return float(ordered[max(rank, 1) - 1])
-    raise ValueError(f"unknown statistic {stat}")
+from itinera.localstack.cloudwatch.stats import statistic
 
 
 def metric_key(metric: dict[str, Any]) -> tuple[str, str, tuple[tuple[str, str], ...]]:
@@ -59,6 +39,7 @@ class MemoryReader:
             for when, value in self.samples.get(metric_key(stat["Metric"]), []):
                 if start <= when < end:
                     buckets[int(when.timestamp()) // period * period].append(value)
-            out[query["Id"]] = [(datetime.fromtimestamp(t, UTC), aggregate(v, stat["Stat"]))
-                                for t, v in sorted(buckets.items())]
+            out[query["Id"]] = [(datetime.fromtimestamp(t, UTC), value)
+                                for t, v in sorted(buckets.items())
+                                if (value := statistic(stat["Stat"], v)) is not None]
         return out
