@@ -36,10 +36,10 @@ class MemoryReader:
             stat = query["MetricStat"]
             period = int(stat["Period"])
             buckets: dict[int, list[float]] = defaultdict(list)
-            for when, value in self.samples.get(metric_key(stat["Metric"]), []):
+            for when, sample in self.samples.get(metric_key(stat["Metric"]), []):
                 if start <= when < end:
-                    buckets[int(when.timestamp()) // period * period].append(value)
+                    buckets[int(when.timestamp()) // period * period].append(sample)
             out[query["Id"]] = [(datetime.fromtimestamp(t, UTC), value)
-                                for t, v in sorted(buckets.items())
-                                if (value := statistic(stat["Stat"], v)) is not None]
+                                for t, values in sorted(buckets.items())
+                                if (value := statistic(stat["Stat"], values)) is not None]
         return out
