@@ -17,6 +17,10 @@ from typing import Any
 
 import yaml
 
+# The alarms' own module sits beside this file; dashboards/ is not an installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from alarms import Alarm, CompositeAlarm, alarm_yaml, composite_yaml, load_alarms
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFINITIONS = ROOT / "dashboards" / "alarms.yaml"
 TEMPLATE = ROOT / "infra" / "sam" / "monitoring.yaml"
@@ -27,62 +31,25 @@ PARAMETERS_END = "  # END generated parameters\n"
 REFERENCE = re.compile(r"\$\{([A-Za-z][A-Za-z0-9]*)(?:\.([A-Za-z][A-Za-z0-9]*))?\}")
 # Names that the monitoring template defines itself or CloudFormation provides.
 OWN = {"Stage", "AlarmsTopic"}
-COMPARISONS = {"GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold",
-               "LessThanOrEqualToThreshold"}
-STATISTICS = {"Average", "Sum", "Minimum", "Maximum", "SampleCount"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Alarm:
-    """One CloudWatch alarm on one metric, with Sub-string dimension values."""
-
-    name: str
-    description: str
-    namespace: str
-    metric: str
-    dimensions: dict[str, str]
-    statistic: str
-    period: int
-    evaluation_periods: int
-    threshold: float
-    comparison: str
-
-    @property
-    def logical_id(self) -> str:
-        """Return the logical id: `checkout-dlq-not-empty` gives `CheckoutDlqNotEmptyAlarm`."""
-        return "".join(part.capitalize() for part in self.name.split("-")) + "Alarm"
-
-    @property
-    def percentile(self) -> bool:
-        """Return whether the statistic is a percentile such as p99."""
-        return self.statistic.startswith("p")
-
-
 @dataclass(frozen=True)
 class Monitoring:
-    """The alarms and the dashboard's rows of alarm names."""
+    """The alarms, the composite alarms and the dashboard's rows of alarm names."""
 
     alarms: list[Alarm]
     rows: list[tuple[str, list[str]]]
+    composites: list[CompositeAlarm]
 
 
 def load(path: Path = DEFINITIONS) -> Monitoring:
     """Read and validate the definitions."""
     raw = yaml.safe_load(path.read_text())
-    alarms = [Alarm(**{**spec, "threshold": float(spec["threshold"])}) for spec in raw["alarms"]]
-    by_name = {a.name: a for a in alarms}
-    if len(by_name) != len(alarms):
-        raise ValueError("alarm names must be unique")
-    for alarm in alarms:
-        if alarm.comparison not in COMPARISONS:
-            raise ValueError(f"{alarm.name}: unknown comparison {alarm.comparison}")
-        if not (alarm.statistic in STATISTICS or alarm.percentile):
-            raise ValueError(f"{alarm.name}: unknown statistic {alarm.statistic}")
+    alarms, composites = load_alarms(raw)
+    names = [a.name for a in alarms] + [c.name for c in composites]
     rows = [(row["title"], list(row["alarms"])) for row in raw["dashboard"]["rows"]]
     shown = [name for _, names in rows for name in names]
-    if sorted(shown) != sorted(by_name):
+    if sorted(shown) != sorted(names):
         raise ValueError("the dashboard must show every alarm exactly once")
-    return Monitoring(alarms=alarms, rows=rows)
+    return Monitoring(alarms=alarms, rows=rows, composites=composites)
 
 
 def as_parameters(text: str, *, keep: set[str]) -> str:
@@ -99,7 +66,7 @@ def as_parameters(text: str, *, keep: set[str]) -> str:
 
 def parameters(monitoring: Monitoring) -> list[str]:
     """Return the parameters the rendered alarms and dashboard refer to, sorted."""
-    own = OWN | {a.logical_id for a in monitoring.alarms}
+    own = OWN | {a.logical_id for a in [*monitoring.alarms, *monitoring.composites]}
     names = set()
     for match in REFERENCE.finditer(render_section(monitoring)):
         name = match.group(1)
@@ -113,44 +80,10 @@ def render_parameters(monitoring: Monitoring) -> str:
     return "".join(f"  {name}: {{Type: String}}\n" for name in parameters(monitoring))
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if value == int(value) else str(value)
-
-
-def _alarm_yaml(alarm: Alarm) -> list[str]:
-    lines = [
-        f"  {alarm.logical_id}:",
-        "    Type: AWS::CloudWatch::Alarm",
-        "    Properties:",
-        f'      AlarmName: !Sub "itinera-${{Stage}}-{alarm.name}"',
-        f"      AlarmDescription: {json.dumps(alarm.description)}",
-        f"      Namespace: {alarm.namespace}",
-        f'      MetricName: "{alarm.metric}"',
-        "      Dimensions:",
-    ]
-    for name, value in alarm.dimensions.items():
-        text = as_parameters(value, keep=set())
-        # cfn-lint (W1020) refuses a Sub without variables.
-        expression = f'!Sub "{text}"' if "${" in text else json.dumps(text)
-        lines.append(f"        - {{Name: {name}, Value: {expression}}}")
-    stat_key = "ExtendedStatistic" if alarm.percentile else "Statistic"
-    lines += [
-        f"      {stat_key}: {alarm.statistic}",
-        f"      Period: {alarm.period}",
-        f"      EvaluationPeriods: {alarm.evaluation_periods}",
-        f"      Threshold: {_number(alarm.threshold)}",
-        f"      ComparisonOperator: {alarm.comparison}",
-        "      TreatMissingData: notBreaching",
-        "      AlarmActions: [!Ref AlarmsTopic]",
-        "      OKActions: [!Ref AlarmsTopic]",
-        "",
-    ]
-    return lines
-
-
 def dashboard_body(monitoring: Monitoring) -> dict[str, Any]:
     """Return the dashboard as CloudWatch's JSON body, with Sub placeholders left in."""
-    by_name = {a.name: a for a in monitoring.alarms}
+    by_name: dict[str, Alarm | CompositeAlarm] = {
+        a.name: a for a in [*monitoring.alarms, *monitoring.composites]}
     widgets: list[dict[str, Any]] = []
     y = 0
     for title, names in monitoring.rows:
@@ -158,29 +91,47 @@ def dashboard_body(monitoring: Monitoring) -> dict[str, Any]:
                         "properties": {"title": title, "alarms": [
                             f"${{{by_name[n].logical_id}.Arn}}" for n in names]}})
         y += 3
-        for index, name in enumerate(names):
-            alarm = by_name[name]
-            metric: list[Any] = [alarm.namespace, alarm.metric]
-            for key, value in alarm.dimensions.items():
-                metric += [key, value]
+        # A composite has no metric of its own: the alarm widget above shows its state.
+        graphed = [a for n in names if isinstance(a := by_name[n], Alarm)]
+        for index, alarm in enumerate(graphed):
             widgets.append({
                 "type": "metric", "x": (index % 3) * 8, "y": y + (index // 3) * 6,
                 "width": 8, "height": 6,
                 "properties": {
                     "title": alarm.name, "region": "${AWS::Region}", "view": "timeSeries",
-                    "stat": alarm.statistic, "period": alarm.period, "metrics": [metric],
+                    "stat": alarm.statistic or "Sum", "period": alarm.period,
+                    "metrics": _widget_metrics(alarm),
                     "annotations": {"horizontal": [
                         {"label": "alarm", "value": alarm.threshold}]}}})
-        y += ((len(names) + 2) // 3) * 6
+        y += ((len(graphed) + 2) // 3) * 6
     return {"widgets": widgets}
+
+
+def _widget_metrics(alarm: Alarm) -> list[list[Any]]:
+    """Return a metric widget's `metrics`: the alarm's metric, or its queries and expression."""
+    if not alarm.is_math:
+        metric: list[Any] = [alarm.namespace, alarm.metric]
+        for key, value in alarm.dimensions.items():
+            metric += [key, value]
+        return [metric]
+    rows: list[list[Any]] = []
+    for query in alarm.metrics:
+        row: list[Any] = [query.namespace, query.metric]
+        for key, value in query.dimensions.items():
+            row += [key, value]
+        rows.append([*row, {"id": query.id, "stat": query.statistic, "visible": False}])
+    rows.append([{"expression": alarm.expression, "id": "value", "label": alarm.name}])
+    return rows
 
 
 def render_section(monitoring: Monitoring) -> str:
     """Return the template lines between the generated markers."""
     lines: list[str] = []
     for alarm in monitoring.alarms:
-        lines += _alarm_yaml(alarm)
-    alarms = {a.logical_id for a in monitoring.alarms}
+        lines += alarm_yaml(alarm, as_parameters)
+    for composite in monitoring.composites:
+        lines += composite_yaml(composite)
+    alarms = {a.logical_id for a in [*monitoring.alarms, *monitoring.composites]}
     body = as_parameters(json.dumps(dashboard_body(monitoring), indent=2), keep=alarms)
     lines += [
         "  Dashboard:",

@@ -15,6 +15,7 @@ import boto3
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
 from itinera.localstack import cloudfront, cloudwatch, deps, elb, iam
+from itinera.localstack.alarms.install import install as install_alarms
 from itinera.localstack.config import (
     AZS,
     LOCAL_TIME_SCALE,
@@ -80,6 +81,7 @@ class LocalStack:
         self._start_metrics_agent()
         self._prepare_database()
         self._start_services()
+        self._start_alarms()
         self._write_record()
 
     def _keep(self, server: deps.PrivateServer | None, lines: list[str]) -> None:
@@ -235,6 +237,24 @@ class LocalStack:
             "RATE_LIMIT_BURST": os.environ.get("RATE_LIMIT_BURST", "1000")})
         self._start_balancer("gateway", cfg.gateway_port)
         wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=None)
+
+    def _start_alarms(self) -> None:
+        """Put the template's alarms in moto and start the evaluator that moto lacks."""
+        cfg = self.config
+        assert self.deployed is not None
+        env = self.aws_credentials()
+        cloudwatch = boto3.client("cloudwatch", region_name=cfg.region, endpoint_url=cfg.moto_url,
+                                  aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                  aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                                  aws_session_token=env.get("AWS_SESSION_TOKEN"))
+        names = install_alarms(self.deployed, cloudwatch, cfg.state_dir)
+        self.supervisor.start("alarm-evaluator", [
+            python(), "-m", "itinera.localstack.alarms", "--state-dir", str(cfg.state_dir),
+            "--endpoint-url", cfg.moto_url, "--region", cfg.region], {**self.base_env(), **env})
+        self.say(f"{len(names)} alarms from the template, evaluated locally every "
+                 f"{local_seconds(60):g} s (time scale {local_seconds(1):g}: a 60 s alarm "
+                 f"period lasts {local_seconds(60):g} s); transitions in "
+                 f"{cfg.state_dir / 'run' / 'alarm-history.jsonl'}")
 
     def _start_tasks(self, service: str, args: list[str], env: dict[str, str]) -> None:
         """Start one task of *service* per AZ and wait until each is ready."""

@@ -30,6 +30,11 @@ EMULATED_LOCALLY: dict[str, str] = {
                       "--enforce-iam each process calls moto as an IAM user holding its role's "
                       "policies (itinera/localstack/iam.py)",
     "AWS::IAM::ManagedPolicy": "attached to the IAM user of its role under --enforce-iam",
+    "AWS::CloudWatch::Alarm": "moto stores alarms but never evaluates them; the local alarm "
+                              "evaluator (alarms/) puts them in moto and sets their states",
+    "AWS::CloudWatch::CompositeAlarm": "moto has no composite alarms; the local alarm "
+                                       "evaluator keeps each under its name in moto and "
+                                       "evaluates its rule",
     "AWS::Events::Rule": "the local stack invokes a scheduled rule's target function on its "
                          "rate() schedule",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "HAProxy (itinera/localstack/elb) runs its "
@@ -82,8 +87,7 @@ NOT_EMULATED: dict[str, str] = {
     "AWS::KMS::Key": "only log groups and the trail use the keys, and neither runs locally",
     "AWS::Logs::LogGroup": "services write JSON lines to .local/logs/<service>.log",
     "AWS::S3::BucketPolicy": "moto does not enforce bucket policies; template tests check them",
-    "AWS::CloudWatch::Alarm": "dashboards/ holds the same definitions; nothing evaluates them "
-                              "locally",
+    "AWS::SNS::TopicPolicy": "moto does not enforce topic policies; template tests check them",
     "AWS::CloudWatch::Dashboard": "dashboards/ holds the same definition",
     "AWS::CloudTrail::Trail": "no account activity to audit locally",
     "AWS::ApiGateway::Deployment": "the local REST API serves the routes as the template has "
