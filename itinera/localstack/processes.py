@@ -100,13 +100,29 @@ class Supervisor:
                                              if c.alive()}))
 
     def stop_all(self, timeout: float = 10.0) -> None:
-        """SIGTERM every child's group, then SIGKILL what is left after *timeout*."""
-        for child in reversed(self.children):
+        """SIGTERM every child's group, then SIGKILL what is left after *timeout*.
+
+        The emulator goes last: the metrics agent and the alarm evaluator write to it on
+        their way out, and would wait out their connect timeouts on a stopped one.
+        """
+        late = [c for c in self.children if c.name == "moto"]
+        early = [c for c in self.children if c.name != "moto"]
+        for group in (early, late):
+            self._stop(group, timeout)
+        for child in self.children:
+            child.log_file.close()
+        self.children.clear()
+        with contextlib.suppress(FileNotFoundError):
+            self.pid_file.unlink()
+
+    @staticmethod
+    def _stop(children: list[Child], timeout: float) -> None:
+        for child in reversed(children):
             if child.alive():
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        for child in reversed(self.children):
+        for child in reversed(children):
             try:
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -116,10 +132,6 @@ class Supervisor:
             # Children of the child (none expected) go with the group.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.process.pid, signal.SIGKILL)
-            child.log_file.close()
-        self.children.clear()
-        with contextlib.suppress(FileNotFoundError):
-            self.pid_file.unlink()
 
     def first_dead(self) -> Child | None:
         """Return a child that exited on its own and is not replaced, if any."""
