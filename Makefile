@@ -93,7 +93,7 @@ bench: $(STAMP) haproxy
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy itinera gateway inventory checkout notifier loadtests
+	$(VENV)/bin/mypy itinera gateway inventory checkout notifier loadtests chaos
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache *.egg-info
