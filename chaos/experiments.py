@@ -55,6 +55,7 @@ class Experiment:
     duration_s: int
     hypotheses: tuple[Hypothesis, ...]
     local: dict[str, Any]
+    schedule: str | None = None
 
 
 def load_experiment(path: Path) -> Experiment:
@@ -64,7 +65,7 @@ def load_experiment(path: Path) -> Experiment:
     return Experiment(name=path.stem, template=raw["template"], load=own["load"],
                       duration_s=int(own["duration_s"]),
                       hypotheses=tuple(Hypothesis(**h) for h in own["hypotheses"]),
-                      local=dict(own.get("local", {})))
+                      local=dict(own.get("local", {})), schedule=own.get("schedule"))
 
 
 def load_experiments(folder: Path = EXPERIMENTS) -> list[Experiment]:
