@@ -15,7 +15,7 @@ SCHEMATHESIS_STAMP := $(SCHEMATHESIS_VENV)/.installed
 SAM_VENV := $(VENV)/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: run test install lint clean bench monitoring diagram haproxy chromium web
+.PHONY: run test install lint clean bench monitoring chaos diagram haproxy chromium web
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -80,6 +80,10 @@ test: $(STAMP) $(CHECKOV_STAMP) $(SCHEMATHESIS_STAMP) $(SAM_STAMP) haproxy chrom
 # Rewrite the alarms, dashboard and their parameters in infra/sam/monitoring.yaml from dashboards/alarms.yaml.
 monitoring: $(STAMP)
 	$(VENV)/bin/python dashboards/render.py
+
+# Rewrite the FIS experiment templates in infra/sam/chaos.yaml from chaos/experiments/.
+chaos: $(STAMP)
+	$(VENV)/bin/python -m chaos.render
 
 # Redraw docs/architecture.png (committed, so `make test` never needs graphviz).
 diagram: $(STAMP)
