@@ -102,8 +102,9 @@ def _target_problems(name: str, target: dict[str, Any], catalog: Catalog) -> lis
     kind = catalog.resource_types.get(target.get("resourceType", ""))
     if kind is None:
         return [*problems, f"target {name}: unknown resource type {target.get('resourceType')}"]
-    if "resourceArns" in target and "resourceTags" in target:
-        problems.append(f"target {name}: resourceArns and resourceTags exclude each other")
+    for other in ("resourceTags", "filters"):
+        if "resourceArns" in target and other in target:
+            problems.append(f"target {name}: resourceArns and {other} exclude each other")
     if not any(k in target for k in ("resourceArns", "resourceTags", "parameters")):
         problems.append(f"target {name}: selects nothing (no resourceArns, tags or parameters)")
     if target.get("selectionMode", "ALL") != "ALL" and not str(

@@ -63,6 +63,16 @@ def test_a_valid_sample_passes() -> None:
     assert problems(_valid(), CATALOG, set(SCENARIOS)) == []
 
 
+def test_resource_arns_with_tags_or_filters_are_refused() -> None:
+    """FIS takes resource ids alone: not with tags, not with filters."""
+    def change(t: dict[str, Any]) -> None:
+        t["targets"]["tasks"]["resourceArns"] = ["arn:aws:ecs:eu-west-1:1:task/c/1"]
+        t["targets"]["tasks"]["filters"] = [{"path": "AvailabilityZone", "values": ["a"]}]
+    found = _broken(change)
+    assert any("resourceArns and resourceTags exclude" in p for p in found)
+    assert any("resourceArns and filters exclude" in p for p in found)
+
+
 def test_an_unknown_action_id_is_refused() -> None:
     """An action id FIS does not have (moto would accept it) is reported."""
     found = _broken(lambda t: t["actions"]["stop"].update(actionId="aws:ecs:stop-tasks"))
