@@ -154,7 +154,8 @@ def test_the_fis_role_holds_every_permission_the_experiments_actions_need() -> N
 
 def test_the_tasks_and_functions_have_what_the_actions_need() -> None:
     """ECS network faults need the SSM sidecar, pidMode task, fault injection and no ECS
-    Exec; Lambda faults need FIS's extension layer and its configuration location."""
+    Exec; Lambda faults need FIS's extension layer and its configuration location; the Redis
+    AZ power interruption needs a Multi-AZ replication group."""
     needs = {n for e in EXPERIMENTS for a in e.template["actions"].values()
              for n in CATALOG.actions[a["actionId"]].needs}
     assert {"ssm-agent-sidecar", "pid-mode-task", "fault-injection",
@@ -165,6 +166,12 @@ def test_the_tasks_and_functions_have_what_the_actions_need() -> None:
     (sidecar,) = [c for c in task["ContainerDefinitions"] if c["Name"] == SIDECAR]
     assert sidecar["Essential"] is False  # the service serves even if registration fails
     assert service["Service"]["Properties"]["EnableExecuteCommand"] is False
+    # The ElastiCache AZ power action needs Multi-AZ with automatic failover (a replica to
+    # promote in the other AZ).
+    assert "multi-az" in needs
+    redis = raw("data.yaml")["Resources"]["RedisReplicationGroup"]["Properties"]
+    assert redis["MultiAZEnabled"] is True and redis["AutomaticFailoverEnabled"] is True
+    assert redis["NumCacheClusters"] >= 2
     checkout = raw("checkout.yaml")["Resources"]
     for name in ("CheckoutApiFunction", "CheckoutWorkerFunction"):
         props = checkout[name]["Properties"]
