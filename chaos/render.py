@@ -166,7 +166,7 @@ def render_section(experiments: list[Experiment]) -> str:
         resources[logical_id(experiment)] = resource(experiment)
         if experiment.schedule:
             resources.update(schedule_resources(experiment))
-    blocks = [yaml.dump({name: body}, Dumper=_Dumper, sort_keys=False, width=100,
+    blocks = [yaml.dump({name: body}, Dumper=_Dumper, sort_keys=False, width=1000,
                         default_flow_style=False, allow_unicode=True)
               for name, body in resources.items()]
     text = "\n".join(blocks)
