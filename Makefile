@@ -15,7 +15,7 @@ SCHEMATHESIS_STAMP := $(SCHEMATHESIS_VENV)/.installed
 SAM_VENV := $(VENV)/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: run test install lint clean bench monitoring diagram haproxy chromium web
+.PHONY: run test install lint clean bench monitoring chaos diagram haproxy chromium web
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -81,6 +81,10 @@ test: $(STAMP) $(CHECKOV_STAMP) $(SCHEMATHESIS_STAMP) $(SAM_STAMP) haproxy chrom
 monitoring: $(STAMP)
 	$(VENV)/bin/python dashboards/render.py
 
+# Rewrite the FIS experiment templates in infra/sam/chaos.yaml from chaos/experiments/.
+chaos: $(STAMP)
+	$(VENV)/bin/python -m chaos.render
+
 # Redraw docs/architecture.png (committed, so `make test` never needs graphviz).
 diagram: $(STAMP)
 	@command -v dot >/dev/null || { apt-get update -qq && apt-get install -y -qq graphviz; }
@@ -93,7 +97,7 @@ bench: $(STAMP) haproxy
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy itinera gateway inventory checkout notifier loadtests
+	$(VENV)/bin/mypy itinera gateway inventory checkout notifier loadtests chaos
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache *.egg-info

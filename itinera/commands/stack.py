@@ -14,7 +14,8 @@ def _run(args: argparse.Namespace) -> int:
 
     config = StackConfig(port_base=args.port_base, state_dir=args.state_dir, stage=args.stage,
                          database=args.database, redis_db=args.redis_db,
-                         seed_size=args.seed_size, enforce_iam=args.enforce_iam)
+                         seed_size=args.seed_size, enforce_iam=args.enforce_iam,
+                         fault_proxies=args.fault_proxies)
     return run_forever(config)
 
 
@@ -36,6 +37,9 @@ def register(sub: Any) -> None:
     run.add_argument("--enforce-iam", action="store_true",
                      help="each process calls the AWS emulator with its own role from the "
                           "template; moto refuses what the role does not grant")
+    run.add_argument("--fault-proxies", action="store_true",
+                     help="each AZ's tasks reach MariaDB, Redis and moto through that AZ's "
+                          "fault proxy (game days); control API on the port base +40")
     run.set_defaults(func=_run)
 
     token = sub.add_parser("token", help="print a traveller token from the local issuer")

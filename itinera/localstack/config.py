@@ -13,6 +13,10 @@ REGION = "eu-west-1"
 # local load balancers (HAProxy) spread requests over the healthy ones, as the ALBs do.
 AZS = ("az-a", "az-b")
 TASK_PORT_OFFSETS = {"gateway": 20, "inventory": 22, "notifier": 3}
+# The fault proxies (opt-in): their control API at this offset, then one port per dependency
+# and AZ, in this order.
+FAULT_PROXY_OFFSET = 40
+FAULT_DEPENDENCIES = ("mariadb", "redis", "moto")
 # Control-plane times from the template (health-check intervals and timeouts, deregistration
 # delays; later alarm periods and scaling cooldowns) run this many times faster locally, so
 # a 10 s health-check interval is 1 s here and a game day takes minutes, not hours. Times
@@ -55,6 +59,9 @@ class StackConfig:
     region: str = REGION
     # Each process calls moto with its own template role, which moto enforces (iam.py).
     enforce_iam: bool = False
+    # Each AZ's tasks reach MariaDB, Redis and moto through that AZ's fault proxy
+    # (itinera/localstack/faults), so a game day can cut, delay or drop their traffic.
+    fault_proxies: bool = False
 
     @property
     def gateway_port(self) -> int:
@@ -89,8 +96,15 @@ class StackConfig:
     def all_ports(self) -> list[int]:
         """Return every port the stack listens on."""
         tasks = [self.task_port(s, az) for s in TASK_PORT_OFFSETS for az in AZS]
+        faults = self.fault_ports if self.fault_proxies else []
         return [self.gateway_port, self.inventory_port, self.checkout_api_port,
-                self.cloudfront_port, self.moto_port, *tasks]
+                self.cloudfront_port, self.moto_port, *tasks, *faults]
+
+    @property
+    def fault_ports(self) -> list[int]:
+        """Return the fault proxies' ports: the control API's, then each proxy's."""
+        count = 1 + len(FAULT_DEPENDENCIES) * len(AZS)
+        return [self.port_base + FAULT_PROXY_OFFSET + i for i in range(count)]
 
     @property
     def moto_port(self) -> int:

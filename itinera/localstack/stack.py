@@ -24,6 +24,8 @@ from itinera.localstack.config import (
     aws_env,
     local_seconds,
 )
+from itinera.localstack.faults import plan as fault_plan
+from itinera.localstack.faults.proxy import Route
 from itinera.localstack.functions import functions
 from itinera.localstack.processes import Supervisor, port_open, python, wait_http
 from itinera.localstack.resources import ACCOUNT_ID, Deployed, deploy
@@ -46,6 +48,7 @@ class LocalStack:
         # One credential per service calling inventory, fresh each run.
         self.service_tokens = {"gateway": secrets.token_urlsafe(32),
                                "checkout": secrets.token_urlsafe(32)}
+        self.fault_routes: list[Route] = []
 
     def start(self) -> None:
         """Bring the stack up; on any failure, stop what was started and re-raise."""
@@ -77,6 +80,8 @@ class LocalStack:
         self.jwks_path = issuer.jwks_path
 
         self._start_moto()
+        if cfg.fault_proxies:
+            self._start_fault_proxies()
         self.deployed = self._deploy()
         self._start_metrics_agent()
         self._prepare_database()
@@ -98,6 +103,25 @@ class LocalStack:
                                       dict(os.environ))
         wait_http(f"{cfg.moto_url}/moto-api/", child=child)
         self.say(f"AWS emulator (moto server) on {cfg.moto_url}")
+
+    def _start_fault_proxies(self) -> None:
+        """Put one proxy per dependency and AZ in front of MariaDB, Redis and moto."""
+        cfg = self.config
+        self.fault_routes = fault_plan.routes(cfg, mysql=(self.mysql.host, self.mysql.port),
+                                              redis=(self.redis.host, self.redis.port))
+        path = fault_plan.write_config(cfg.state_dir / "run" / "faults.json", cfg,
+                                       self.fault_routes)
+        child = self.supervisor.start("faults", [python(), "-m", "itinera.localstack.faults",
+                                                 str(path)], dict(os.environ))
+        url = f"http://127.0.0.1:{fault_plan.control_port(cfg)}/faults"
+        wait_http(url, child=child)
+        self.say(f"fault proxies in front of MariaDB, Redis and moto per AZ; control API {url}")
+
+    def _az_env(self, az: str) -> dict[str, str]:
+        """Return what sends *az*'s tasks through its fault proxies (nothing without them)."""
+        if not self.fault_routes:
+            return {}
+        return fault_plan.az_env(self.fault_routes, az, redis_db=self.config.redis_db)
 
     def _deploy(self) -> Deployed:
         cfg = self.config
@@ -262,7 +286,8 @@ class LocalStack:
         for az in AZS:
             port = self.config.task_port(service, az)
             children.append((port, self.supervisor.start(
-                f"{service}-{az}", args, {**env, "PORT": str(port), "AVAILABILITY_ZONE": az},
+                f"{service}-{az}", args,
+                {**env, **self._az_env(az), "PORT": str(port), "AVAILABILITY_ZONE": az},
                 replace=True)))
         for port, child in children:
             wait_http(f"http://127.0.0.1:{port}/ready", child=child)

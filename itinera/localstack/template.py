@@ -106,6 +106,11 @@ NOT_EMULATED: dict[str, str] = {
     "AWS::Cognito::UserPoolGroup": "itinera token --admin gives the admin scope locally",
     "AWS::Cognito::UserPoolResourceServer": "the local issuer's tokens carry the same scopes",
     "AWS::RDS::DBClusterParameterGroup": "MariaDB on 127.0.0.1 runs with its own settings",
+    "AWS::FIS::ExperimentTemplate": "chaos/experiments/ holds the same templates; a local game "
+                                    "day carries their actions out on the stack (the fault "
+                                    "proxies in itinera/localstack/faults, the local "
+                                    "scheduler) instead of FIS",
+    "AWS::Scheduler::Schedule": "created disabled on AWS; local game days are started by hand",
 }
 # What `Ref` gives locally for a not-emulated resource that an emulated one refers to.
 LOCAL_REFS: dict[str, str] = {

@@ -112,8 +112,18 @@ def of_type(resources: dict[str, dict[str, Any]], kind: str) -> dict[str, dict[s
     return {k: v for k, v in resources.items() if v["Type"] == kind}
 
 
+# Every service task also runs the SSM agent sidecar of FIS's ECS task actions.
+SIDECAR = "amazon-ssm-agent"
+
+
+def service_container(resources: dict[str, Any], task: str) -> dict[str, Any]:
+    """Return the task definition's one container besides the SSM agent sidecar."""
+    (container,) = [c for c in resources[task]["Properties"]["ContainerDefinitions"]
+                    if c["Name"] != SIDECAR]
+    return container  # type: ignore[no-any-return]
+
+
 def env_of(resources: dict[str, Any], task: str) -> dict[str, Any]:
-    """Return a task definition's environment variables by name."""
-    (container,) = resources[task]["Properties"]["ContainerDefinitions"]
-    return {v["Name"]: v["Value"] for v in container["Environment"]}
+    """Return a task definition's environment variables by name (its service container's)."""
+    return {v["Name"]: v["Value"] for v in service_container(resources, task)["Environment"]}
 

