@@ -74,8 +74,10 @@ class _Resolver:
             fallback = self._alarm(expression)
             if fallback is not None:
                 return fallback
-            described = json.dumps(expression)
-            self.unresolved.append(f"{described}: {exc}")
+            described = _describe(expression)
+            problem = f"{described}: {exc}"
+            if problem not in self.unresolved:
+                self.unresolved.append(problem)
             return f"unresolved:{described}"
 
     def _alarm(self, expression: Any) -> str | None:
@@ -92,23 +94,36 @@ class _Resolver:
             return alarm_name
         return f"arn:aws:cloudwatch:{self.deployed.region}:{ACCOUNT_ID}:alarm:{alarm_name}"
 
-    def sub(self, arg: Any) -> str:
+    def sub(self, arg: Any, *, escape: bool = False) -> str:
         text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
 
         def one(match: re.Match[str]) -> str:
             name = match.group(1)
             if name in extra:
-                return self.value(extra[name])
-            if "." in name and not name.startswith("AWS::"):
-                return self.value({"Fn::GetAtt": name.split(".", 1)})
-            return self.value({"Ref": name})
+                value = self.value(extra[name])
+            elif "." in name and not name.startswith("AWS::"):
+                value = self.value({"Fn::GetAtt": name.split(".", 1)})
+            else:
+                value = self.value({"Ref": name})
+            # Inside a JSON body a value lands in a JSON string.
+            return json.dumps(value)[1:-1] if escape else value
 
         return _PLACEHOLDER.sub(one, text)
 
-    def string(self, value: Any) -> str:
+    def string(self, value: Any, *, escape: bool = False) -> str:
         if isinstance(value, dict) and "Fn::Sub" in value:
-            return self.sub(value["Fn::Sub"])
+            return self.sub(value["Fn::Sub"], escape=escape)
         return self.value(value)
+
+
+def _describe(expression: Any) -> str:
+    if isinstance(expression, dict) and len(expression) == 1:
+        (key, arg), = expression.items()
+        if key == "Ref":
+            return str(arg)
+        if key == "Fn::GetAtt":
+            return ".".join(arg) if isinstance(arg, list) else str(arg)
+    return key if isinstance(expression, dict) and len(expression) == 1 else "expression"
 
 
 def local_dashboards(deployed: Deployed) -> list[DashboardSource]:
@@ -118,7 +133,7 @@ def local_dashboards(deployed: Deployed) -> list[DashboardSource]:
         resolver = _Resolver(deployed)
         props = resource["Properties"]
         name = resolver.string(props["DashboardName"])
-        body = json.loads(resolver.string(props["DashboardBody"]))
+        body = json.loads(resolver.string(props["DashboardBody"], escape=True))
         out.append(DashboardSource(name=name, body=body, unresolved=resolver.unresolved))
     return sorted(out, key=lambda d: d.name)
 
