@@ -14,8 +14,15 @@ from typing import Any
 import boto3
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
-from itinera.localstack import cloudfront, deps, elb, iam
-from itinera.localstack.config import AZS, ROOT, StackConfig, aws_env
+from itinera.localstack import cloudfront, cloudwatch, deps, elb, iam
+from itinera.localstack.config import (
+    AZS,
+    LOCAL_TIME_SCALE,
+    ROOT,
+    StackConfig,
+    aws_env,
+    local_seconds,
+)
 from itinera.localstack.functions import functions
 from itinera.localstack.processes import Supervisor, port_open, python, wait_http
 from itinera.localstack.resources import ACCOUNT_ID, Deployed, deploy
@@ -70,6 +77,7 @@ class LocalStack:
 
         self._start_moto()
         self.deployed = self._deploy()
+        self._start_metrics_agent()
         self._prepare_database()
         self._start_services()
         self._write_record()
@@ -82,8 +90,10 @@ class LocalStack:
 
     def _start_moto(self) -> None:
         cfg = self.config
-        child = self.supervisor.start("moto", [python(), "-m", "moto.server", "-H", "127.0.0.1",
-                                               "-p", str(cfg.moto_port)], dict(os.environ))
+        # moto's own server plus one read-only view the metrics agent needs (queue ages).
+        child = self.supervisor.start("moto", [python(), "-m", cloudwatch.MOTO_SERVER, "-H",
+                                               "127.0.0.1", "-p", str(cfg.moto_port)],
+                                      dict(os.environ))
         wait_http(f"{cfg.moto_url}/moto-api/", child=child)
         self.say(f"AWS emulator (moto server) on {cfg.moto_url}")
 
@@ -114,6 +124,18 @@ class LocalStack:
                  f"{len(deployed.physical)} "
                  f"created in the emulator (stack {deployed.stack_name})")
         return deployed
+
+    def _start_metrics_agent(self) -> None:
+        """Start the agent that turns logs, balancers and queues into CloudWatch metrics."""
+        cfg = self.config
+        self.supervisor.start("metrics-agent", [
+            python(), "-m", cloudwatch.AGENT, "--state-dir", str(cfg.state_dir),
+            "--deployed", str(self.deployed_record), "--endpoint-url", cfg.moto_url,
+            "--region", cfg.region, "--reset"],
+            {**os.environ, **self.aws_credentials(), "PYTHONUNBUFFERED": "1"})
+        self.say(f"metrics agent: EMF from {cfg.state_dir / 'logs'}/, ALB and SQS metrics "
+                 f"every {local_seconds(60):g}s (time scale {LOCAL_TIME_SCALE:g}) into the "
+                 f"emulator's CloudWatch and {cfg.state_dir / 'run' / 'metrics.sqlite'}")
 
     def _enforce_iam(self, template: Any, env: dict[str, str]) -> None:
         """Give each process its role's credentials, then make moto enforce IAM."""
