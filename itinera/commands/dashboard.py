@@ -20,7 +20,8 @@ def duration(text: str) -> timedelta:
     return timedelta(seconds=int(match.group(1)) * UNITS[match.group(2)])
 
 
-def _local(args: argparse.Namespace, start: datetime, end: datetime) -> dict[str, Any]:
+def local_inputs(state_dir: Path) -> dict[str, Any]:
+    """Return render()'s inputs for the local stack whose folder is *state_dir*."""
     import boto3
 
     from itinera.dashboard.search import CloudWatchCatalog
@@ -33,8 +34,8 @@ def _local(args: argparse.Namespace, start: datetime, end: datetime) -> dict[str
     from itinera.localstack import config
     from itinera.localstack.cloudwatch.reader import local_reader
 
-    stack = json.loads((args.state_dir / "run" / "stack.json").read_text())
-    deployed = load_deployed(args.state_dir)
+    stack = json.loads((state_dir / "run" / "stack.json").read_text())
+    deployed = load_deployed(state_dir)
     creds = stack["aws"]
     client = boto3.client("cloudwatch", endpoint_url=creds["AWS_ENDPOINT_URL"],
                           region_name=deployed.region,
@@ -43,25 +44,26 @@ def _local(args: argparse.Namespace, start: datetime, end: datetime) -> dict[str
                           aws_session_token=creds.get("AWS_SESSION_TOKEN"))
     stage = deployed.template.parameters.get("Stage", "dev")
     return {"dashboards": local_dashboards(deployed),
-            "reader": local_reader(args.state_dir, creds["AWS_ENDPOINT_URL"], deployed.region,
+            "reader": local_reader(state_dir, creds["AWS_ENDPOINT_URL"], deployed.region,
                                    credentials=creds),
             "catalog": CloudWatchCatalog(client),
             "alarms": alarm_states(client, prefix=f"itinera-{stage}-"),
-            "transitions": local_history(args.state_dir),
+            "transitions": local_history(state_dir),
             "scale": config.LOCAL_TIME_SCALE,
-            "source": f"the local stack in {args.state_dir} (moto and the raw metric store)"}
+            "source": f"the local stack in {state_dir} (moto and the raw metric store)"}
 
 
-def _aws(args: argparse.Namespace, start: datetime, end: datetime) -> dict[str, Any]:
+def aws_inputs(*, stage: str, region: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """Return render()'s inputs for the stage deployed in AWS (credentials from the env)."""
     import boto3
 
     from itinera.dashboard.search import CloudWatchCatalog
     from itinera.dashboard.source import alarm_states, aws_dashboards, aws_history
     from itinera.localstack.cloudwatch.reader import CloudWatchReader
 
-    client = boto3.client("cloudwatch", region_name=args.region) if args.region \
+    client = boto3.client("cloudwatch", region_name=region) if region \
         else boto3.client("cloudwatch")
-    prefix = f"itinera-{args.stage}-"
+    prefix = f"itinera-{stage}-"
     return {"dashboards": aws_dashboards(client, prefix), "reader": CloudWatchReader(client),
             "catalog": CloudWatchCatalog(client), "alarms": alarm_states(client, prefix),
             "transitions": aws_history(client, start, end), "scale": 1.0,
@@ -74,7 +76,8 @@ def _render(args: argparse.Namespace) -> int:
 
     end = datetime.now(UTC)
     start = end - args.since
-    inputs = (_aws if args.aws else _local)(args, start, end)
+    inputs = (aws_inputs(stage=args.stage, region=args.region, start=start, end=end)
+              if args.aws else local_inputs(args.state_dir))
     out = args.out or ROOT / "reports" / "dashboards" / end.strftime("%Y%m%dT%H%M%SZ")
     report = render(**inputs, start=start, end=end, out=out)
     print(f"time scale {report.scale}: a 60 s period is {round(60 * report.scale, 3)} s")

@@ -41,6 +41,10 @@ class Deployed:
         if name in self.physical:
             return self.physical[name]
         kind = self.template.resources.get(name, {}).get("Type", "")
+        if kind == "AWS::Lambda::Function":
+            # Run by the local Lambda host under its logical id, as get_att's Arn names it and
+            # as its AWS/Lambda metrics carry it.
+            return name
         if kind in LOCAL_REFS:
             return LOCAL_REFS[kind]
         if kind in NOT_EMULATED:
