@@ -57,8 +57,10 @@ def _size(widget: dict[str, Any]) -> tuple[float, float]:
 
 
 def _time_axis(ax: Any, start: datetime, end: datetime) -> None:
-    ax.set_xlim(start, end)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S"))
+    ax.set_xlim(mdates.date2num(start), mdates.date2num(end))
+    locator = mdates.AutoDateLocator(maxticks=5)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.tick_params(labelsize=7)
 
 

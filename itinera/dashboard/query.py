@@ -64,12 +64,14 @@ def fetch(properties: dict[str, Any], *, reader: MetricReader, catalog: search.M
             period = scaled_period(found.period or line.period, scale)
             mine: list[dict[str, Any]] = []
             searches.append((line, found, mine))
-            for index, dims in enumerate(search.find(found, catalog)):
+            results = search.find(found, catalog)
+            labels = search.distinct_labels(results, found)
+            for index, (dims, label) in enumerate(zip(results, labels, strict=True)):
                 mine.append({"Id": f"{line.id}_{index}", "ReturnData": True, "MetricStat": {
                     "Metric": {"Namespace": found.namespace, "MetricName": found.metric,
                                "Dimensions": [{"Name": k, "Value": v} for k, v in dims]},
                     "Period": period, "Stat": found.stat},
-                    "Label": search.distinct_label(dims, found)})
+                    "Label": label})
             queries += mine
     answers = reader.get_metric_data(queries, start, end) if queries else {}
     by_id = {line.id: dict(answers.get(line.id, [])) for line in widget_lines

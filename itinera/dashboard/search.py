@@ -74,10 +74,11 @@ def find(search: Search, catalog: MetricCatalog) -> list[Dimensions]:
     return sorted(found)
 
 
-def distinct_label(dimensions: Dimensions, search: Search) -> str:
-    """Return what tells this result from the others: its values the search did not fix."""
-    fixed = {k for k, _ in search.filters}
-    return " ".join(v for k, v in dimensions if k not in fixed) or search.metric
+def distinct_labels(found: list[Dimensions], search: Search) -> list[str]:
+    """Return a label per result: its values that differ between results (`az-a`, `az-b`)."""
+    varying = {name for name in search.dimension_names
+               if len({dict(dims).get(name) for dims in found}) > 1}
+    return [" ".join(v for k, v in dims if k in varying) or search.metric for dims in found]
 
 
 class CloudWatchCatalog:

@@ -119,7 +119,7 @@ def test_metric_widgets_with_data_say_so_and_math_and_search_lines_are_drawn(
     widgets = {w.title: w for d in report.dashboards for w in d.widgets}
     assert all(w.has_data and not w.errors for w in widgets.values() if w.kind == "metric")
     per_az = widgets["Gateway requests per AZ"].series
-    assert sorted(label for label, _ in per_az) == ["az-a lb", "az-b lb"]
+    assert sorted(label for label, _ in per_az) == ["az-a", "az-b"]
     availability = widgets["Availability per route (% answered without 5xx)"].series
     assert [label for label, _ in availability] == ["GET /v1/flights", "POST /v1/holds",
                                                     "POST /v1/bookings"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from itinera.dashboard.search import Dimensions, Search, distinct_label, find, parse
+from itinera.dashboard.search import Dimensions, Search, distinct_labels, find, parse
 
 PER_AZ = ("SEARCH('{AWS/ApplicationELB,AvailabilityZone,LoadBalancer,TargetGroup} "
           "MetricName=\"RequestCount\" TargetGroup=\"targetgroup/gw/1\"', 'Sum', 60)")
@@ -49,9 +49,10 @@ def test_a_search_finds_only_metrics_with_exactly_its_dimensions_and_values() ->
     assert found == [(("AvailabilityZone", "az-a"), lb, gw), (("AvailabilityZone", "az-b"), lb, gw)]
 
 
-def test_each_result_is_labelled_by_what_the_search_left_open() -> None:
-    """With the target group fixed, a per-AZ series is labelled by its AZ and load balancer."""
+def test_each_result_is_labelled_by_the_values_that_tell_it_from_the_others() -> None:
+    """Per-AZ results of one load balancer are labelled by their AZ alone."""
     search = parse(PER_AZ) or pytest.fail("not parsed")
-    dims = (("AvailabilityZone", "az-a"), ("LoadBalancer", "app/pub/1"),
-            ("TargetGroup", "targetgroup/gw/1"))
-    assert distinct_label(dims, search) == "az-a app/pub/1"
+    found = [(("AvailabilityZone", az), ("LoadBalancer", "app/pub/1"),
+              ("TargetGroup", "targetgroup/gw/1")) for az in ("az-a", "az-b")]
+    assert distinct_labels(found, search) == ["az-a", "az-b"]
+    assert distinct_labels(found[:1], search) == ["RequestCount"]
