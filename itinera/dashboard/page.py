@@ -44,7 +44,9 @@ def html(report: Report, *, source: str) -> str:
         parts.append("<tr><td colspan='5'>none recorded</td></tr>")
     parts.append("</table>")
     for dashboard in report.dashboards:
-        parts.append(f"<h2 id='{escape(dashboard.name)}'>{escape(dashboard.name)}</h2>")
+        parts.append(f"<h2 id='{escape(dashboard.name)}'>{escape(dashboard.name)}</h2>"
+                     f"<p><a href='{escape(dashboard.picture)}'>the whole dashboard as one "
+                     "picture</a></p>")
         for problem in dashboard.unresolved:
             parts.append(f"<p class='empty'>unresolved: {escape(problem)}</p>")
         for widget in dashboard.widgets:

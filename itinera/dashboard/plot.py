@@ -14,12 +14,16 @@ matplotlib.use("Agg")
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+from PIL import Image
 
 from itinera.dashboard.query import WidgetData
 from itinera.dashboard.source import Transition
 
 STATE_COLOURS = {"OK": "#2ca02c", "ALARM": "#d62728", "INSUFFICIENT_DATA": "#9e9e9e"}
 DPI = 80
+LEGEND_CHARS = 40
+# One grid unit of the 24-column dashboard grid, in pixels of the composed picture.
+CELL_W, CELL_H = 60, 50
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,10 @@ def spans(transitions: list[Transition], alarm: str, *, current: str, start: dat
         state, since = change.new, change.time
     out.append(Span(alarm, state, since, end))
     return [s for s in out if s.end > s.start]
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LEGEND_CHARS else label[:LEGEND_CHARS - 1] + "…"
 
 
 def _size(widget: dict[str, Any]) -> tuple[float, float]:
@@ -101,8 +109,9 @@ def metric_png(path: Path, widget: dict[str, Any], data: WidgetData, *, start: d
         if not data.has_data:
             ax.text(0.5, 0.5, "no data in this range", transform=ax.transAxes, ha="center",
                     va="center", color="grey")
-        if ax.get_legend_handles_labels()[1]:
-            ax.legend(fontsize=6, loc="upper left")
+        handles, labels = ax.get_legend_handles_labels()
+        if labels:
+            ax.legend(handles, [_short(label) for label in labels], fontsize=6, loc="upper left")
         fig.tight_layout()
         fig.savefig(path)
     finally:
@@ -127,3 +136,15 @@ def alarms_png(path: Path, widget: dict[str, Any], rows: list[list[Span]], names
         fig.savefig(path)
     finally:
         plt.close(fig)
+
+
+def compose(path: Path, placed: list[tuple[dict[str, Any], Path]]) -> None:
+    """Lay the widget PNGs out as the dashboard's grid places them, in one picture."""
+    bottom = max((w.get("y", 0) + w.get("height", 6) for w, _ in placed), default=1)
+    canvas = Image.new("RGB", (24 * CELL_W, bottom * CELL_H), "white")
+    for widget, png in placed:
+        size = (widget.get("width", 8) * CELL_W, widget.get("height", 6) * CELL_H)
+        with Image.open(png) as picture:
+            tile = picture.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+        canvas.paste(tile, (widget.get("x", 0) * CELL_W, widget.get("y", 0) * CELL_H))
+    canvas.save(path)

@@ -33,6 +33,7 @@ class RenderedDashboard:
     name: str
     widgets: list[RenderedWidget]
     unresolved: list[str]
+    picture: str  # the composed dashboard.png, relative to the output folder
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def render(dashboards: list[DashboardSource], *, reader: MetricReader, catalog: 
     for dashboard in dashboards:
         folder = out / _slug(dashboard.name)
         folder.mkdir(exist_ok=True)
-        widgets = []
+        widgets, placed = [], []
         for index, widget in enumerate(dashboard.body.get("widgets", []), start=1):
             title = widget.get("properties", {}).get("title", f"widget {index}")
             png = folder / f"{index:02d}-{_slug(title)}.png"
@@ -78,7 +79,12 @@ def render(dashboards: list[DashboardSource], *, reader: MetricReader, catalog: 
             elif widget.get("type") == "alarm":
                 widgets.append(_alarms(widget, png, states=states, transitions=transitions,
                                        start=start, end=end, out=out))
-        rendered.append(RenderedDashboard(dashboard.name, widgets, dashboard.unresolved))
+            else:
+                continue
+            placed.append((widget, png))
+        plot.compose(folder / "dashboard.png", placed)
+        rendered.append(RenderedDashboard(dashboard.name, widgets, dashboard.unresolved,
+                                          str((folder / "dashboard.png").relative_to(out))))
     report = Report(dashboards=rendered, alarms=alarms, transitions=transitions, start=start,
                     end=end, scale=scale, index=out / "index.html")
     report.index.write_text(page.html(report, source=source))

@@ -8,6 +8,7 @@ from typing import Any
 
 REPEAT_REST = "..."  # the previous row's leading values, up to this row's own
 REPEAT_ONE = "."  # the previous row's value in the same position
+SHORT_VALUE = 24
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +72,9 @@ def lines(properties: dict[str, Any]) -> list[Line]:
         if values:
             namespace, metric, *pairs = values
             dims = tuple(zip(pairs[0::2], pairs[1::2], strict=True))
-            label = options.get("label") or " ".join([metric, *(v for _, v in dims)])
+            # Long values (load balancer and target group names) would crowd the legend.
+            label = options.get("label") or " ".join(
+                [metric, *(v for _, v in dims if len(v) <= SHORT_VALUE)])
             result.append(Line(label=label, namespace=namespace, metric=metric,
                                dimensions=dims, **common))
         else:

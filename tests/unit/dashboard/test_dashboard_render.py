@@ -93,7 +93,8 @@ HISTORY = [Transition(alarm="gateway-target-5xx", old="OK", new="ALARM",
 
 
 def test_every_widget_becomes_a_valid_png_listed_in_the_page(tmp_path: Path) -> None:
-    """Each widget of each dashboard has a PNG that loads, and index.html shows them all."""
+    """Each widget of each dashboard has a PNG that loads, index.html shows them all, and each
+    dashboard is also one picture laid out on its grid."""
     dashboards = five_dashboards()
     report = render(dashboards, reader=FakeReader(), catalog=TwoAzCatalog(), alarms=ALARMS,
                     transitions=HISTORY, start=START, end=END, scale=0.1, out=tmp_path,
@@ -109,6 +110,10 @@ def test_every_widget_becomes_a_valid_png_listed_in_the_page(tmp_path: Path) -> 
             assert f"src='{widget.png}'" in page
             assert widget.title.replace("&", "&amp;") in page
     assert "Time scale 0.1" in page and "3 of 3 over 10" in page
+    for rendered in report.dashboards:
+        picture = tmp_path / rendered.picture
+        assert matplotlib.image.imread(picture).shape[1] == 24 * 60  # the grid, 60 px a column
+        assert f"href='{rendered.picture}'" in page
 
 
 def test_metric_widgets_with_data_say_so_and_math_and_search_lines_are_drawn(
