@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ TIME_SCALE_ENV = "ITINERA_TIME_SCALE"
 DEFAULT_TIME_SCALE = 0.1
 
 
-def time_scale(env: dict[str, str] | os._Environ[str] = os.environ) -> float:
+def time_scale(env: Mapping[str, str] = os.environ) -> float:
     """Return the time scale *env* asks for (ITINERA_TIME_SCALE), or the default."""
     raw = env.get(TIME_SCALE_ENV) or ""
     if not raw:

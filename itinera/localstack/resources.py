@@ -42,8 +42,8 @@ class Deployed:
             return self.physical[name]
         kind = self.template.resources.get(name, {}).get("Type", "")
         if kind == "AWS::Lambda::Function":
-            # Run by the local Lambda host under its logical id, as get_att's Arn names it and
-            # as its AWS/Lambda metrics carry it.
+            # A local function's name is its logical id: the Lambda host's FunctionName (its
+            # AWS/Lambda metrics' dimension) and the name in its ARN.
             return name
         if kind in LOCAL_REFS:
             return LOCAL_REFS[kind]

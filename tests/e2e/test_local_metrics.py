@@ -31,13 +31,14 @@ def _stat(qid: str, namespace: str, name: str, dims: dict[str, str], stat: str
 async def test_requests_and_bookings_show_up_as_aws_metrics(
         stack: RunningStack, http: aiohttp.ClientSession) -> None:
     """After gateway requests and a booking, moto's CloudWatch has RequestCount for each AZ
-    of the gateway's ALB and Invocations of the checkout API, and the local reader answers
-    p99 TargetResponseTime from the recorded per-request values."""
+    of the gateway's ALB, Invocations of the checkout API and the checkout queue's depth and
+    age, and the local reader answers p99 TargetResponseTime from per-request values."""
     # GIVEN the stack's names for the gateway's ALB and the checkout API function
     running = stack.stack
     assert running.deployed is not None
     names = alb_names(running.deployed)["gateway"]
     (api,) = [s.name for s in functions(running.deployed).values() if s.routes]
+    queue = {"QueueName": running.deployed.get_att("CheckoutQueue", "QueueName")}
     started = datetime.now(UTC) - timedelta(minutes=1)
 
     # WHEN a traveller searches (several requests, round robin over both AZs) and books
@@ -55,7 +56,9 @@ async def test_requests_and_bookings_show_up_as_aws_metrics(
     queries = [*[_stat(az.replace("-", "_"), "AWS/ApplicationELB", "RequestCount",
                        {**alb, "AvailabilityZone": az}, "Sum") for az in AZS],
                _stat("invocations", "AWS/Lambda", "Invocations", {"FunctionName": api}, "Sum"),
-               _stat("p99", "AWS/ApplicationELB", "TargetResponseTime", alb, "p99")]
+               _stat("p99", "AWS/ApplicationELB", "TargetResponseTime", alb, "p99"),
+               _stat("depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", queue, "Maximum"),
+               _stat("age", "AWS/SQS", "ApproximateAgeOfOldestMessage", queue, "Maximum")]
     reader = local_reader(stack.config.state_dir, stack.config.moto_url, stack.config.region,
                           credentials=running.aws_credentials())
     deadline = time.monotonic() + 60
@@ -63,7 +66,8 @@ async def test_requests_and_bookings_show_up_as_aws_metrics(
         got = reader.get_metric_data(queries, started, datetime.now(UTC) + timedelta(minutes=1))
         totals = {key: sum(v for _, v in points) for key, points in got.items()}
         if (all(totals[az.replace("-", "_")] > 0 for az in AZS)
-                and totals["invocations"] >= 1 and got["p99"]):
+                and totals["invocations"] >= 1 and got["p99"] and got["depth"]
+                and got["age"]):
             break
         assert time.monotonic() < deadline, f"metrics not published within 60 s: {got}"
         await asyncio.sleep(0.5)

@@ -80,3 +80,19 @@ async def test_reserved_concurrency_throttles(capsys: pytest.CaptureFixture[str]
     invoker.close()
     found = _metrics(capsys.readouterr().out)
     assert found["Throttles"] == [1] and found["Invocations"] == [1]
+
+
+def test_template_lambda_alarms_name_the_published_function() -> None:
+    """The template's checkout API alarm resolves FunctionName to the function's logical id,
+    which is the name the local host runs it under (`FunctionSpec.name`)."""
+    from itinera.localstack.resources import Deployed
+    from itinera.localstack.template import load_sam, transform
+
+    template = transform(load_sam(), region="eu-west-1",
+                         parameters={"InventoryUrl": "http://127.0.0.1:8081"})
+    deployed = Deployed(template=template, region="eu-west-1", stack_name="s", physical={})
+    alarm = template.resources["CheckoutApiErrorsAlarm"]["Properties"]
+    (dimension,) = deployed.resolve(alarm["Dimensions"])
+    assert dimension["Name"] == "FunctionName"
+    assert dimension["Value"] == "CheckoutApiFunction"
+    assert "CheckoutApiFunction" in template.of_type("AWS::Lambda::Function")
