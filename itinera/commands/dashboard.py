@@ -49,7 +49,8 @@ def local_inputs(state_dir: Path) -> dict[str, Any]:
             "catalog": CloudWatchCatalog(client),
             "alarms": alarm_states(client, prefix=f"itinera-{stage}-"),
             "transitions": local_history(state_dir),
-            "scale": config.LOCAL_TIME_SCALE,
+            # The stack's own scale: this process may run with another ITINERA_TIME_SCALE.
+            "scale": float(stack.get("time_scale", config.LOCAL_TIME_SCALE)),
             "source": f"the local stack in {state_dir} (moto and the raw metric store)"}
 
 
