@@ -174,7 +174,9 @@ def local_history(state_dir: Path) -> list[Transition]:
     for line in path.read_text().splitlines():
         if line.strip():
             item = json.loads(line)
-            out.append(Transition(alarm=item["alarm"], old=item["old"], new=item["new"],
+            # The evaluator's first line of an alarm has no old state (it was just created).
+            out.append(Transition(alarm=item["alarm"], old=item.get("old") or "",
+                                  new=item["new"],
                                   time=_time(item["time"]), reason=item.get("reason", "")))
     return out
 
