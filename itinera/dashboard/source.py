@@ -9,12 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from itinera.localstack.config import AZS
 from itinera.localstack.resources import ACCOUNT_ID, Deployed
 from itinera.localstack.template import TemplateError
 
 _PLACEHOLDER = re.compile(r"\$\{([^}!]+)\}")
 DASHBOARD = "AWS::CloudWatch::Dashboard"
-ALARM = "AWS::CloudWatch::Alarm"
+ALARMS = {"AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"}
+# Where a resource the emulator does not hold keeps the name it has on AWS.
+NAME_PROPERTIES = ("FunctionName", "ClusterName", "ServiceName", "DBClusterIdentifier",
+                   "ReplicationGroupId", "Name")
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,8 @@ def load_deployed(state_dir: Path) -> Deployed:
 
 
 class _Resolver:
-    """Sub strings resolved against the deployed stack; alarms by their names (not emulated)."""
+    """Sub strings resolved against the deployed stack, with the local stand-ins of what
+    moto does not hold (the same rules as the alarm installer's and the ECS scheduler's)."""
 
     def __init__(self, deployed: Deployed) -> None:
         self.deployed = deployed
@@ -71,7 +76,7 @@ class _Resolver:
         try:
             return str(self.deployed.resolve(expression))
         except (TemplateError, KeyError) as exc:
-            fallback = self._alarm(expression)
+            fallback = self._stand_in(expression)
             if fallback is not None:
                 return fallback
             described = _describe(expression)
@@ -80,19 +85,34 @@ class _Resolver:
                 self.unresolved.append(problem)
             return f"unresolved:{described}"
 
-    def _alarm(self, expression: Any) -> str | None:
+    def _stand_in(self, expression: Any) -> str | None:
         if not isinstance(expression, dict) or len(expression) != 1:
             return None
         (key, arg), = expression.items()
+        if key not in ("Ref", "Fn::GetAtt"):
+            return None
         name, attribute = (arg, "Ref") if key == "Ref" else (arg if isinstance(arg, list)
                                                                else arg.split(".", 1))
-        resource = self.deployed.template.resources.get(name, {})
-        if resource.get("Type") != ALARM:
+        resource = self.deployed.template.resources.get(name)
+        if resource is None:
             return None
-        alarm_name = str(self.deployed.resolve(resource["Properties"]["AlarmName"]))
-        if attribute == "Ref":
-            return alarm_name
-        return f"arn:aws:cloudwatch:{self.deployed.region}:{ACCOUNT_ID}:alarm:{alarm_name}"
+        props = resource.get("Properties", {})
+        if resource["Type"] in ALARMS:
+            alarm_name = str(self.deployed.resolve(props["AlarmName"]))
+            if attribute == "Ref":
+                return alarm_name
+            return f"arn:aws:cloudwatch:{self.deployed.region}:{ACCOUNT_ID}:alarm:{alarm_name}"
+        if attribute == "AvailabilityZone":
+            # A subnet's AZ is `Select [i, <AZs>]`: locally the i-th simulated AZ.
+            selects = re.findall(r'"Fn::Select": \[(\d+),', json.dumps(props.get(attribute)))
+            return AZS[int(selects[0])] if selects else None
+        if attribute in ("Ref", "Name"):
+            # A resource moto does not hold keeps the name its properties give it on AWS.
+            for key in NAME_PROPERTIES:
+                if key in props:
+                    return self.string(props[key])
+            return name
+        return None
 
     def sub(self, arg: Any, *, escape: bool = False) -> str:
         text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])

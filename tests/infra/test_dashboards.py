@@ -66,3 +66,21 @@ def test_scaling_targets_on_the_autoscaling_dashboard_are_the_policies(
         targets["ECSServiceAverageCPUUtilization"]
     assert shown["Requests per target against the scaling target"] == \
         targets["ALBRequestCountPerTarget"]
+
+
+def test_ecs_names_resolve_as_the_template_names_them(cfn: Template,
+                                                      resources: dict[str, Any]) -> None:
+    """Cluster and service dimensions are the ClusterName and ServiceName properties, the
+    names the local ECS scheduler's metrics carry (the emulator holds no ECS)."""
+    dashboards = {d.name: d for d in local_dashboards(local(cfn))}
+    autoscaling = dashboards["itinera-dev-autoscaling"]
+    assert autoscaling.unresolved == []
+    deployed = local(cfn)
+    clusters = {str(deployed.resolve(r["Properties"]["ClusterName"]))
+                for r in of_type(resources, "AWS::ECS::Cluster").values()}
+    services = {str(deployed.resolve(r["Properties"]["ServiceName"]))
+                for r in of_type(resources, "AWS::ECS::Service").values()}
+    named = [dict(line.dimensions) for w in autoscaling.body["widgets"] if w["type"] == "metric"
+             for line in lines(w["properties"]) if line.namespace.startswith(("ECS/", "AWS/ECS"))]
+    assert named and all(d["ClusterName"] in clusters and d["ServiceName"] in services
+                         for d in named)
