@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from checkout.model import Booking
 from checkout.runtime import dependencies, run
 from itinera.logs import configure_logging
 from itinera.metrics import put_metrics
@@ -25,6 +27,9 @@ log = logging.getLogger("checkout.worker")
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
 NAMESPACE = "Itinera/Checkout"
+# The saga's end states, each a metric of the Business and Booking SLO dashboards.
+OUTCOME_METRICS = {"confirmed": "BookingsConfirmed", "failed": "BookingsFailed",
+                   "cancelled": "BookingsCancelled", "pending": "BookingsPending"}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -49,7 +54,7 @@ def _settle_record(record: SQSRecord) -> None:
     receive_count = int(record.attributes.approximate_receive_count or "1")
     try:
         booking_id = str(orjson.loads(record.body)["booking_id"])
-        status = run(_settle(booking_id))
+        booking = run(_settle(booking_id))
     except Exception:
         delay = backoff_seconds(receive_count)
         log.warning("checkout step failed; the message comes back later",
@@ -58,15 +63,24 @@ def _settle_record(record: SQSRecord) -> None:
         put_metrics({"CheckoutStepFailures": 1}, namespace=NAMESPACE, service="checkout")
         run(_delay(record.receipt_handle, delay))
         raise
-    log.info("checkout processed", extra={"booking_id": booking_id, "status": status})
-    put_metrics({f"Bookings{status.capitalize()}": 1, "CheckoutMessagesProcessed": 1},
+    log.info("checkout processed", extra={"booking_id": booking_id, "status": booking.status})
+    put_metrics({OUTCOME_METRICS[booking.status]: 1, "CheckoutMessagesProcessed": 1},
                 namespace=NAMESPACE, service="checkout")
+    if booking.status == "confirmed":
+        put_metrics({"TimeToConfirmed": time_to_confirmed_ms(booking)}, namespace=NAMESPACE,
+                    service="checkout", unit="Milliseconds")
 
 
-async def _settle(booking_id: str) -> str:
+def time_to_confirmed_ms(booking: Booking) -> float:
+    """Return how long a confirmed booking took from its 202 to CONFIRMED, in milliseconds."""
+    created = datetime.fromisoformat(booking.created_at)
+    confirmed = datetime.fromisoformat(booking.updated_at)
+    return max(0.0, (confirmed - created).total_seconds() * 1000)
+
+
+async def _settle(booking_id: str) -> Booking:
     deps = await dependencies()
-    booking = await deps.saga.run(booking_id)
-    return booking.status
+    return await deps.saga.run(booking_id)
 
 
 async def _delay(receipt_handle: str, seconds: int) -> None:

@@ -8,6 +8,7 @@ which template.yaml passes.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import sys
@@ -38,6 +39,17 @@ class Monitoring:
     alarms: list[Alarm]
     rows: list[tuple[str, list[str]]]
     composites: list[CompositeAlarm]
+
+
+def _bodies() -> Any:
+    """Return dashboards/bodies.py (the five dashboards), loaded beside this file."""
+    spec = importlib.util.spec_from_file_location("dashboards_bodies",
+                                                  Path(__file__).with_name("bodies.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def load(path: Path = DEFINITIONS) -> Monitoring:
@@ -141,6 +153,11 @@ def render_section(monitoring: Monitoring) -> str:
         "      DashboardBody: !Sub |",
         *[f"        {line}" for line in body.splitlines()],
     ]
+    bodies = _bodies()
+    alarm_ids = {a.name: a.logical_id for a in monitoring.alarms}
+    dashboards = bodies.load(alarm_names=set(alarm_ids))
+    lines += as_parameters("\n".join(bodies.resources(dashboards, alarm_ids)),
+                           keep=alarms).splitlines()
     return "\n".join(lines) + "\n"
 
 

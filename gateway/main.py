@@ -9,13 +9,21 @@ from aiohttp import web
 
 from gateway.edge_cache import EdgeCache
 from gateway.jwks import initial_verifier, refresh_keys
-from gateway.keys import clients_key, edge_cache_key, settings_key, verifier_key
+from gateway.keys import (
+    clients_key,
+    edge_cache_key,
+    route_metrics_key,
+    settings_key,
+    verifier_key,
+)
 from gateway.openapi import openapi
 from gateway.operations import register
 from gateway.ratelimit import limiter_ctx, rate_limit_middleware
+from gateway.route_metrics import new_batch, route_metrics_middleware
 from gateway.routes import OPERATIONS
 from gateway.settings import Settings
 from itinera.http import ServiceClient
+from itinera.metric_batch import flusher
 from itinera.web import SERVICE_TOKEN_HEADER, checks_key, new_app
 
 
@@ -41,8 +49,10 @@ async def _upstreams(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """Return the gateway app; upstream clients open when it starts."""
-    app = new_app(middlewares=[rate_limit_middleware])
+    # Route metrics before the rate limiter, so a 429 counts as an answer of its route.
+    app = new_app(middlewares=[route_metrics_middleware, rate_limit_middleware])
     app[settings_key] = settings
+    app[route_metrics_key] = new_batch()
     app[verifier_key] = initial_verifier(settings.jwks_path, issuer=settings.jwt_issuer,
                                          audience=settings.jwt_audience)
     app[clients_key] = {}
@@ -50,6 +60,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(refresh_keys)
     app.cleanup_ctx.append(_upstreams)
     app.cleanup_ctx.append(limiter_ctx)
+    app.cleanup_ctx.append(flusher(app[route_metrics_key]))
     app.router.add_get("/v1/openapi.json", openapi)
     register(app, OPERATIONS)
     return app

@@ -9,6 +9,7 @@ import aiomysql
 from aiohttp import web
 
 from inventory.settings import Settings
+from itinera.metric_batch import MetricBatch
 
 if TYPE_CHECKING:
     from inventory.admin import AdminRepository
@@ -27,3 +28,4 @@ sweeper_key = web.AppKey("inventory_sweeper", asyncio.Task[None])
 hotels_key: web.AppKey[HotelCatalog] = web.AppKey("inventory_hotels")
 admin_key: web.AppKey[AdminRepository] = web.AppKey("inventory_admin")
 stats_task_key = web.AppKey("inventory_stats_task", asyncio.Task[None])
+business_key = web.AppKey("inventory_business_metrics", MetricBatch)

@@ -16,6 +16,7 @@ from inventory.holds import HoldRepository
 from inventory.hotels import HotelCatalog
 from inventory.keys import (
     admin_key,
+    business_key,
     cache_key,
     catalog_key,
     holds_key,
@@ -23,7 +24,7 @@ from inventory.keys import (
     pool_key,
     settings_key,
 )
-from inventory.metrics import stats_ctx
+from inventory.metrics import new_batch, stats_ctx
 from inventory.routes import setup_routes
 from inventory.settings import Settings
 from inventory.sweeper import sweeper_ctx
@@ -71,6 +72,7 @@ def create_app(settings: Settings) -> web.Application:
                                service_token_middleware({GATEWAY: settings.gateway_token,
                                                          CHECKOUT: settings.checkout_token})])
     app[settings_key] = settings
+    app[business_key] = new_batch()
     app.cleanup_ctx.extend([mysql_ctx, redis_ctx, repositories_ctx, sweeper_ctx, stats_ctx])
     setup_routes(app)
     return app

@@ -7,7 +7,14 @@ from aiohttp import web
 from inventory.catalog import flight_search_key
 from inventory.hold_keys import create_once
 from inventory.hotels import hotel_search_key
-from inventory.keys import cache_key, catalog_key, holds_key, hotels_key, settings_key
+from inventory.keys import (
+    business_key,
+    cache_key,
+    catalog_key,
+    holds_key,
+    hotels_key,
+    settings_key,
+)
 from itinera.api.bookings import idempotency_key
 from itinera.api.holds import HoldRequest
 from itinera.api.internal import BookingRef, OptionalBookingRef
@@ -15,7 +22,7 @@ from itinera.api.search import FlightSearch, HotelSearch, HotelStay
 from itinera.api.types import MAX_ID
 from itinera.api.validation import parse_body, parse_query
 from itinera.auth import canonical_subject
-from itinera.errors import BadRequest, NotFound
+from itinera.errors import BadRequest, NotFound, SoldOut
 from itinera.web import (
     CUSTOMER_HEADER,
     IDEMPOTENCY_HEADER,
@@ -46,6 +53,7 @@ async def search_flights(request: web.Request) -> web.Response:
     query = parse_query(FlightSearch, request.query)
     catalog = request.app[catalog_key]
     await catalog.check_search(query)
+    request.app[business_key].count("Searches")
     result, cached = await request.app[cache_key].get_or_load(
         flight_search_key(query), lambda: catalog.search(query))
     return json_response(result, headers={"X-Cache": "hit" if cached else "miss"})
@@ -56,6 +64,7 @@ async def search_hotels(request: web.Request) -> web.Response:
     query = parse_query(HotelSearch, request.query)
     hotels = request.app[hotels_key]
     await hotels.check_search(query)
+    request.app[business_key].count("Searches")
     result, cached = await request.app[cache_key].get_or_load(
         hotel_search_key(query), lambda: hotels.search(query))
     return json_response(result, headers={"X-Cache": "hit" if cached else "miss"})
@@ -80,9 +89,18 @@ async def create_hold(request: web.Request) -> web.Response:
     assert owner is not None
     body = parse_body(HoldRequest, await request.read(), request.headers.get("Content-Type"))
     key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is None:
-        return json_response(await request.app[holds_key].create(owner, body.items), status=201)
-    hold, replayed = await create_once(request.app[holds_key], owner, body, idempotency_key(key))
+    metrics = request.app[business_key]
+    try:
+        if key is None:
+            hold, replayed = await request.app[holds_key].create(owner, body.items), False
+        else:
+            hold, replayed = await create_once(request.app[holds_key], owner, body,
+                                               idempotency_key(key))
+    except SoldOut:
+        metrics.count("HoldsSoldOut")
+        raise
+    if not replayed:
+        metrics.count("HoldsCreated")
     return json_response(hold, status=201,
                          headers={"Idempotent-Replayed": "true"} if replayed else None)
 

@@ -317,6 +317,8 @@ class LocalStack:
                                "port": int(c.env["PORT"])}
                       for c in self.supervisor.children if c.replace},
             "dead_letter_queues": dead_letter_queues(self.deployed),
+            # Reports (itinera dashboard render) scale periods as this stack runs them.
+            "time_scale": LOCAL_TIME_SCALE,
         }
         (cfg.state_dir / "run" / "stack.json").write_text(json.dumps(record, indent=2))
 
