@@ -120,7 +120,8 @@ async def test_a_text_plain_body_creates_no_hold(stack: RunningStack,
 async def test_a_body_trickling_in_is_cut_off(stack: RunningStack) -> None:
     """Finding 7: a body sent a byte at a time loses its connection with a 408 problem
     within the body timeout, instead of holding a handler for minutes."""
-    port = stack.config.task_port("gateway", "az-a")
+    tasks = stack.stack.scheduler.snapshot()["gateway"]["tasks"]
+    port = next(t["port"] for t in tasks.values() if t["state"] == "RUNNING")
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     token = stack.token("olga")
     writer.write((f"POST /v1/holds HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"

@@ -275,6 +275,8 @@ class Scheduler:
                    ) -> None:
         """Drain and stop *task*; *kill* (a failed or lost task) stops it at once."""
         task.state, task.stopped_reason, task.unplanned = "DEPROVISIONING", reason, kill
+        if kill:
+            run.replacements_due += 1
         self.say(f"{task.name} stopping: {reason}")
         self._spawn(self._take_down, run, task, kill)
 
@@ -299,9 +301,9 @@ class Scheduler:
                     time.sleep(0.05)  # connections still closing on the server
                 except OSError:
                     break
-        if task.state != "DEPROVISIONING" or task.unplanned:
-            run.replacements_due += 1
-            self.say(f"{task.name} stopped: {reason}")
+        if task.state != "DEPROVISIONING":
+            run.replacements_due += 1  # it died: the next placement replaces it
+        self.say(f"{task.name} stopped: {reason}")
         task.state, task.stopped_reason = "STOPPED", reason
         self.supervisor.forget(task.child)
         with contextlib.suppress(OSError):

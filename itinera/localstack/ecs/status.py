@@ -26,8 +26,8 @@ def status(state_dir: Path) -> dict[str, Any]:
     health = {t["server"]: t["health"] for b in balancers.values() for t in b.get("targets", [])}
     now = time.time()
     tasks = {name: {**task, "age_seconds": round(now - task["started_at"], 1),
-                    "health": health.get(name, "n/a (no load balancer)"
-                                         if task["service"] not in balancers else "unregistered")}
+                    "health": health.get(name, "no LB" if task["service"] not in balancers
+                                         else "unregistered")}
              for name, task in record.get("tasks", {}).items()}
     return {"services": record.get("services", {}), "azs": read_az_state(state_dir),
             "tasks": tasks, "scaling": last_decisions(state_dir),
