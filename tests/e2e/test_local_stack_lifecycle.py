@@ -27,6 +27,8 @@ PORTS = StackConfig(port_base=PORT_BASE).all_ports
 
 
 def _start(state: Path) -> subprocess.Popen[str]:
+    # A record left by an earlier run in the same folder would describe its tasks.
+    (state / "run" / "stack.json").unlink(missing_ok=True)
     return subprocess.Popen(
         [sys.executable, "-m", "itinera.cli", "--state-dir", str(state), "run",
          "--port-base", str(PORT_BASE), "--stage", "lifecycle", "--database", DATABASE,
@@ -34,13 +36,14 @@ def _start(state: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _wait_ready(proc: subprocess.Popen[str], timeout: float = 90) -> None:
+def _wait_ready(proc: subprocess.Popen[str], state: Path, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE}/ready", timeout=2) as r:
-                if r.status == 200:
+                # The record comes last: once it exists, operator commands find the stack.
+                if r.status == 200 and (state / "run" / "stack.json").exists():
                     return
         except OSError:
             pass
@@ -81,7 +84,7 @@ def test_run_serves_logs_request_ids_and_stops_cleanly_twice(tmp_path: Path) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         proc = _start(tmp_path)
         try:
-            _wait_ready(proc)
+            _wait_ready(proc, tmp_path)
             pids = json.loads((tmp_path / "run" / "pids.json").read_text())
             assert {"moto", "alb-gateway", "alb-inventory"} <= set(pids)
             # The ECS stand-in's tasks, `<service>-<az>-<n>`: each service in both AZs.
@@ -134,7 +137,7 @@ def test_losing_one_az_keeps_the_api_up_and_the_tasks_are_replaced(tmp_path: Pat
     searches keep answering, and the stack starts replacement tasks in az-a."""
     proc = _start(tmp_path)
     try:
-        _wait_ready(proc)
+        _wait_ready(proc, tmp_path)
         tasks = _tasks(tmp_path)
         day = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
         search = f"/v1/flights?origin=LHR&destination=JFK&date={day}"
