@@ -109,12 +109,12 @@ class Supervisor:
 
     def stop_all(self, timeout: float = 10.0) -> None:
         """SIGTERM every child's group, then SIGKILL what is left after *timeout*."""
-        for child in reversed(self.children):
+        for child in list(reversed(self.children)):
             if child.alive():
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        for child in reversed(self.children):
+        for child in list(reversed(self.children)):
             try:
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
