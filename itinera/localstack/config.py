@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +18,25 @@ TASK_PORT_FIRST, TASK_PORT_COUNT = 20, 60
 # Control-plane times from the template (health-check intervals and timeouts, deregistration
 # delays; later alarm periods and scaling cooldowns) run this many times faster locally, so
 # a 10 s health-check interval is 1 s here and a game day takes minutes, not hours. Times
-# that bound real work (request and idle timeouts) are not scaled.
-LOCAL_TIME_SCALE = 0.1
+# that bound real work (request and idle timeouts) are not scaled. ITINERA_TIME_SCALE
+# overrides it (1 runs AWS's own times: 60 s metric periods); every process of one stack
+# inherits the same environment, so they all agree.
+TIME_SCALE_ENV = "ITINERA_TIME_SCALE"
+DEFAULT_TIME_SCALE = 0.1
+
+
+def time_scale(env: Mapping[str, str] = os.environ) -> float:
+    """Return the time scale *env* asks for (ITINERA_TIME_SCALE), or the default."""
+    raw = env.get(TIME_SCALE_ENV) or ""
+    if not raw:
+        return DEFAULT_TIME_SCALE
+    value = float(raw)
+    if not 0 < value <= 1:
+        raise ValueError(f"{TIME_SCALE_ENV}={raw}: expected a number in (0, 1]")
+    return value
+
+
+LOCAL_TIME_SCALE = time_scale()
 
 
 def local_seconds(aws_seconds: float) -> float:

@@ -34,6 +34,7 @@ from itinera.localstack.functions import FunctionSpec, QueueMapping, Schedule, f
 from itinera.localstack.resources import ACCOUNT_ID, Deployed
 from itinera.localstack.template import TEMPLATE_PATH, load_sam, transform
 from itinera.logs import configure_logging
+from itinera.metrics import put_metric_line
 
 log = logging.getLogger("itinera.lambda_host")
 # Execution environments per function without reserved concurrency: as many as its queues
@@ -67,8 +68,19 @@ class LambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
+class Throttled(RuntimeError):
+    """The function's reserved concurrency is in use: Lambda refuses the invocation (429)."""
+
+
 class Invoker:
-    """Invoke the handler in a pool of threads, one per concurrent execution environment."""
+    """Invoke the handler in a pool of threads, one per concurrent execution environment.
+
+    Each invocation prints AWS/Lambda's metrics for it as one EMF line on stdout, per
+    {FunctionName} (the function's name, as its ARN has it): Invocations, Errors (the
+    handler raised or timed out), Duration (ms, one value per invocation, so percentiles
+    work), ConcurrentExecutions (in flight when it started; CloudWatch reads its Maximum);
+    and Throttles when reserved concurrency refuses one. The metrics agent extracts them.
+    """
 
     def __init__(self, spec: FunctionSpec, region: str) -> None:
         self.spec = spec
@@ -77,17 +89,37 @@ class Invoker:
         self.handler = getattr(importlib.import_module(module_name), function_name)
         self.pool = ThreadPoolExecutor(max_workers=spec.concurrency or DEFAULT_CONCURRENCY,
                                        thread_name_prefix=spec.name)
+        self.in_flight = 0
+
+    def _metrics(self, figures: dict[str, float]) -> None:
+        put_metric_line("AWS/Lambda", figures, {"FunctionName": self.spec.name},
+                        units={"Duration": "Milliseconds"})
 
     async def invoke(self, event: dict[str, Any]) -> Any:
-        """Run the handler once; raise `TimeoutError` past the function's timeout."""
+        """Run the handler once; raise `TimeoutError` past the function's timeout, and
+        `Throttled` when its reserved concurrency is all in use."""
+        if self.spec.concurrency is not None and self.in_flight >= self.spec.concurrency:
+            self._metrics({"Throttles": 1})
+            raise Throttled(f"{self.spec.name}: reserved concurrency "
+                            f"{self.spec.concurrency} in use")
         context = LambdaContext(
             function_name=self.spec.name, memory_limit_in_mb=self.spec.memory,
             invoked_function_arn=f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:"
                                  f"{self.spec.name}",
             aws_request_id=str(uuid.uuid4()), deadline=time.monotonic() + self.spec.timeout)
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.pool, self.handler, event, context)
-        return await asyncio.wait_for(asyncio.shield(future), timeout=self.spec.timeout)
+        self.in_flight += 1
+        concurrent, started, failed = self.in_flight, time.monotonic(), True
+        try:
+            future = loop.run_in_executor(self.pool, self.handler, event, context)
+            result = await asyncio.wait_for(asyncio.shield(future), timeout=self.spec.timeout)
+            failed = False
+            return result
+        finally:
+            self.in_flight -= 1
+            self._metrics({"Invocations": 1, "Errors": int(failed),
+                           "Duration": (time.monotonic() - started) * 1000,
+                           "ConcurrentExecutions": concurrent})
 
     def close(self) -> None:
         """Stop the environments after their current invocations."""
@@ -137,6 +169,10 @@ def http_app(spec: FunctionSpec, invoker: Invoker, verifier: TokenVerifier | Non
                     claims=claims)
             try:
                 result = await invoker.invoke(event)
+            except Throttled:
+                # API Gateway answers a throttled Lambda proxy integration with a 500.
+                log.warning("function throttled", extra={"function": spec.name})
+                return _gateway_error(500, "Internal Server Error")
             except TimeoutError:
                 return _gateway_error(503, "Service Unavailable")
             except Exception:

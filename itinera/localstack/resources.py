@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from itinera.localstack.elb.names import ATTRIBUTES, elb_attribute
 from itinera.localstack.template import (
     LOCAL_REFS,
     NOT_EMULATED,
@@ -40,6 +41,10 @@ class Deployed:
         if name in self.physical:
             return self.physical[name]
         kind = self.template.resources.get(name, {}).get("Type", "")
+        if kind == "AWS::Lambda::Function":
+            # A local function's name is its logical id: the Lambda host's FunctionName (its
+            # AWS/Lambda metrics' dimension) and the name in its ARN.
+            return name
         if kind in LOCAL_REFS:
             return LOCAL_REFS[kind]
         if kind in NOT_EMULATED:
@@ -51,6 +56,10 @@ class Deployed:
     def get_att(self, name: str, attribute: str) -> str:
         """Return what `Fn::GetAtt` gives for the attributes the local stack needs."""
         kind = self.template.resources[name]["Type"]
+        if attribute in ATTRIBUTES.get(kind, ()):
+            # The names CloudWatch's AWS/ApplicationELB dimensions carry (elb/names.py).
+            return elb_attribute(kind, name, attribute, stack_name=self.stack_name,
+                                 region=self.region)
         if kind in NOT_EMULATED:
             raise TemplateError(f"GetAtt {name}.{attribute} reaches a resource that is not "
                                 f"emulated locally ({kind}: {NOT_EMULATED[kind]}); route it "

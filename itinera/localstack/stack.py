@@ -14,8 +14,16 @@ from typing import Any
 import boto3
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
-from itinera.localstack import cloudfront, deps, elb, iam
-from itinera.localstack.config import LOCAL_TIME_SCALE, ROOT, StackConfig, aws_env
+from itinera.localstack import cloudfront, cloudwatch, deps, elb, iam
+from itinera.localstack.cloudwatch import reader as cloudwatch_reader
+from itinera.localstack.config import (
+    LOCAL_TIME_SCALE,
+    ROOT,
+    StackConfig,
+    aws_env,
+    local_seconds,
+    time_scale,
+)
 from itinera.localstack.ecs.autoscaler import Autoscaler
 from itinera.localstack.ecs.model import EcsService, ecs_services
 from itinera.localstack.ecs.scheduler import Scheduler
@@ -82,13 +90,21 @@ class LocalStack:
 
         self._start_moto()
         self.deployed = self._deploy()
+        self._start_metrics_agent()
         self._prepare_database()
         self.scheduler.start()
         self._start_services()
         self._recorded = True
         self._write_record()
+        assert self.deployed is not None
+        groups = {g.logical_id: self.deployed.get_att(g.logical_id, "TargetGroupFullName")
+                  for g in elb.target_groups(self.deployed.template).values()}
+        # The scaler reads CloudWatch (moto, fed by the metrics agent), as on AWS.
+        reader = cloudwatch_reader.local_reader(cfg.state_dir, cfg.moto_url, cfg.region,
+                                                credentials=self.aws_credentials())
         self.autoscaler = Autoscaler(self.scheduler, state_dir=cfg.state_dir,
-                                     time_scale=time_scale(), say=self.say)
+                                     time_scale=time_scale(), target_groups=groups,
+                                     reader=reader, say=self.say)
         self.autoscaler.start()
 
     def _keep(self, server: deps.PrivateServer | None, lines: list[str]) -> None:
@@ -99,8 +115,10 @@ class LocalStack:
 
     def _start_moto(self) -> None:
         cfg = self.config
-        child = self.supervisor.start("moto", [python(), "-m", "moto.server", "-H", "127.0.0.1",
-                                               "-p", str(cfg.moto_port)], dict(os.environ))
+        # moto's own server plus one read-only view the metrics agent needs (queue ages).
+        child = self.supervisor.start("moto", [python(), "-m", cloudwatch.MOTO_SERVER, "-H",
+                                               "127.0.0.1", "-p", str(cfg.moto_port)],
+                                      dict(os.environ))
         wait_http(f"{cfg.moto_url}/moto-api/", child=child)
         self.say(f"AWS emulator (moto server) on {cfg.moto_url}")
 
@@ -133,6 +151,18 @@ class LocalStack:
                  f"{len(deployed.physical)} "
                  f"created in the emulator (stack {deployed.stack_name})")
         return deployed
+
+    def _start_metrics_agent(self) -> None:
+        """Start the agent that turns logs, balancers and queues into CloudWatch metrics."""
+        cfg = self.config
+        self.supervisor.start("metrics-agent", [
+            python(), "-m", cloudwatch.AGENT, "--state-dir", str(cfg.state_dir),
+            "--deployed", str(self.deployed_record), "--endpoint-url", cfg.moto_url,
+            "--region", cfg.region, "--reset"],
+            {**os.environ, **self.aws_credentials(), "PYTHONUNBUFFERED": "1"})
+        self.say(f"metrics agent: EMF from {cfg.state_dir / 'logs'}/, ALB and SQS metrics "
+                 f"every {local_seconds(60):g}s (time scale {LOCAL_TIME_SCALE:g}) into the "
+                 f"emulator's CloudWatch and {cfg.state_dir / 'run' / 'metrics.sqlite'}")
 
     def _enforce_iam(self, template: Any, env: dict[str, str]) -> None:
         """Give each process its role's credentials, then make moto enforce IAM."""
@@ -303,11 +333,6 @@ class LocalStack:
             if dead is not None:
                 raise RuntimeError(f"{dead.name} exited with {dead.process.returncode}; "
                                    f"see {dead.log_path}")
-
-
-def time_scale() -> float:
-    """Return the local time scale: ITINERA_TIME_SCALE if set, else the configured one."""
-    return float(os.environ.get("ITINERA_TIME_SCALE") or LOCAL_TIME_SCALE)
 
 
 def dead_letter_queues(deployed: Deployed) -> dict[str, dict[str, str]]:

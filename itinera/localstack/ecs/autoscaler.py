@@ -34,17 +34,17 @@ AWS_PERIOD = 60.0
 SUPPORTED = ("ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget")
 
 
-def target_group_dimension(service: EcsService) -> str:
-    """Return the TargetGroup dimension value of *service*'s target group, locally."""
-    assert service.target_group is not None
-    return f"targetgroup/{service.target_group.logical_id}/local"
+def policy_metric(service: EcsService, metric_type: str, target_groups: dict[str, str]
+                  ) -> MetricSpec:
+    """Return the metric a predefined policy type tracks for *service*.
 
-
-def policy_metric(service: EcsService, metric_type: str) -> MetricSpec:
-    """Return the metric a predefined policy type tracks for *service*."""
+    *target_groups* maps a target group's logical id to its TargetGroupFullName, the
+    TargetGroup dimension the load balancer metrics carry.
+    """
     if metric_type == "ECSServiceAverageCPUUtilization":
         return cpu_metric(service)
-    return request_metric(target_group_dimension(service))
+    assert service.target_group is not None
+    return request_metric(target_groups[service.target_group.logical_id])
 
 
 def scaling_log_path(state_dir: Path) -> Path:
@@ -56,13 +56,19 @@ class Autoscaler:
     """Publish task metrics and run target tracking for every service, each period."""
 
     def __init__(self, scheduler: Scheduler, *, state_dir: Path, time_scale: float,
-                 reader: MetricReader | None = None,
+                 target_groups: dict[str, str], reader: MetricReader | None = None,
                  say: Callable[[str], None] = print) -> None:
         self.scheduler, self.state_dir, self.scale = scheduler, state_dir, time_scale
         self.period = AWS_PERIOD * time_scale
+        self.target_groups = target_groups
         self.store = MemoryStore()
         self.publisher = Publisher(state_dir / "logs" / "ecs.log", self.store)
+        # CloudWatch (moto, fed by the metrics agent) when given; else the own store, which
+        # also measures requests per target itself.
         self.reader: MetricReader = reader or self.store
+        self.own_requests = reader is None
+        # The agent reads logs every few hundred ms: evaluate once the period's lines are in.
+        self.settle = min(1.0, self.period / 3) if reader is not None else 0.0
         self.say = say
         self.meter = CpuMeter()
         self.states: dict[str, ScalingState] = {}
@@ -85,8 +91,11 @@ class Autoscaler:
         # Period boundaries on the wall clock, as CloudWatch aligns its periods.
         while not self._stop.wait(self.period - time.time() % self.period):
             try:
-                self.publish(time.time())
-                self.evaluate(time.time())
+                ended = time.time()
+                self.publish(ended)
+                if self._stop.wait(self.settle):
+                    return
+                self.evaluate(ended)
             except Exception as exc:  # one bad period must not stop scaling for good
                 self.say(f"ecs autoscaler: {type(exc).__name__}: {exc}")
 
@@ -107,8 +116,9 @@ class Autoscaler:
                                    {"RunningTaskCount": service["running"],
                                     "DesiredTaskCount": service["desired"]}, dims,
                                    unit="Count", timestamp=stamp)
-            self._requests_per_target(run.model, run.api, run.balancer, service["running"],
-                                      stamp)
+            if self.own_requests:
+                self._requests_per_target(run.model, run.api, run.balancer,
+                                          service["running"], stamp)
 
     def _requests_per_target(self, model: EcsService, api: RuntimeApi | None, balancer: Any,
                              running: int, stamp: float) -> None:
@@ -126,8 +136,9 @@ class Autoscaler:
         seen = self.requests_seen.get(model.name)
         self.requests_seen[model.name] = total
         if seen is not None:
+            assert model.target_group is not None
             self.store.put("AWS/ApplicationELB", "RequestCountPerTarget",
-                           {"TargetGroup": target_group_dimension(model)},
+                           {"TargetGroup": self.target_groups[model.target_group.logical_id]},
                            max(0, total - seen) / max(1, running), stamp)
 
     def evaluate(self, now: float) -> None:
@@ -142,7 +153,8 @@ class Autoscaler:
                 desired=run.desired, min_capacity=run.model.min_capacity,
                 max_capacity=run.model.max_capacity))
             state.desired = run.desired
-            queries = [_query(f"q{i}", policy_metric(run.model, p.metric_type), self.period)
+            queries = [_query(f"q{i}", policy_metric(run.model, p.metric_type,
+                                                     self.target_groups), self.period)
                        for i, p in enumerate(policies)]
             answer = self.reader.get_metric_data(queries, datetime.fromtimestamp(start, UTC),
                                                  datetime.fromtimestamp(end, UTC))
