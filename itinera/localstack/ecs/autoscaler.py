@@ -59,7 +59,8 @@ class Autoscaler:
                  target_groups: dict[str, str], reader: MetricReader | None = None,
                  say: Callable[[str], None] = print) -> None:
         self.scheduler, self.state_dir, self.scale = scheduler, state_dir, time_scale
-        self.period = AWS_PERIOD * time_scale
+        # GetMetricData takes whole seconds, and 1 s is CloudWatch's finest period.
+        self.period = float(max(1, round(AWS_PERIOD * time_scale)))
         self.target_groups = target_groups
         self.store = MemoryStore()
         self.publisher = Publisher(state_dir / "logs" / "ecs.log", self.store)
@@ -184,7 +185,7 @@ def _query(query_id: str, metric: MetricSpec, period: float) -> dict[str, Any]:
     return {"Id": query_id, "ReturnData": True, "MetricStat": {
         "Metric": {"Namespace": metric.namespace, "MetricName": metric.name,
                    "Dimensions": [{"Name": n, "Value": v} for n, v in metric.dimensions]},
-        "Period": period, "Stat": metric.stat}}
+        "Period": int(period), "Stat": metric.stat}}
 
 
 def _aligned(points: list[tuple[datetime, float]], start: float, period: float
