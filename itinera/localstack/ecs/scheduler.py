@@ -96,6 +96,12 @@ class Scheduler:
             run.desired = max(run.model.min_capacity, min(run.model.max_capacity, desired))
             return run.desired
 
+    def update_service(self, service: str, desired: int) -> None:
+        """Set *service*'s desired count as ECS UpdateService does: any count, 0 included
+        (the scalable target's bounds hold only for autoscaling's own decisions)."""
+        with self.lock:
+            self.services[service].desired = max(0, desired)
+
     def start(self) -> None:
         """Run the scheduler in a thread until stop()."""
         self._thread = threading.Thread(target=self._loop, name="ecs-scheduler", daemon=True)
