@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "itinera.commands.load",
     "itinera.commands.web",
     "itinera.commands.dashboard",
+    "itinera.commands.ecs",
 ]
 
 
