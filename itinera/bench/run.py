@@ -61,7 +61,8 @@ def run(options: Options) -> int:
     """Run the bench and print its table; return 0 (a missed target is reported, not fatal)."""
     wrk.require_wrk()
     config = StackConfig(port_base=options.port_base, state_dir=ROOT / ".local" / "bench",
-                         stage="bench", database="itinera_bench", redis_db=14)
+                         stage="bench", database="itinera_bench", redis_db=14,
+                         monitoring=False, autoscaling=False)
     os.environ.update(RAISED_LIMITS)
     stack = LocalStack(config, say=lambda line: print(f"  {line}", flush=True))
     bare_port = options.port_base + 9

@@ -64,6 +64,11 @@ class StackConfig:
     # Each AZ's tasks reach MariaDB, Redis and moto through that AZ's fault proxy
     # (itinera/localstack/faults), so a game day can cut, delay or drop their traffic.
     fault_proxies: bool = False
+    # The CloudWatch side (metrics agent, alarm evaluator) and the autoscaler on top of it;
+    # `itinera bench` turns both off: fixed task counts, and no local stand-in for CloudWatch
+    # Logs' extraction eating the CPU the services are measured on.
+    monitoring: bool = True
+    autoscaling: bool = True
 
     @property
     def gateway_port(self) -> int:

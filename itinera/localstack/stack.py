@@ -97,13 +97,20 @@ class LocalStack:
         if cfg.fault_proxies:
             self._start_fault_proxies()
         self.deployed = self._deploy()
-        self._start_metrics_agent()
+        if cfg.monitoring:
+            self._start_metrics_agent()
         self._prepare_database()
         self.scheduler.start()
         self._start_services()
         self._recorded = True
-        self._start_alarms()
+        if cfg.monitoring:
+            self._start_alarms()
         self._write_record()
+        if cfg.monitoring and cfg.autoscaling:
+            self._start_autoscaler()
+
+    def _start_autoscaler(self) -> None:
+        cfg = self.config
         assert self.deployed is not None
         groups = {g.logical_id: self.deployed.get_att(g.logical_id, "TargetGroupFullName")
                   for g in elb.target_groups(self.deployed.template).values()}
