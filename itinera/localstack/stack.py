@@ -117,6 +117,23 @@ class LocalStack:
         wait_http(url, child=child)
         self.say(f"fault proxies in front of MariaDB, Redis and moto per AZ; control API {url}")
 
+    def fis_configuration_location(self) -> str | None:
+        """Return where game days write Lambda faults (the FIS extension's bucket), if any."""
+        assert self.deployed is not None
+        bucket = next((self.deployed.physical[n] for n in sorted(self.deployed.physical)
+                       if n.endswith("FisLambdaConfigBucket")), None)
+        return f"arn:aws:s3:::{bucket}/fis-lambda-config/" if bucket else None
+
+    def _fis_env(self) -> dict[str, str]:
+        """Return the FIS extension's variable for the Lambda hosts.
+
+        On AWS it is set only with the extension layer (FisExtensionLayerArn); locally the
+        host plays the extension, so every function polls its settings object, and the
+        game-day executor drives it.
+        """
+        location = self.fis_configuration_location()
+        return {"AWS_FIS_CONFIGURATION_LOCATION": location} if location else {}
+
     def _az_env(self, az: str) -> dict[str, str]:
         """Return what sends *az*'s tasks through its fault proxies (nothing without them)."""
         if not self.fault_routes:
@@ -223,7 +240,7 @@ class LocalStack:
             if spec.routes:
                 args += ["--port", str(cfg.checkout_api_port)]
             child = self.supervisor.start(f"lambda-{name}", args, {
-                **env, **self.aws_credentials(name),
+                **env, **self.aws_credentials(name), **self._fis_env(),
                 "INTERNAL_TOKEN": self.service_tokens["checkout"]})
             if spec.routes:
                 wait_http(f"http://127.0.0.1:{cfg.checkout_api_port}/_local/health",
@@ -317,6 +334,10 @@ class LocalStack:
                                "port": int(c.env["PORT"])}
                       for c in self.supervisor.children if c.replace},
             "dead_letter_queues": dead_letter_queues(self.deployed),
+            "stage": cfg.stage,
+            "faults_url": (f"http://127.0.0.1:{fault_plan.control_port(cfg)}"
+                           if cfg.fault_proxies else None),
+            "fis_configuration_location": self.fis_configuration_location(),
         }
         (cfg.state_dir / "run" / "stack.json").write_text(json.dumps(record, indent=2))
 
