@@ -44,17 +44,17 @@ def windows(*, load_start: float, load_end: float, fault_start: float,
 
 
 def _at(samples: list[Sample], t: float) -> Sample | None:
-    """Return the last sample at or before *t* (cumulative counts), or the first one."""
+    """Return the last sample at or before *t* (counts are cumulative), if any."""
     before = [s for s in samples if s.t <= t]
-    return before[-1] if before else (samples[0] if samples else None)
+    return before[-1] if before else None
 
 
 def _counts(recorded: Recorded, key: str, start: float, end: float) -> tuple[int, int]:
     samples = recorded.history.get(key, [])
     first, last = _at(samples, start), _at(samples, end)
-    if first is None or last is None:
+    if last is None:
         return 0, 0
-    if first.t >= start:  # the row appeared inside the window: count from zero
+    if first is None:  # the row appeared inside the window: count from zero
         return last.requests, last.failures
     return last.requests - first.requests, last.failures - first.failures
 

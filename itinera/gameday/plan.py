@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chaos.catalog import duration_seconds
 from chaos.experiments import Experiment
 
-_ISO = re.compile(r"^PT(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
-                  r"(?:(?P<s>\d+(?:\.\d+)?)S)?$")
 _SUB = re.compile(r"\$\{([^}]+)\}")
 # Actions that last until their duration ends; the others act once (stop-task, failover).
 TIMED = frozenset({"aws:fis:wait", "aws:network:disrupt-connectivity",
@@ -19,12 +18,11 @@ TIMED = frozenset({"aws:fis:wait", "aws:network:disrupt-connectivity",
 
 
 def iso_seconds(value: str) -> float:
-    """Return the seconds of an ISO 8601 duration as FIS writes them (PT2M, PT30S, PT1H)."""
-    match = _ISO.match(value)
-    if not match or not any(match.groupdict().values()):
+    """Return the seconds of an FIS duration (PT2M), or raise ValueError."""
+    seconds = duration_seconds(value)
+    if seconds is None:
         raise ValueError(f"not an FIS duration: {value!r}")
-    parts = {k: float(v or 0) for k, v in match.groupdict().items()}
-    return parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+    return float(seconds)
 
 
 def substitute(value: Any, names: dict[str, str]) -> Any:
