@@ -28,6 +28,7 @@ class FakeEffects:
         self.unavailable: set[str] = set()
         self.faults: dict[str | None, str] = {}
         self.objects: set[str] = set()
+        self.faulted = asyncio.Event()
 
     def stop_tasks(self, target: Target) -> list[str]:
         self.calls.append(("stop", target.name))
@@ -43,6 +44,7 @@ class FakeEffects:
                           az: str | None) -> list[str]:
         self.calls.append(("proxy", fault["mode"], dependency, az))
         self.faults[az] = fault["mode"]
+        self.faulted.set()
         return [f"{dependency or 'all'}-{az or 'all'}"]
 
     async def clear_proxies(self) -> None:
@@ -150,8 +152,7 @@ async def test_cancelling_the_run_still_rolls_back(tmp_path: Path) -> None:
         [_action("cut", "aws:network:disrupt-connectivity", target="subnets", seconds=30)],
         TARGETS, effects, stop_check=_never, rollback=RollbackFile(tmp_path / "rb.json"),
         poll_s=0.01))
-    while ("proxy", "cut", None, "az-a") not in effects.calls:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(effects.faulted.wait(), timeout=5)
     run.cancel()
     with pytest.raises(asyncio.CancelledError):
         await run
