@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "itinera.commands.bench",
     "itinera.commands.load",
     "itinera.commands.web",
+    "itinera.commands.ecs",
     "itinera.commands.gameday",
 ]
 

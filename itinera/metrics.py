@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -10,6 +11,8 @@ from typing import Any
 import orjson
 
 MetricValue = float | Sequence[float]
+# The AZ this process serves in (the local stack's tasks have one each); read once.
+_AZ = os.environ.get("AVAILABILITY_ZONE") or None
 
 
 def emf_line(namespace: str, metrics: Mapping[str, MetricValue],
@@ -40,14 +43,25 @@ def put_metric_line(namespace: str, metrics: Mapping[str, MetricValue],
 
 
 def emf(metrics: Mapping[str, float], *, namespace: str, service: str, unit: str = "Count",
-        dimensions: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Return the EMF fields that make CloudWatch read *metrics* out of one JSON log line."""
-    return emf_line(namespace, metrics, {"Service": service, **(dimensions or {})}, unit=unit)
+        dimensions: Mapping[str, str] | None = None, az: str | None = None) -> dict[str, Any]:
+    """Return the EMF fields that make CloudWatch read *metrics* out of one JSON log line.
+
+    With *az*, each metric is also published per AvailabilityZone (a second dimension set),
+    so the service-wide metrics the dashboards and alarms name stay as they are.
+    """
+    dims = {"Service": service, **(dimensions or {})}
+    document = emf_line(namespace, metrics, dims, unit=unit)
+    if az and "AvailabilityZone" not in dims:
+        (declaration,) = document["_aws"]["CloudWatchMetrics"]
+        declaration["Dimensions"].append(sorted([*dims, "AvailabilityZone"]))
+        document["AvailabilityZone"] = az
+    return document
 
 
 def put_metrics(metrics: Mapping[str, float], *, namespace: str, service: str,
                 **kwargs: Any) -> None:
     """Write *metrics* as one EMF JSON line on stdout, where CloudWatch Logs picks it up."""
+    kwargs.setdefault("az", _AZ)
     _write(emf(metrics, namespace=namespace, service=service, **kwargs))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
 import uuid
@@ -31,6 +32,14 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 PROBLEM_JSON = "application/problem+json"
 # Bodies are small JSON documents; anything bigger is refused before it is parsed.
 MAX_BODY_BYTES = 64 * 1024
+
+# Which task answered: the local ECS stand-in names each task (`gateway-az-a-3`); elsewhere
+# the AZ alone. Read once: a task's identity does not change while it runs.
+SERVED_BY_HEADER = "X-Served-By"
+SERVED_BY = os.environ.get("ECS_TASK_NAME") or os.environ.get("AVAILABILITY_ZONE", "")
+# Test-only fault hook, set by the local stack alone: while this file exists, /health answers
+# 500, so tests can watch the load balancer take the task out and the scheduler replace it.
+HEALTH_FAULT_FILE = os.environ.get("ITINERA_HEALTH_FAULT_FILE", "")
 
 Check = Callable[[], Awaitable[None]]
 checks_key = web.AppKey("readiness_checks", dict[str, Check])
@@ -90,6 +99,8 @@ async def request_context_middleware(
             log.exception("unhandled error", extra={"path": request.path})
             response = problem_response(ItineraError(), request.path)
         response.headers[REQUEST_ID_HEADER] = request_id
+        if SERVED_BY:
+            response.headers[SERVED_BY_HEADER] = SERVED_BY
         if request.path not in ("/health", "/ready"):
             log.info("request", extra={
                 "method": request.method, "path": request.path, "status": response.status,
@@ -113,6 +124,9 @@ def _http_exception_problem(exc: web.HTTPException, instance: str) -> web.Respon
 
 async def health(_: web.Request) -> web.Response:
     """Liveness: the process answers."""
+    # One stat(2) of a local file, and only on the local stack: not worth a thread.
+    if HEALTH_FAULT_FILE and os.path.exists(HEALTH_FAULT_FILE):  # noqa: ASYNC240
+        return json_response({"status": "failing", "fault": "injected"}, status=500)
     return json_response({"status": "ok"})
 
 

@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
                           "template; moto refuses what the role does not grant")
     run.add_argument("--fault-proxies", action="store_true",
                      help="each AZ's tasks reach MariaDB, Redis and moto through that AZ's "
-                          "fault proxy (game days); control API on the port base +40")
+                          "fault proxy (game days); control API on the port base +80")
     run.set_defaults(func=_run)
 
     token = sub.add_parser("token", help="print a traveller token from the local issuer")

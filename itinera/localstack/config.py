@@ -9,13 +9,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
-# Two simulated availability zones: each Fargate service runs one task in each, and the
-# local load balancers (HAProxy) spread requests over the healthy ones, as the ALBs do.
+# Two simulated availability zones: the ECS stand-in spreads each service's tasks over them,
+# and the local load balancers (HAProxy) spread requests over the healthy ones, as ALBs do.
 AZS = ("az-a", "az-b")
-TASK_PORT_OFFSETS = {"gateway": 20, "inventory": 22, "notifier": 3}
-# The fault proxies (opt-in): their control API at this offset, then one port per dependency
-# and AZ, in this order.
-FAULT_PROXY_OFFSET = 40
+# Task ports, from port_base: room for every service at its maximum (3 x 10) plus tasks
+# starting or draining beside them, below the next stack's base (tests space bases by 100).
+TASK_PORT_FIRST, TASK_PORT_COUNT = 20, 60
+# The fault proxies (opt-in): their control API at this offset, past the task ports, then one
+# port per dependency and AZ, in this order.
+FAULT_PROXY_OFFSET = 80
 FAULT_DEPENDENCIES = ("mariadb", "redis", "moto")
 # Control-plane times from the template (health-check intervals and timeouts, deregistration
 # delays; later alarm periods and scaling cooldowns) run this many times faster locally, so
@@ -84,21 +86,17 @@ class StackConfig:
         return self.port_base + 5
 
     @property
-    def notifier_port(self) -> int:
-        """Return the port of the notifier's task in the first AZ (it has no load balancer)."""
-        return self.task_port("notifier", AZS[0])
-
-    def task_port(self, service: str, az: str) -> int:
-        """Return the port of *service*'s task in *az* (behind its load balancer, if any)."""
-        return self.port_base + TASK_PORT_OFFSETS[service] + AZS.index(az)
+    def task_ports(self) -> range:
+        """Return the ports the ECS stand-in gives its tasks, one each, as they start."""
+        first = self.port_base + TASK_PORT_FIRST
+        return range(first, first + TASK_PORT_COUNT)
 
     @property
     def all_ports(self) -> list[int]:
-        """Return every port the stack listens on."""
-        tasks = [self.task_port(s, az) for s in TASK_PORT_OFFSETS for az in AZS]
+        """Return every port the stack listens on (task ports: whichever are in use)."""
         faults = self.fault_ports if self.fault_proxies else []
         return [self.gateway_port, self.inventory_port, self.checkout_api_port,
-                self.cloudfront_port, self.moto_port, *tasks, *faults]
+                self.cloudfront_port, self.moto_port, *self.task_ports, *faults]
 
     @property
     def fault_ports(self) -> list[int]:

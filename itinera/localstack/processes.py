@@ -27,10 +27,9 @@ class Child:
     log_file: IO[bytes] = field(repr=False)
     args: list[str] = field(default_factory=list, repr=False)
     env: dict[str, str] = field(default_factory=dict, repr=False)
-    # Service tasks are replaced when they die, as an ECS service replaces stopped tasks;
-    # anything else dying (the emulator, a load balancer) stops the whole stack.
+    # Service tasks: the ECS scheduler replaces them when they die; anything else dying
+    # (the emulator, a load balancer) stops the whole stack.
     replace: bool = False
-    replacements: int = 0
 
     def alive(self) -> bool:
         """Return whether the process still runs."""
@@ -78,17 +77,26 @@ class Supervisor:
                                 stdout=log_file, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
-    def replace_dead(self) -> list[Child]:
-        """Start a new process for each replaceable child that died; return them."""
-        replaced = []
-        for child in self.children:
-            if child.replace and not child.alive():
-                child.process = self._spawn(child.args, child.env, child.log_file)
-                child.replacements += 1
-                replaced.append(child)
-        if replaced:
+    def stop_child(self, child: Child, *, sig: int = signal.SIGTERM, timeout: float = 10.0
+                   ) -> None:
+        """Stop one child's process group: *sig*, then SIGKILL after *timeout*."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.process.pid, sig)
+        try:
+            child.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.process.pid, signal.SIGKILL)
+
+    def forget(self, child: Child) -> None:
+        """Drop a child that has exited (a stopped task), closing its log."""
+        if child in self.children:
+            self.children.remove(child)
+            child.log_file.close()
             self._record()
-        return replaced
 
     def child(self, name: str) -> Child:
         """Return the child called *name*."""
@@ -105,11 +113,13 @@ class Supervisor:
         The emulator goes last: the metrics agent and the alarm evaluator write to it on
         their way out, and would wait out their connect timeouts on a stopped one.
         """
-        late = [c for c in self.children if c.name == "moto"]
-        early = [c for c in self.children if c.name != "moto"]
+        # A copy: scheduler threads may forget a child meanwhile.
+        children = list(self.children)
+        late = [c for c in children if c.name == "moto"]
+        early = [c for c in children if c.name != "moto"]
         for group in (early, late):
             self._stop(group, timeout)
-        for child in self.children:
+        for child in children:
             child.log_file.close()
         self.children.clear()
         with contextlib.suppress(FileNotFoundError):

@@ -16,6 +16,7 @@ import boto3
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
 from itinera.localstack import cloudfront, cloudwatch, deps, elb, iam
 from itinera.localstack.alarms.install import install as install_alarms
+from itinera.localstack.cloudwatch import reader as cloudwatch_reader
 from itinera.localstack.config import (
     AZS,
     LOCAL_TIME_SCALE,
@@ -23,7 +24,11 @@ from itinera.localstack.config import (
     StackConfig,
     aws_env,
     local_seconds,
+    time_scale,
 )
+from itinera.localstack.ecs.autoscaler import Autoscaler
+from itinera.localstack.ecs.model import EcsService, ecs_services
+from itinera.localstack.ecs.scheduler import Scheduler
 from itinera.localstack.faults import plan as fault_plan
 from itinera.localstack.faults.proxy import Route
 from itinera.localstack.functions import functions
@@ -49,6 +54,15 @@ class LocalStack:
         self.service_tokens = {"gateway": secrets.token_urlsafe(32),
                                "checkout": secrets.token_urlsafe(32)}
         self.fault_routes: list[Route] = []
+        # The ECS stand-in: it starts, places, replaces and scales the service tasks.
+        self.scheduler = Scheduler(self.supervisor, ports=config.task_ports,
+                                   state_dir=config.state_dir, say=say,
+                                   on_change=self._tasks_changed)
+        self.autoscaler: Autoscaler | None = None
+        self.balancers: dict[str, elb.Balancer] = {}
+        self.ecs: dict[str, EcsService] = {}
+        self._record_lock = threading.Lock()
+        self._recorded = False
 
     def start(self) -> None:
         """Bring the stack up; on any failure, stop what was started and re-raise."""
@@ -85,9 +99,21 @@ class LocalStack:
         self.deployed = self._deploy()
         self._start_metrics_agent()
         self._prepare_database()
+        self.scheduler.start()
         self._start_services()
         self._start_alarms()
+        self._recorded = True
         self._write_record()
+        assert self.deployed is not None
+        groups = {g.logical_id: self.deployed.get_att(g.logical_id, "TargetGroupFullName")
+                  for g in elb.target_groups(self.deployed.template).values()}
+        # The scaler reads CloudWatch (moto, fed by the metrics agent), as on AWS.
+        reader = cloudwatch_reader.local_reader(cfg.state_dir, cfg.moto_url, cfg.region,
+                                                credentials=self.aws_credentials())
+        self.autoscaler = Autoscaler(self.scheduler, state_dir=cfg.state_dir,
+                                     time_scale=time_scale(), target_groups=groups,
+                                     reader=reader, say=self.say)
+        self.autoscaler.start()
 
     def _keep(self, server: deps.PrivateServer | None, lines: list[str]) -> None:
         if server is not None:
@@ -143,7 +169,9 @@ class LocalStack:
     def _deploy(self) -> Deployed:
         cfg = self.config
         params = {"Stage": cfg.stage, "InventoryUrl": f"http://127.0.0.1:{cfg.inventory_port}"}
-        template = transform(load_sam(), region=cfg.region, parameters=params)
+        sam = load_sam()
+        template = transform(sam, region=cfg.region, parameters=params)
+        self.ecs = ecs_services(template, sam.get("Mappings", {}))
         env = aws_env(cfg)
         clients = {name: boto3.client(name, region_name=cfg.region, endpoint_url=cfg.moto_url,
                                       aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
@@ -228,11 +256,11 @@ class LocalStack:
         cfg = self.config
         assert self.deployed is not None
         env = self.base_env()
+        self._start_balancer("inventory", cfg.inventory_port)
         self._start_tasks("inventory", [python(), "-m", "inventory"], {
             **env, **self.aws_credentials("inventory"),
             "GATEWAY_SERVICE_TOKEN": self.service_tokens["gateway"],
             "CHECKOUT_SERVICE_TOKEN": self.service_tokens["checkout"]})
-        self._start_balancer("inventory", cfg.inventory_port)
 
         for name, spec in functions(self.deployed).items():
             args = [python(), "-m", "itinera.localstack.lambda_host", "--function", name,
@@ -265,6 +293,7 @@ class LocalStack:
                               env={**env, **self.aws_credentials()})
         self.say(f"web page on {self.edge.url}: the local CloudFront serves the web bucket "
                  f"and forwards /v1/* to the public load balancer")
+        self._start_balancer("gateway", cfg.gateway_port)
         self._start_tasks("gateway", [python(), "-m", "gateway"], {
             **env, **self.aws_credentials("gateway"),
             "INTERNAL_TOKEN": self.service_tokens["gateway"],
@@ -276,7 +305,6 @@ class LocalStack:
             # Every local client (tests, load runs) comes from 127.0.0.1: one generous bucket.
             "RATE_LIMIT_PER_SECOND": os.environ.get("RATE_LIMIT_PER_SECOND", "500"),
             "RATE_LIMIT_BURST": os.environ.get("RATE_LIMIT_BURST", "1000")})
-        self._start_balancer("gateway", cfg.gateway_port)
         wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=None)
 
     def _start_alarms(self) -> None:
@@ -298,31 +326,36 @@ class LocalStack:
                  f"{cfg.state_dir / 'run' / 'alarm-history.jsonl'}")
 
     def _start_tasks(self, service: str, args: list[str], env: dict[str, str]) -> None:
-        """Start one task of *service* per AZ and wait until each is ready."""
-        children = []
-        for az in AZS:
-            port = self.config.task_port(service, az)
-            children.append((port, self.supervisor.start(
-                f"{service}-{az}", args,
-                {**env, **self._az_env(az), "PORT": str(port), "AVAILABILITY_ZONE": az},
-                replace=True)))
-        for port, child in children:
-            wait_http(f"http://127.0.0.1:{port}/ready", child=child)
+        """Hand *service* to the ECS stand-in and wait until its desired tasks serve."""
+        # With fault proxies, each AZ's tasks reach their dependencies through that AZ's.
+        self.scheduler.add_service(self.ecs[service], args, env,
+                                   balancer=self.balancers.get(service),
+                                   az_env={az: self._az_env(az) for az in AZS})
+        self.scheduler.wait_steady(service)
 
     def _start_balancer(self, service: str, port: int) -> None:
-        """Put HAProxy on *port*, as the ALB of *service*'s target group, before its tasks."""
+        """Put HAProxy on *port*, as the ALB of *service*'s target group, before its tasks.
+
+        It starts with no targets: the scheduler registers each task once it is ready.
+        """
         assert self.deployed is not None
-        targets = tuple(elb.Target(az=az, port=self.config.task_port(service, az)) for az in AZS)
-        balancer = elb.Balancer(name=service, port=port, targets=targets,
+        balancer = elb.Balancer(name=service, port=port, targets=(),
                                 group=elb.target_groups(self.deployed.template)[service],
                                 socket=elb.socket_path(self.config.state_dir, service))
         child = elb.start_balancer(self.supervisor, balancer)
-        wait_http(f"http://127.0.0.1:{port}/health", child=child)
+        self.balancers[service] = balancer
+        # No target yet: HAProxy answers 503 until the first task registers.
+        wait_http(f"http://127.0.0.1:{port}/health", child=child, ok=(200, 503))
+
+    def _tasks_changed(self) -> None:
+        if self._recorded:
+            self._write_record()
 
     def _write_record(self) -> None:
         """Tell operator commands (`itinera check`, `itinera redrive`) where everything is."""
         assert self.deployed is not None
         cfg = self.config
+        services = self.scheduler.snapshot()
         record = {
             "gateway_url": f"http://127.0.0.1:{cfg.gateway_port}",
             "web_url": self.edge.url,
@@ -330,19 +363,29 @@ class LocalStack:
                 "host": self.mysql.host, "port": self.mysql.port, "user": self.mysql.user,
                 "name": cfg.database},
             "resources": {name: self.deployed.ref(name) for name in self.deployed.physical},
-            "tasks": {c.name: {"pid": c.process.pid, "az": c.env.get("AVAILABILITY_ZONE"),
-                               "port": int(c.env["PORT"])}
-                      for c in self.supervisor.children if c.replace},
+            "tasks": {name: task for service in services.values()
+                      for name, task in service["tasks"].items()},
+            "services": {name: {k: v for k, v in service.items() if k != "tasks"}
+                         for name, service in services.items()},
             "dead_letter_queues": dead_letter_queues(self.deployed),
             "stage": cfg.stage,
             "faults_url": (f"http://127.0.0.1:{fault_plan.control_port(cfg)}"
                            if cfg.fault_proxies else None),
             "fis_configuration_location": self.fis_configuration_location(),
         }
-        (cfg.state_dir / "run" / "stack.json").write_text(json.dumps(record, indent=2))
+        # Written whole and renamed: task changes come from several threads, and readers
+        # (`itinera status`, the load runs) must never see half a file.
+        with self._record_lock:
+            path = cfg.state_dir / "run" / "stack.json"
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(record, indent=2))
+            tmp.replace(path)
 
     def stop(self) -> None:
         """Stop every process this stack started, private database servers last."""
+        if self.autoscaler is not None:
+            self.autoscaler.stop()
+        self.scheduler.stop()
         self.supervisor.stop_all()
         for server in reversed(self.private):
             server.stop()
@@ -351,16 +394,13 @@ class LocalStack:
     def watch(self, stop: threading.Event) -> None:
         """Block until *stop* is set or a part that is not a service task dies.
 
-        A service task that dies is replaced, as an ECS service replaces a stopped task.
+        A service task that dies is the ECS stand-in's to replace, as an ECS service does.
         """
         while not stop.wait(0.5):
             dead = self.supervisor.first_dead()
             if dead is not None:
                 raise RuntimeError(f"{dead.name} exited with {dead.process.returncode}; "
                                    f"see {dead.log_path}")
-            for child in self.supervisor.replace_dead():
-                self.say(f"{child.name} stopped; started a replacement task "
-                         f"(pid {child.process.pid})")
 
 
 def dead_letter_queues(deployed: Deployed) -> dict[str, dict[str, str]]:

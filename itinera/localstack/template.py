@@ -69,13 +69,16 @@ NOT_EMULATED: dict[str, str] = {
                                              "target group",
     "AWS::ElasticLoadBalancingV2::ListenerRule": "the local CloudFront sends no origin header "
                                                  "to match",
-    "AWS::ECS::Cluster": "the local stack's supervisor runs the services as processes",
+    "AWS::ECS::Cluster": "the ECS stand-in (itinera/localstack/ecs) runs the services as "
+                         "processes; its name is the ClusterName metric dimension",
     "AWS::ECS::TaskDefinition": "the local stack starts `python -m <service>` with the same "
                                 "environment variable names",
-    "AWS::ECS::Service": "one process per service under the local supervisor",
-    "AWS::ApplicationAutoScaling::ScalableTarget": "no autoscaling locally; load tests size "
-                                                   "the processes",
-    "AWS::ApplicationAutoScaling::ScalingPolicy": "no autoscaling locally",
+    "AWS::ECS::Service": "the ECS stand-in's scheduler keeps its desired count of tasks, "
+                         "spread over az-a and az-b (itinera/localstack/ecs)",
+    "AWS::ApplicationAutoScaling::ScalableTarget": "its bounds drive the ECS stand-in's "
+                                                   "target tracking (itinera/localstack/ecs)",
+    "AWS::ApplicationAutoScaling::ScalingPolicy": "the ECS stand-in evaluates CPU and "
+                                                  "requests-per-target policies locally",
     "AWS::RDS::DBCluster": "MariaDB on 127.0.0.1 stands in for Aurora MySQL",
     "AWS::RDS::DBInstance": "MariaDB on 127.0.0.1 stands in for the Aurora writer and reader",
     "AWS::RDS::DBSubnetGroup": "no VPC locally",

@@ -34,6 +34,11 @@ class RunningStack:
         """Mint a traveller token the gateway accepts."""
         return self.issuer.mint(sub, **kwargs)  # type: ignore[arg-type]
 
+    def task_pids(self, service: str) -> list[int]:
+        """Return the pids of *service*'s running tasks (the ECS stand-in places them)."""
+        tasks = self.stack.scheduler.snapshot()[service]["tasks"].values()
+        return [int(t["pid"]) for t in tasks if t["state"] == "RUNNING"]
+
 
 @pytest.fixture(scope="session")
 def stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:

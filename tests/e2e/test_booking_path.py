@@ -134,7 +134,11 @@ async def test_every_service_reports_health_and_readiness(
         stack: RunningStack, http: aiohttp.ClientSession) -> None:
     """Gateway, inventory and notifier answer /health and a /ready that checked dependencies."""
     cfg = stack.config
-    for port in (cfg.gateway_port, cfg.inventory_port, cfg.notifier_port):
+    # The notifier has no load balancer: ask one of its tasks.
+    notifier = next(t["port"] for t in
+                    stack.stack.scheduler.snapshot()["notifier"]["tasks"].values()
+                    if t["state"] == "RUNNING")
+    for port in (cfg.gateway_port, cfg.inventory_port, notifier):
         async with http.get(f"http://127.0.0.1:{port}/health") as resp:
             assert resp.status == 200
         async with http.get(f"http://127.0.0.1:{port}/ready") as resp:

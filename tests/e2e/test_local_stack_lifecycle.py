@@ -27,6 +27,8 @@ PORTS = StackConfig(port_base=PORT_BASE).all_ports
 
 
 def _start(state: Path) -> subprocess.Popen[str]:
+    # A record left by an earlier run in the same folder would describe its tasks.
+    (state / "run" / "stack.json").unlink(missing_ok=True)
     return subprocess.Popen(
         [sys.executable, "-m", "itinera.cli", "--state-dir", str(state), "run",
          "--port-base", str(PORT_BASE), "--stage", "lifecycle", "--database", DATABASE,
@@ -34,13 +36,14 @@ def _start(state: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _wait_ready(proc: subprocess.Popen[str], timeout: float = 90) -> None:
+def _wait_ready(proc: subprocess.Popen[str], state: Path, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE}/ready", timeout=2) as r:
-                if r.status == 200:
+                # The record comes last: once it exists, operator commands find the stack.
+                if r.status == 200 and (state / "run" / "stack.json").exists():
                     return
         except OSError:
             pass
@@ -81,11 +84,15 @@ def test_run_serves_logs_request_ids_and_stops_cleanly_twice(tmp_path: Path) -> 
     for sig in (signal.SIGINT, signal.SIGTERM):
         proc = _start(tmp_path)
         try:
-            _wait_ready(proc)
+            _wait_ready(proc, tmp_path)
             pids = json.loads((tmp_path / "run" / "pids.json").read_text())
-            assert {"moto", "alb-gateway", "alb-inventory", "gateway-az-a", "gateway-az-b",
-                    "inventory-az-a", "inventory-az-b", "notifier-az-a", "notifier-az-b"} \
-                <= set(pids)
+            assert {"moto", "alb-gateway", "alb-inventory"} <= set(pids)
+            # The ECS stand-in's tasks, `<service>-<az>-<n>`: each service in both AZs.
+            tasks = _tasks(tmp_path)
+            for service in ("gateway", "inventory", "notifier"):
+                assert {t["az"] for t in tasks.values() if t["service"] == service} == {
+                    "az-a", "az-b"}
+                assert all(pids[name] == t["pid"] for name, t in tasks.items())
 
             request_id = f"trace-{sig}-{time.time_ns()}"
             token = LocalIssuer(tmp_path / "jwt").mint("erin")
@@ -110,6 +117,11 @@ def test_run_serves_logs_request_ids_and_stops_cleanly_twice(tmp_path: Path) -> 
             assert any(entry.get("request_id") == request_id for entry in traced), pattern
 
 
+def _tasks(state: Path) -> dict[str, dict[str, object]]:
+    """Return the tasks `stack.json` lists (the ECS stand-in keeps it current)."""
+    return dict(json.loads((state / "run" / "stack.json").read_text())["tasks"])
+
+
 def _get(path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     request = urllib.request.Request(f"http://127.0.0.1:{PORT_BASE}{path}",
                                      headers=headers or {})
@@ -125,15 +137,17 @@ def test_losing_one_az_keeps_the_api_up_and_the_tasks_are_replaced(tmp_path: Pat
     searches keep answering, and the stack starts replacement tasks in az-a."""
     proc = _start(tmp_path)
     try:
-        _wait_ready(proc)
-        pids = json.loads((tmp_path / "run" / "pids.json").read_text())
+        _wait_ready(proc, tmp_path)
+        tasks = _tasks(tmp_path)
         day = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
         search = f"/v1/flights?origin=LHR&destination=JFK&date={day}"
         assert _get(search)[0] == 200
 
         # WHEN az-a loses power: every task there dies at once.
-        for name in ("gateway-az-a", "inventory-az-a", "notifier-az-a"):
-            os.kill(pids[name], signal.SIGKILL)
+        lost = {name: t for name, t in tasks.items() if t["az"] == "az-a"}
+        assert {t["service"] for t in lost.values()} == {"gateway", "inventory", "notifier"}
+        for task in lost.values():
+            os.kill(int(str(task["pid"])), signal.SIGKILL)
         failover_started = time.monotonic()
 
         # THEN within a few seconds every request is served again (by az-b) ...
@@ -150,8 +164,9 @@ def test_losing_one_az_keeps_the_api_up_and_the_tasks_are_replaced(tmp_path: Pat
         # ... and az-a gets replacement tasks, as an ECS service would start.
         deadline = time.monotonic() + 30
         while True:
-            now = json.loads((tmp_path / "run" / "pids.json").read_text())
-            if all(now[n] != pids[n] for n in ("gateway-az-a", "inventory-az-a")):
+            replaced = {t["service"] for name, t in _tasks(tmp_path).items()
+                        if t["az"] == "az-a" and t["state"] == "RUNNING" and name not in lost}
+            if {"gateway", "inventory"} <= replaced:
                 break
             assert time.monotonic() < deadline, "no replacement tasks were started"
             time.sleep(0.5)
@@ -159,6 +174,7 @@ def test_losing_one_az_keeps_the_api_up_and_the_tasks_are_replaced(tmp_path: Pat
     except BaseException:
         _abort(proc, tmp_path)
         raise
+    now = json.loads((tmp_path / "run" / "pids.json").read_text())
     output = _stop(proc, signal.SIGTERM, now)
     assert "started a replacement task" in output
     # A short burst of 502s while health checks notice is what an ALB does too; bound it.

@@ -15,7 +15,7 @@ from multidict import CIMultiDict
 
 from itinera.localstack.elb import status
 from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX
-from tests.integration.conftest import BalancerFactory, RunningBalancer, eventually
+from tests.integration.conftest import BalancerFactory, FakeTask, RunningBalancer, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -248,3 +248,26 @@ async def test_the_runtime_api_drains_and_adds_servers(balancer: BalancerFactory
                      what="added server up")
     served = {(await _call(lb))[2]["az"] for _ in range(4)}
     assert served == {"az-a", "az-b"}
+
+
+async def test_a_task_registers_with_its_twin_and_is_removed_whole(
+        balancer: BalancerFactory) -> None:
+    """register_target adds a checked server named after the task and its fail-open twin;
+    remove_target deletes both, and traffic goes back to the other targets."""
+    lb = await balancer()
+    extra = FakeTask(az="az-b", faults=lb.faults)
+    await extra.start()
+    lb.tasks.append(extra)
+    lb.api.register_target("gateway", "gateway-az-b-7",
+                           f"127.0.0.1:{extra.port} check inter 1000ms rise 2 fall 3")
+    names = {s.name for s in lb.api.servers_state("gateway")}
+    assert {"gateway-az-b-7", "gateway-az-b-7" + FAIL_OPEN_SUFFIX} <= names
+    assert lb.server_state("gateway-az-b-7") == "running"
+    assert any(t["server"] == "gateway-az-b-7" and t["az"] == "az-b"
+               for t in status(lb.state_dir)["gateway"]["targets"])
+
+    lb.api.remove_target("gateway", "gateway-az-b-7")
+    names = {s.name for s in lb.api.servers_state("gateway")}
+    assert not {n for n in names if n.startswith("gateway-az-b-7")}
+    # Removing what is already gone is not an error (a task reaped twice).
+    lb.api.remove_target("gateway", "gateway-az-b-7")

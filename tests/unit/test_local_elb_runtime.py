@@ -76,6 +76,8 @@ def test_servers_are_placed_in_their_az_by_name() -> None:
     """A server's AZ is the end of its name, fail-open twins included."""
     assert az_of("gateway-az-a") == "az-a"
     assert az_of("inventory-az-b.fail-open") == "az-b"
+    assert az_of("gateway-az-b-12") == "az-b"
+    assert az_of("inventory-az-a-3.fail-open") == "az-a"
     assert az_of("BACKEND") is None
 
 

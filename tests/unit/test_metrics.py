@@ -27,3 +27,12 @@ def test_put_metrics_writes_one_json_line(capsys: pytest.CaptureFixture[str]) ->
     put_metrics({"X": 3}, namespace="N", service="s")
     (line,) = capsys.readouterr().out.splitlines()
     assert json.loads(line)["X"] == 3
+
+
+def test_a_task_in_an_az_also_publishes_per_az() -> None:
+    """With an AZ, each metric gets a second dimension set with AvailabilityZone; the
+    service-wide set stays first and unchanged."""
+    doc = emf({"Holds": 1}, namespace="Itinera/Inventory", service="inventory", az="az-b")
+    (declaration,) = doc["_aws"]["CloudWatchMetrics"]
+    assert declaration["Dimensions"] == [["Service"], ["AvailabilityZone", "Service"]]
+    assert doc["AvailabilityZone"] == "az-b"

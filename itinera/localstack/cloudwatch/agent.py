@@ -111,7 +111,10 @@ class Agent:
         now = time.time()
         self.read_logs(now)
         if now >= self.next_sample:
-            self.next_sample = now + self.period
+            # On period boundaries of the wall clock, as CloudWatch aligns periods: a sample
+            # a poll late then still lands in its own period, and none is ever skipped
+            # (the ECS stand-in's scaler needs one datapoint in each).
+            self.next_sample = (now // self.period + 1) * self.period
             self.sample(now)
         if now >= self.next_prune:
             self.next_prune = now + 10 * self.period

@@ -62,6 +62,8 @@ class Target:
     az: str
     port: int
     host: str = "127.0.0.1"
+    # The task's own name (`gateway-az-a-3`); without one the server is named after its AZ.
+    name: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,8 +80,8 @@ class Balancer:
     retries: int = 2
 
     def server_name(self, target: Target) -> str:
-        """Return the server's name: its task's service and AZ, as `gateway-az-a`."""
-        return f"{self.group.service}-{target.az}"
+        """Return the server's name: its task's name, or its service and AZ (`gateway-az-a`)."""
+        return target.name or f"{self.group.service}-{target.az}"
 
     @property
     def retry_after(self) -> int:

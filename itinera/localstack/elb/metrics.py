@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 
 from itinera.localstack.config import AZS
 from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX
 
+_TASK_NUMBER = re.compile(r"-[0-9]+$")
 # HAProxy's server status, in the words of ALB's target health.
 HEALTH = {"UP": "healthy", "DOWN": "unhealthy", "NOLB": "draining", "DRAIN": "draining",
           "MAINT": "unused"}
@@ -45,8 +47,12 @@ def health_of(status: str) -> str:
 
 
 def az_of(server: str) -> str | None:
-    """Return the AZ a server's name ends with (`gateway-az-a` -> `az-a`), or None."""
+    """Return the AZ in a server's name (`gateway-az-a`, `gateway-az-a-3` -> `az-a`), or None."""
     base = server.removesuffix(FAIL_OPEN_SUFFIX)
+    # The ECS stand-in names its tasks `<service>-<az>-<n>`.
+    match = _TASK_NUMBER.search(base)
+    if match:
+        base = base[:match.start()]
     return next((az for az in AZS if base.endswith(f"-{az}")), None)
 
 

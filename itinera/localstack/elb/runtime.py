@@ -118,6 +118,25 @@ class RuntimeApi:
         self._expect_empty(f"enable health {backend}/{server}")
         self.set_state(backend, server, "ready")
 
+    def register_target(self, backend: str, server: str, args: str) -> None:
+        """Add a checked target and its fail-open twin, as ALB's RegisterTargets does."""
+        address = args.split(" ", 1)[0]
+        answer = self.command(f"add server {backend}/{server}{FAIL_OPEN_SUFFIX} {address} backup")
+        if "New server registered" not in answer:
+            raise RuntimeApiError(answer.strip())
+        self.set_state(backend, server + FAIL_OPEN_SUFFIX, "ready")
+        self.add_server(backend, server, args)
+
+    def remove_target(self, backend: str, server: str) -> None:
+        """Take a target and its twin out of rotation and delete both (gone or drained)."""
+        for name in (server, server + FAIL_OPEN_SUFFIX):
+            try:
+                self.set_state(backend, name, "maint")
+                self.del_server(backend, name)
+            except RuntimeApiError as exc:
+                if "No such server" not in str(exc):
+                    raise
+
     def del_server(self, backend: str, server: str) -> None:
         """Remove a server that `add server` created; it must be in maintenance and idle."""
         answer = self.command(f"del server {backend}/{server}")

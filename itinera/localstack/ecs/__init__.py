@@ -1,0 +1,1 @@
+"""ECS services and Application Auto Scaling, locally: tasks per AZ, replacement, scaling."""

@@ -1,0 +1,240 @@
+"""The local ECS stand-in: health-check replacement, AZ loss under load, target tracking.
+
+These run on a stack of their own (the lifecycle tests' ports, one module at a time) with
+time scaled down further (ITINERA_TIME_SCALE), so a CloudWatch period lasts a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from itinera.localstack.config import StackConfig
+from itinera.localstack.ecs.azs import set_az_available
+from itinera.localstack.stack import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+PORT_BASE = int(os.environ.get("ITINERA_E2E_LIFECYCLE_PORT_BASE", "28080"))
+DATABASE = os.environ.get("ITINERA_E2E_LIFECYCLE_DATABASE", "itinera_e2e_lifecycle") + "_ecs"
+REDIS_DB = int(os.environ.get("ITINERA_E2E_REDIS_DB", "3"))
+# A CloudWatch minute lasts 1 s (the finest period): 3 datapoints to scale out, 15 to scale in.
+TIME_SCALE = "0.0167"
+DAY = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
+SEARCH = f"/v1/flights?origin=LHR&destination=JFK&date={DAY}"
+
+
+@pytest.fixture(scope="module")
+def ecs_stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A whole local stack with short scaling periods and no client rate limit."""
+    overrides = {"ITINERA_TIME_SCALE": TIME_SCALE, "RATE_LIMIT_PER_SECOND": "100000",
+                 "RATE_LIMIT_BURST": "100000", "CACHE_TTL_SECONDS": "1"}
+    saved = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    config = StackConfig(port_base=PORT_BASE, state_dir=tmp_path_factory.mktemp("ecs"),
+                         stage="ecs", database=DATABASE, redis_db=REDIS_DB)
+    stack = LocalStack(config, say=lambda line: None)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP client with a bounded connection pool."""
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=10)) as session:
+        yield session
+
+
+@dataclass
+class Load:
+    """A bounded closed-loop load: *workers* clients searching back to back."""
+
+    session: aiohttp.ClientSession
+    url: str
+    workers: int
+    # Seconds each worker waits between requests (0: back to back).
+    pause: float = 0.0
+    results: list[tuple[float, int]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def start(self) -> None:
+        """Start the workers."""
+        self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
+
+    async def stop(self) -> None:
+        """Stop the workers and wait for them."""
+        self._stop.set()
+        await asyncio.gather(*self._tasks)
+
+    async def _worker(self) -> None:
+        while not self._stop.is_set():
+            try:
+                async with self.session.get(self.url) as resp:
+                    await resp.read()
+                    status = resp.status
+            except (aiohttp.ClientError, TimeoutError):
+                status = 0
+            self.results.append((time.monotonic(), status))
+            if self.pause:
+                await asyncio.sleep(self.pause)
+
+    def error_ratio(self, start: float, end: float) -> tuple[float, int]:
+        """Return the share of answers that were not 200 between *start* and *end*."""
+        window = [s for t, s in self.results if start <= t < end]
+        return (sum(s != 200 for s in window) / len(window) if window else 1.0), len(window)
+
+
+async def eventually(check: Callable[[], Any], *, within: float, what: str) -> Any:
+    """Poll *check* until it returns something truthy, or fail after *within* seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"not within {within:.0f}s: {what}")
+
+
+def gateway(stack: LocalStack) -> dict[str, Any]:
+    """Return the gateway service's snapshot."""
+    return dict(stack.scheduler.snapshot()["gateway"])
+
+
+def url(stack: LocalStack) -> str:
+    """Return the public entry."""
+    return f"http://127.0.0.1:{stack.config.gateway_port}{SEARCH}"
+
+
+async def test_step_load_scales_the_gateway_out_and_back_to_the_minimum(
+        ecs_stack: LocalStack, client: aiohttp.ClientSession) -> None:
+    """Under a step load the gateway's desired count rises within [2, 10]; once the step
+    ends it falls back to the minimum, each decision logged with its reason.
+
+    A trickle of requests follows the step: with no request at all an ALB publishes no
+    RequestCountPerTarget, the policy's alarm has insufficient data, and Application Auto
+    Scaling does not scale in (nor does the stand-in).
+    """
+    assert gateway(ecs_stack)["desired"] == 2
+    load = Load(client, url(ecs_stack), workers=24)
+    load.start()
+    try:
+        await eventually(lambda: gateway(ecs_stack)["desired"] > 2, within=60,
+                         what="the gateway scaled out")
+        await eventually(lambda: gateway(ecs_stack)["running"] > 2, within=30,
+                         what="the added gateway tasks serve")
+        peak = gateway(ecs_stack)["desired"]
+    finally:
+        await load.stop()
+    assert 2 < peak <= 10
+    trickle = Load(client, url(ecs_stack), workers=1, pause=0.1)
+    trickle.start()
+    try:
+        await eventually(lambda: gateway(ecs_stack)["desired"] == 2, within=120,
+                         what="the gateway scaled back in to its minimum")
+    finally:
+        await trickle.stop()
+    log = (ecs_stack.config.state_dir / "run" / "scaling.jsonl").read_text()
+    assert '"action": "out"' in log and '"action": "in"' in log
+    assert "gateway-cpu" in log
+
+
+async def test_a_task_failing_its_health_check_is_replaced(ecs_stack: LocalStack) -> None:
+    """A gateway task answering /health with 500 leaves rotation after the unhealthy
+    threshold (3 checks) and the scheduler replaces it in the same AZ."""
+    tasks = gateway(ecs_stack)["tasks"]
+    name, task = next((n, t) for n, t in sorted(tasks.items()) if t["state"] == "RUNNING")
+    fault = ecs_stack.scheduler.fault_dir / f"{name}.health"
+    fault.touch()
+    await eventually(lambda: name not in gateway(ecs_stack)["tasks"], within=30,
+                     what=f"{name} was stopped")
+    stopped = next(t for t in ecs_stack.scheduler.services["gateway"].tasks if t.name == name)
+    assert "failed ELB health checks" in stopped.stopped_reason
+    await eventually(lambda: any(t["az"] == task["az"] and t["state"] == "RUNNING"
+                                 and n != name for n, t in gateway(ecs_stack)["tasks"].items()),
+                     within=30, what=f"a replacement in {task['az']}")
+
+
+def _placement(stack: LocalStack, service: str) -> dict[str, int]:
+    out = {"az-a": 0, "az-b": 0}
+    snapshot = stack.scheduler.snapshot()[service]
+    for task in snapshot["tasks"].values():
+        if task["state"] == "RUNNING":
+            out[task["az"]] += 1
+    return out
+
+
+async def test_losing_az_a_under_load(ecs_stack: LocalStack,
+                                      client: aiohttp.ClientSession) -> None:
+    """Every task of az-a lost under steady load: under 1% errors from 10 s after the loss,
+    the tasks come back in az-b while az-a is unavailable, they rebalance when it returns,
+    and `itinera check` finds no invariant broken."""
+    state_dir = ecs_stack.config.state_dir
+    load = Load(client, url(ecs_stack), workers=4)
+    load.start()
+    try:
+        await asyncio.sleep(2)
+        lost_at = time.monotonic()
+        set_az_available(state_dir, "az-a", False, reason="test: az-a power loss")
+
+        def all_in_az_b() -> bool:
+            return all(
+                _placement(ecs_stack, s)["az-a"] == 0
+                and _placement(ecs_stack, s)["az-b"] >= ecs_stack.scheduler.snapshot()[s][
+                    "desired"] for s in ("gateway", "inventory", "notifier"))
+
+        await eventually(all_in_az_b, within=30, what="every service's tasks back in az-b")
+        await asyncio.sleep(max(0.0, lost_at + 20 - time.monotonic()))
+        ratio, count = load.error_ratio(lost_at + 10, lost_at + 20)
+        assert count > 20 and ratio < 0.01, (ratio, count)
+
+        set_az_available(state_dir, "az-a", True)
+        await eventually(lambda: all(_placement(ecs_stack, s)["az-a"] >= 1 and abs(
+            _placement(ecs_stack, s)["az-a"] - _placement(ecs_stack, s)["az-b"]) <= 1
+            for s in ("gateway", "inventory", "notifier")), within=40,
+            what="tasks rebalanced over both AZs")
+    finally:
+        await load.stop()
+    check = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "itinera.cli", "--state-dir", str(state_dir), "check",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(check.communicate(), timeout=120)
+    assert check.returncode == 0, output.decode()
+
+
+def test_status_shows_services_tasks_and_decisions(ecs_stack: LocalStack) -> None:
+    """`itinera status --json` lists each service's counts and tasks with pid, port,
+    health and age, and the per-AZ health of both load balancers."""
+    import json
+
+    out = subprocess.run([sys.executable, "-m", "itinera.cli", "--state-dir",
+                          str(ecs_stack.config.state_dir), "status", "--json"],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    report = json.loads(out)
+    assert set(report["services"]) == {"gateway", "inventory", "notifier"}
+    gateway_tasks = [t for t in report["tasks"].values() if t["service"] == "gateway"]
+    assert gateway_tasks and all({"pid", "port", "health", "age_seconds"} <= set(t)
+                                 for t in gateway_tasks)
+    assert set(report["load_balancers"]) == {"gateway", "inventory"}
+    assert set(report["load_balancers"]["gateway"]["by_az"]) == {"az-a", "az-b"}
+    assert Path(ecs_stack.config.state_dir / "logs" / "ecs.log").exists()

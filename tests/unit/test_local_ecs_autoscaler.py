@@ -1,0 +1,101 @@
+"""The autoscaler asks CloudWatch for each policy's metric and applies target tracking."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from itinera.localstack.ecs.autoscaler import Autoscaler
+from itinera.localstack.ecs.model import EcsService, ecs_services
+from itinera.localstack.ecs.scheduler import Scheduler
+from itinera.localstack.processes import Supervisor
+from itinera.localstack.template import load_sam, transform
+
+GROUPS = {"GatewayTargetGroup": "targetgroup/itinera-dev-GatewayTargetGroup/0123456789abcdef",
+          "InventoryTargetGroup": "targetgroup/itinera-dev-InventoryTargetGroup/fedcba9876543210"}
+
+
+@pytest.fixture(scope="module")
+def gateway() -> EcsService:
+    """The gateway service from the real template."""
+    sam = load_sam()
+    template = transform(sam, region="eu-west-1", parameters={"Stage": "dev"})
+    return ecs_services(template, sam.get("Mappings", {}))["gateway"]
+
+
+class RecordedReader:
+    """Answers each metric with a recorded series, one value per period, ending at *end*."""
+
+    def __init__(self, series: dict[str, list[float]]) -> None:
+        self.series = series
+        self.queries: list[dict[str, Any]] = []
+
+    def get_metric_data(self, queries: list[dict[str, Any]], start: datetime, end: datetime
+                        ) -> dict[str, list[tuple[datetime, float]]]:
+        """Return the recorded values for each query's metric name."""
+        self.queries += queries
+        out = {}
+        for query in queries:
+            stat = query["MetricStat"]
+            values = self.series[stat["Metric"]["MetricName"]]
+            period = timedelta(seconds=stat["Period"])
+            first = end - period * len(values)
+            out[query["Id"]] = [(first + period * i, v) for i, v in enumerate(values)]
+        return out
+
+
+def scaler(tmp_path: Path, gateway: EcsService, reader: RecordedReader
+           ) -> tuple[Autoscaler, Scheduler]:
+    """An autoscaler over a scheduler holding the gateway (no process started)."""
+    scheduler = Scheduler(Supervisor(tmp_path), ports=range(0), state_dir=tmp_path,
+                          say=lambda line: None)
+    scheduler.add_service(gateway, ["true"], {})
+    return Autoscaler(scheduler, state_dir=tmp_path, time_scale=0.1, target_groups=GROUPS,
+                      reader=reader, say=lambda line: None), scheduler
+
+
+def test_queries_name_the_metrics_as_cloudwatch_has_them(tmp_path: Path,
+                                                         gateway: EcsService) -> None:
+    """CPU is AWS/ECS CPUUtilization per cluster and service, requests per target per
+    target group full name; periods are whole seconds (6 at time scale 0.1)."""
+    reader = RecordedReader({"CPUUtilization": [30.0] * 15, "RequestCountPerTarget": [500.0]})
+    autoscaler, _ = scaler(tmp_path, gateway, reader)
+    autoscaler.evaluate(1_800_000_000.0)
+    metrics = {q["MetricStat"]["Metric"]["MetricName"]: q["MetricStat"] for q in reader.queries}
+    cpu = metrics["CPUUtilization"]
+    assert cpu["Metric"]["Namespace"] == "AWS/ECS" and cpu["Stat"] == "Average"
+    assert cpu["Metric"]["Dimensions"] == [{"Name": "ClusterName", "Value": "itinera-dev"},
+                                           {"Name": "ServiceName", "Value": "gateway"}]
+    requests = metrics["RequestCountPerTarget"]
+    assert requests["Metric"]["Dimensions"] == [{"Name": "TargetGroup",
+                                                 "Value": GROUPS["GatewayTargetGroup"]}]
+    assert {q["MetricStat"]["Period"] for q in reader.queries} == {6}
+    assert all(isinstance(q["MetricStat"]["Period"], int) for q in reader.queries)
+
+
+def test_a_decision_sets_desired_and_is_logged_with_its_reason(
+        tmp_path: Path, gateway: EcsService) -> None:
+    """CPU at 90% on 3 periods takes the gateway from 2 to 3 tasks, and scaling.jsonl says
+    why; the low request policy does not hold a scale-out back."""
+    reader = RecordedReader({"CPUUtilization": [90.0] * 3, "RequestCountPerTarget": [10.0]})
+    autoscaler, scheduler = scaler(tmp_path, gateway, reader)
+    autoscaler.evaluate(1_800_000_000.0)
+    assert scheduler.services["gateway"].desired == 3
+    (entry,) = [json.loads(line) for line in
+                (tmp_path / "run" / "scaling.jsonl").read_text().splitlines()]
+    assert (entry["service"], entry["action"], entry["previous"], entry["desired"]) == (
+        "gateway", "out", 2, 3)
+    assert "gateway-cpu" in entry["reason"]
+
+
+def test_missing_request_data_keeps_the_capacity(tmp_path: Path, gateway: EcsService) -> None:
+    """Low CPU but no RequestCountPerTarget datapoints (no traffic): no scale-in."""
+    reader = RecordedReader({"CPUUtilization": [5.0] * 15, "RequestCountPerTarget": []})
+    autoscaler, scheduler = scaler(tmp_path, gateway, reader)
+    scheduler.set_desired("gateway", 6)
+    autoscaler.evaluate(1_800_000_000.0)
+    assert scheduler.services["gateway"].desired == 6

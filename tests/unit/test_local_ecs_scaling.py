@@ -1,0 +1,116 @@
+"""Target tracking decisions follow Application Auto Scaling's rules on recorded series."""
+
+from __future__ import annotations
+
+from itinera.localstack.ecs.model import ScalingPolicy
+from itinera.localstack.ecs.scaling import ScalingState, decide
+
+CPU = ScalingPolicy(name="cpu", metric_type="ECSServiceAverageCPUUtilization", target=60,
+                    scale_out_cooldown=30, scale_in_cooldown=120)
+REQUESTS = ScalingPolicy(name="requests", metric_type="ALBRequestCountPerTarget", target=1000,
+                         scale_out_cooldown=30, scale_in_cooldown=120)
+
+
+def state(desired: int = 2) -> ScalingState:
+    """A scalable target between 2 and 10 tasks."""
+    return ScalingState(desired=desired, min_capacity=2, max_capacity=10)
+
+
+def test_three_datapoints_above_target_scale_out_proportionally() -> None:
+    """CPU at 90% on 3 datapoints with 2 tasks asks for ceil(2 * 90 / 60) = 3 tasks."""
+    s = state()
+    decision = decide(s, [CPU], {"cpu": [30, 90, 90, 90]}, now=0, time_scale=1)
+    assert (decision.action, decision.desired, s.desired) == ("out", 3, 3)
+
+
+def test_two_datapoints_above_target_are_not_enough() -> None:
+    """A breach on only the last 2 datapoints does not scale out."""
+    decision = decide(state(), [CPU], {"cpu": [30, 30, 90, 90]}, now=0, time_scale=1)
+    assert decision.action == "none"
+
+
+def test_scale_out_is_bounded_by_the_maximum() -> None:
+    """A huge metric asks for at most MaxCapacity tasks."""
+    decision = decide(state(), [CPU], {"cpu": [900, 900, 900]}, now=0, time_scale=1)
+    assert decision.desired == 10
+
+
+def test_scale_in_needs_fifteen_datapoints_ten_percent_below() -> None:
+    """15 datapoints under 54% (60 - 10%) scale in; 14 of them do not."""
+    s = state(6)
+    assert decide(s, [CPU], {"cpu": [10.0] * 14}, now=0, time_scale=1).action == "none"
+    decision = decide(s, [CPU], {"cpu": [10.0] * 15}, now=1, time_scale=1)
+    # ceil(6 * 10 / 60) = 1, bounded by the minimum of 2.
+    assert (decision.action, decision.desired) == ("in", 2)
+
+
+def test_slightly_below_target_does_not_scale_in() -> None:
+    """At 55% (less than 10% below 60) the capacity stays."""
+    decision = decide(state(4), [CPU], {"cpu": [55.0] * 15}, now=0, time_scale=1)
+    assert decision.action == "none"
+
+
+def test_missing_datapoints_block_scale_in() -> None:
+    """Insufficient data (a gap in the 15) never scales in."""
+    series: list[float | None] = [10.0] * 15
+    series[7] = None
+    decision = decide(state(4), [CPU], {"cpu": series}, now=0, time_scale=1)
+    assert decision.action == "none"
+    assert "insufficient data" in decision.reason
+
+
+def test_out_if_any_policy_says_out() -> None:
+    """Requests over target scale out even while CPU is low."""
+    decision = decide(state(), [CPU, REQUESTS],
+                      {"cpu": [5.0] * 15, "requests": [2000, 2000, 2000]}, now=0, time_scale=1)
+    assert (decision.action, decision.desired) == ("out", 4)
+
+
+def test_in_only_if_every_policy_says_in() -> None:
+    """Low CPU alone does not scale in while requests per target sit at target."""
+    decision = decide(state(4), [CPU, REQUESTS],
+                      {"cpu": [5.0] * 15, "requests": [1000.0] * 15}, now=0, time_scale=1)
+    assert decision.action == "none"
+    both_low = decide(state(4), [CPU, REQUESTS],
+                      {"cpu": [5.0] * 15, "requests": [100.0] * 15}, now=0, time_scale=1)
+    assert (both_low.action, both_low.desired) == ("in", 2)
+
+
+def test_capacity_added_during_scale_out_cooldown_counts() -> None:
+    """Within the 30 s cooldown the same breach does not add tasks again; a bigger one adds
+    only what exceeds the capacity already added, computed on the capacity measured."""
+    s = state()
+    assert decide(s, [CPU], {"cpu": [90, 90, 90]}, now=0, time_scale=1).desired == 3
+    same = decide(s, [CPU], {"cpu": [90, 90, 90]}, now=10, time_scale=1)
+    assert (same.action, s.desired) == ("none", 3)
+    # ceil(2 * 150 / 60) = 5 > 3: two more, not ceil(3 * 150 / 60) = 8.
+    bigger = decide(s, [CPU], {"cpu": [150, 150, 150]}, now=20, time_scale=1)
+    assert (bigger.action, bigger.desired) == ("out", 5)
+    # After the cooldown the metric reflects the new capacity again.
+    after = decide(s, [CPU], {"cpu": [90, 90, 90]}, now=60, time_scale=1)
+    assert (after.action, after.desired) == ("out", 8)
+
+
+def test_scale_in_waits_for_its_cooldown() -> None:
+    """A second scale-in within 120 s waits; after it, it proceeds."""
+    s = state(8)
+    low = {"cpu": [20.0] * 15}
+    assert decide(s, [CPU], low, now=0, time_scale=1).desired == 3
+    assert decide(s, [CPU], {"cpu": [1.0] * 15}, now=60, time_scale=1).action == "none"
+    assert decide(s, [CPU], {"cpu": [1.0] * 15}, now=121, time_scale=1).desired == 2
+
+
+def test_scale_out_interrupts_scale_in_cooldown() -> None:
+    """Right after a scale-in, a breach scales out at once."""
+    s = state(8)
+    decide(s, [CPU], {"cpu": [20.0] * 15}, now=0, time_scale=1)
+    decision = decide(s, [CPU], {"cpu": [120, 120, 120]}, now=5, time_scale=1)
+    assert (decision.action, decision.desired) == ("out", 6)
+
+
+def test_cooldowns_follow_the_time_scale() -> None:
+    """With time scaled by 0.1 the 120 s scale-in cooldown lasts 12 local seconds."""
+    s = state(8)
+    decide(s, [CPU], {"cpu": [20.0] * 15}, now=0, time_scale=0.1)
+    assert decide(s, [CPU], {"cpu": [1.0] * 15}, now=11, time_scale=0.1).action == "none"
+    assert decide(s, [CPU], {"cpu": [1.0] * 15}, now=13, time_scale=0.1).action == "in"
