@@ -68,6 +68,19 @@ def _percentile(recorded: Recorded, key: str, p: int, start: float, end: float
     return max(found) if found else None
 
 
+def _http_keys(recorded: Recorded) -> list[str]:
+    """Return the history rows of HTTP requests (not journeys or booking outcomes)."""
+    return [k for k in recorded.history
+            if k != AGGREGATED and k.split(" ", 1)[0] not in names.OUTCOME_TYPES]
+
+
+def _worst(recorded: Recorded, keys: list[str], p: int, start: float, end: float
+           ) -> float | None:
+    # Percentiles of separate rows do not merge; the worst endpoint's bounds them all.
+    found = [v for k in keys if (v := _percentile(recorded, k, p, start, end)) is not None]
+    return max(found) if found else None
+
+
 def _invariant_count(invariants: InvariantResult, number: int) -> list[str]:
     return [v.detail for v in invariants.violations if v.invariant == number]
 
@@ -76,13 +89,16 @@ def measure(metric: str, recorded: Recorded, window: tuple[float, float],
             invariants: InvariantResult) -> float | None:
     """Return *metric* (chaos.experiments.METRICS) over *window*; None when there is no data."""
     start, end = window
+    http = _http_keys(recorded)
     if metric == "error_ratio":
-        requests, failures = _counts(recorded, AGGREGATED, start, end)
-        return failures / requests if requests else None
+        pairs = [_counts(recorded, key, start, end) for key in http]
+        requests = sum(r for r, _ in pairs)
+        return sum(f for _, f in pairs) / requests if requests else None
     if metric == "latency_p95_ms":
-        return _percentile(recorded, AGGREGATED, 95, start, end)
+        return _worst(recorded, http, 95, start, end)
     if metric == "request_max_s":
-        worst = _percentile(recorded, AGGREGATED, 99, start, end)
+        # Locust's history keeps p50, p95 and p99, not each request: p99 is the nearest to a max.
+        worst = _worst(recorded, http, 99, start, end)
         return worst / 1000 if worst is not None else None
     if metric == "search_success_ratio":
         pairs = [_counts(recorded, key, start, end) for key in SEARCHES]

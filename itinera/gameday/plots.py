@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from loadtests import names
 from loadtests.plots import _pyplot, errors, requests_per_second
 from loadtests.stats import AGGREGATED, Recorded
 
@@ -26,17 +27,23 @@ def cloudwatch_series(record: dict[str, Any], state_dir: Path, start: float, end
     out: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for title, (namespace, name) in wanted.items():
         listed = cloudwatch.list_metrics(Namespace=namespace, MetricName=name)["Metrics"]
-        queries, labels = [], {}
-        for i, metric in enumerate(listed):
+        queries: list[dict[str, Any]] = []
+        labels: dict[str, str] = {}
+        seen: set[tuple[tuple[str, str], ...]] = set()
+        for metric in listed:
             dims = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
-            # Per target group and AZ only: one line per AZ and service.
-            per_az = {"AvailabilityZone", "TargetGroup"} <= set(dims) and "LoadBalancer" not in dims
-            if namespace == "AWS/ApplicationELB" and not per_az:
+            key = tuple(sorted(dims.items()))
+            # moto lists a metric once per datapoint; the ALB's are wanted per AZ only.
+            if key in seen or (namespace == "AWS/ApplicationELB"
+                               and not {"AvailabilityZone", "TargetGroup"} <= set(dims)):
                 continue
-            labels[f"m{i}"] = " ".join(v.split("/")[1] if v.startswith("targetgroup/") else v
-                                       for k, v in sorted(dims.items()) if k != "ClusterName")
-            queries.append({"Id": f"m{i}", "ReturnData": True, "MetricStat": {
-                "Metric": metric, "Period": 1, "Stat": "Maximum"}})
+            seen.add(key)
+            query_id = f"m{len(queries)}"
+            labels[query_id] = " ".join(_short(v) for k, v in key
+                                        if k not in ("ClusterName", "LoadBalancer"))
+            # The minimum shows a dip that a one-second period would average away.
+            queries.append({"Id": query_id, "ReturnData": True, "MetricStat": {
+                "Metric": metric, "Period": 1, "Stat": "Minimum"}})
         if not queries:
             out[title] = {}
             continue
@@ -45,6 +52,13 @@ def cloudwatch_series(record: dict[str, Any], state_dir: Path, start: float, end
         out[title] = {labels[k]: [(p.timestamp(), v) for p, v in points]
                       for k, points in found.items() if points}
     return out
+
+
+def _short(value: str) -> str:
+    """Return `itinera-dev-InventoryTargetGroup` as `Inventory`, other values as they are."""
+    if value.startswith("targetgroup/"):
+        return value.split("/")[1].rsplit("-", 1)[-1].removesuffix("TargetGroup")
+    return value
 
 
 def write_figure(folder: Path, recorded: Recorded | None,
@@ -57,12 +71,15 @@ def write_figure(folder: Path, recorded: Recorded | None,
         AGGREGATED) else (fault[0] if fault else 0.0)
     if recorded is not None and recorded.history:
         requests_per_second(recorded, axes[0])
-        total = [s for s in recorded.history.get(AGGREGATED, []) if s.requests]
-        for p, style in ((50, "-"), (95, "--"), (99, ":")):
-            axes[1].plot([s.t - t0 for s in total],
-                         [s.percentiles.get(p) or math.nan for s in total], style, label=f"p{p}")
-        axes[1].set(title="Response time, all requests (ms, locust's 10 s window)",
-                    xlabel="seconds", ylabel="ms")
+        busiest = sorted((k for k in recorded.history if k != AGGREGATED
+                          and k.split(" ", 1)[0] not in names.OUTCOME_TYPES),
+                         key=lambda k: -recorded.history[k][-1].requests)[:5]
+        for key in busiest:
+            samples = [s for s in recorded.history[key] if s.requests]
+            axes[1].plot([s.t - t0 for s in samples],
+                         [s.percentiles.get(95) or math.nan for s in samples], label=key)
+        axes[1].set(title="p95 response time of the busiest endpoints (ms, locust's 10 s "
+                          "window)", xlabel="seconds", ylabel="ms")
         axes[1].legend(fontsize="small")
         errors(recorded, axes[2])
     for ax, title in ((axes[3], "healthy hosts"), (axes[4], "running tasks")):
@@ -74,9 +91,13 @@ def write_figure(folder: Path, recorded: Recorded | None,
         else:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
         ax.set(title=f"{title} (local CloudWatch)", xlabel="seconds")
-    if fault is not None:
-        for ax in axes:
-            ax.axvspan(fault[0] - t0, fault[1] - t0, color="tab:orange", alpha=0.15)
+    right = max([1.0, *(ax.get_xlim()[1] for ax in axes[:2])])
+    for ax in axes:
+        ax.set_xlim(0, right)
+        if fault is not None:
+            # At least a second wide: a stop-task is an instant, but must show.
+            ax.axvspan(fault[0] - t0, max(fault[1], fault[0] + 1) - t0, color="tab:orange",
+                       alpha=0.2, label="fault")
     fig.tight_layout()
     path = folder / "gameday.png"
     fig.savefig(path, dpi=80)

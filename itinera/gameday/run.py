@@ -90,14 +90,26 @@ def _timed_end(outcome: Outcome, actions: list[PlannedAction]) -> float | None:
                                   } >= timed else None
 
 
+async def _first_sample(folder: Path, load: asyncio.Future[Any], *, within: float) -> None:
+    """Wait until locust has written its first aggregated second (or ended, or *within*)."""
+    history = folder / "locust_stats_history.csv"
+    deadline = time.monotonic() + within
+    while not load.done() and time.monotonic() < deadline:
+        if history.exists() and ",Aggregated," in history.read_text():
+            return
+        await asyncio.wait({load}, timeout=0.2)
+
+
 async def _experiment(options: GamedayOptions, experiment: Experiment, template: dict[str, Any],
-                      actions: list[PlannedAction], baseline_s: float,
+                      actions: list[PlannedAction], baseline_s: float, folder: Path,
                       load: asyncio.Future[Any]) -> tuple[Outcome, dict[str, str]]:
     record = stack_record(options.state_dir)
     targets = {n: resolve(n, t) for n, t in template.get("targets", {}).items()}
     stage = record.get("stage", "dev")
     stop = AlarmStopCheck(record, [f"itinera-{stage}-{n}" for n in alarm_names(experiment)])
-    # The baseline: the load runs unhurt first, so "before" has its own figures.
+    # The baseline: the load runs unhurt first, so "before" has its own figures; it starts
+    # when locust records its first second, not when its process starts.
+    await _first_sample(folder, load, within=60.0)
     await asyncio.wait({load}, timeout=baseline_s)
     fis = record_in_fis(record, template, f"{experiment.name}-{int(time.time())}")
     main = asyncio.current_task()
@@ -140,7 +152,8 @@ def run_local(options: GamedayOptions) -> Result:
         load = asyncio.ensure_future(asyncio.to_thread(
             run_locust, command, folder=folder, timeout_s=load_s + 120))
         try:
-            return await _experiment(options, experiment, template, actions, baseline_s, load)
+            return await _experiment(options, experiment, template, actions, baseline_s,
+                                     folder, load)
         finally:
             if not load.done():
                 await asyncio.wait({load}, timeout=load_s + 130)

@@ -30,7 +30,7 @@ def _recorded() -> Recorded:
                         percentiles={50: 800.0, 95: 1500.0, 99: 2000.0}) for t in range(31)]
     return Recorded(endpoints=[EndpointStats(type="BOOKING", name="x", requests=30, failures=0,
                                              rps=1.0, max_ms=2000.0)],
-                    history={AGGREGATED: total,
+                    history={"GET /v1/flights": total, AGGREGATED: total,
                              "BOOKING POST /v1/bookings -> confirmed": confirmed})
 
 
@@ -38,7 +38,7 @@ PHASES = windows(load_start=T0, load_end=T0 + 30, fault_start=T0 + 5, timed_faul
 
 
 def test_error_ratio_counts_only_the_window() -> None:
-    """20 failures of 50 requests in seconds 5-10; none from 10 s after the fault starts."""
+    """20 failures of 50 HTTP requests in seconds 5-10; none from 10 s after the fault."""
     recorded = _recorded()
     assert measure("error_ratio", recorded, (T0 + 5, T0 + 10), CLEAN) == 20 / 50
     assert measure("error_ratio", recorded, (T0 + 15, T0 + 30), CLEAN) == 0.0
@@ -66,6 +66,16 @@ def test_verdicts_from_hand_made_samples() -> None:
     assert [v.holds for v in verdicts] == [True, False, True, True]
     assert verdicts[1].observed == 900.0
     assert verdicts[2].observed == 1.5
+
+
+def test_http_figures_leave_journeys_and_booking_outcomes_out() -> None:
+    """Slow booking outcomes (seconds by design) do not count as HTTP latency or errors."""
+    recorded = _recorded()
+    window = (T0 + 20, T0 + 30)
+    assert measure("latency_p95_ms", recorded, window, CLEAN) == 100.0
+    failing = Recorded(endpoints=[], history={
+        **recorded.history, "JOURNEY booker": [_sample(t, 10 * t, 10 * t) for t in range(31)]})
+    assert measure("error_ratio", failing, window, CLEAN) == 0.0
 
 
 def test_invariant_metrics_come_from_the_check() -> None:
