@@ -22,25 +22,27 @@ class Windows:
     fault_start: float
     fault_end: float
     load_end: float
+    # A hypothesis's after_fault_s is AWS time: it shrinks with the actions' durations.
+    scale: float = 1.0
 
     def of(self, h: Hypothesis) -> tuple[float, float]:
         """Return the window *h* is measured over."""
         if h.phase == "before":
             return self.load_start, self.fault_start
         if h.phase == "during":
-            return self.fault_start + h.after_fault_s, max(self.fault_end, self.fault_start
-                                                           + h.after_fault_s)
+            start = self.fault_start + h.after_fault_s * self.scale
+            return start, max(self.fault_end, start)
         return self.fault_end, self.load_end
 
 
 def windows(*, load_start: float, load_end: float, fault_start: float,
-            timed_fault_end: float | None) -> Windows:
+            timed_fault_end: float | None, scale: float = 1.0) -> Windows:
     """Return the phases; a fault without duration (stop-task) lasts, in effect, to the end."""
     end = load_end
     if timed_fault_end is not None and timed_fault_end < load_end:
         end = timed_fault_end
     return Windows(load_start=load_start, fault_start=fault_start, fault_end=end,
-                   load_end=load_end)
+                   load_end=load_end, scale=scale)
 
 
 def _at(samples: list[Sample], t: float) -> Sample | None:

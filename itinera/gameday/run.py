@@ -171,7 +171,8 @@ def run_local(options: GamedayOptions) -> Result:
         if history:
             load_start, load_end = float(history[0].t), float(history[-1].t)
         phases = windows(load_start=load_start, load_end=load_end, fault_start=window[0],
-                         timed_fault_end=_timed_end(outcome, actions))
+                         timed_fault_end=_timed_end(outcome, actions),
+                         scale=float(experiment.local.get("action_scale", scale)))
         verdicts = evaluate(experiment.hypotheses, recorded, phases, invariants)
     expected = "stopped" if experiment.local.get("expect_stopped") else "completed"
     passed = (outcome.state == expected and bool(verdicts) and all(v.holds for v in verdicts)

@@ -55,6 +55,14 @@ def test_a_fault_without_duration_lasts_to_the_end_of_the_load() -> None:
         T0 + 20, T0 + 30)
 
 
+def test_after_fault_seconds_shrink_with_the_time_scale() -> None:
+    """"30 s after the fault" on AWS is 3 s after it at scale 0.1, as the actions shrink."""
+    scaled = windows(load_start=T0, load_end=T0 + 30, fault_start=T0 + 5,
+                     timed_fault_end=T0 + 20, scale=0.1)
+    h = Hypothesis(metric="error_ratio", phase="during", max=0.01, after_fault_s=30)
+    assert scaled.of(h) == (T0 + 8, T0 + 20)
+
+
 def test_verdicts_from_hand_made_samples() -> None:
     """Errors after 10 s hold; p95 over the fault is breached; time to confirmed in seconds."""
     verdicts = evaluate((
