@@ -152,9 +152,15 @@ async def test_network_and_data_actions_go_through_the_proxies(
     ("aws:lambda:invocation-add-delay", {"startupDelayMilliseconds": "500"})])
 async def test_lambda_actions_write_then_delete_the_settings_object(
         gameday_stack: LocalStack, action_id: str, parameters: dict[str, str]) -> None:
-    """A Lambda action writes the worker's FIS settings object where its host polls, and
-    deletes it at the end."""
+    """A Lambda action writes the worker's FIS settings object where its host polls, the host
+    picks it up, and the object is deleted at the end."""
     record = stack_record(gameday_stack.config.state_dir)
+    host_log = gameday_stack.config.state_dir / "logs" / f"lambda-{WORKER}.log"
+
+    def picked_up() -> int:
+        return host_log.read_text().count("fault settings changed")
+
+    seen = picked_up()
     s3 = aws_client(record, "s3")
     bucket, key = location(record["fis_configuration_location"], WORKER)
     target = Target(name="t", resource_type="aws:lambda:function", functions=(WORKER,))
@@ -163,7 +169,7 @@ async def test_lambda_actions_write_then_delete_the_settings_object(
         return bool(s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"))
 
     async def written(effects: LocalEffects, session: aiohttp.ClientSession) -> bool:
-        return exists()
+        return exists() and picked_up() > seen
 
     outcome, _, session = await _run(gameday_stack, _action(action_id, target, parameters),
                                      target, written)
