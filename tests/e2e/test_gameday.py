@@ -53,7 +53,7 @@ def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,
     day completes, its hypotheses hold, `itinera check` is clean, the experiment is recorded
     in the emulator's FIS, and the report is written."""
     from itinera.gameday import report
-    from itinera.gameday.run import GamedayOptions, run_local
+    from itinera.gameday.run import GamedayOptions, run_local, summary
 
     state = gameday_stack.config.state_dir
     before = {n for n, t in stack_record(state)["tasks"].items()
@@ -62,12 +62,13 @@ def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,
                                       report_root=tmp_path, duration_s=20, users=10,
                                       settle_s=45))
     folder = report.write(result, state, stack_record(state))
+    doc = summary(result)
+    assert result.outcome.state == "completed", doc
     stopped = next(e for e in result.outcome.events if e.kind == "applied")
-    assert result.outcome.state == "completed", result.outcome.reason
     assert set(stopped.detail.removeprefix("stopped ").split(", ")) == before
     assert result.invariants.holds is True, result.invariants.as_dict()
-    assert [(v.expected, v.holds) for v in result.verdicts if not v.holds] == []
-    assert result.passed
+    assert [(v.expected, v.holds) for v in result.verdicts if not v.holds] == [], doc
+    assert result.passed, doc
     fis = aws_client(stack_record(state), "fis")
     assert fis.get_experiment(id=result.fis["experiment_id"])["experiment"]["id"]
     assert {"report.md", "index.html", "gameday.png", "result.json"} <= {
