@@ -34,6 +34,10 @@ class RunningStack:
         """Mint a traveller token the gateway accepts."""
         return self.issuer.mint(sub, **kwargs)  # type: ignore[arg-type]
 
+    def set_desired_count(self, service: str, desired: int) -> None:
+        """Set *service*'s desired count, as `aws ecs update-service --desired-count` does."""
+        self.stack.scheduler.update_service(service, desired)
+
     def task_pids(self, service: str) -> list[int]:
         """Return the pids of *service*'s running tasks (the ECS stand-in places them)."""
         tasks = self.stack.scheduler.snapshot()[service]["tasks"].values()

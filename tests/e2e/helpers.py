@@ -109,6 +109,17 @@ async def wait_healthy(http: aiohttp.ClientSession, url: str) -> None:
         await asyncio.sleep(0.2)
 
 
+async def wait_status(http: aiohttp.ClientSession, url: str, status: int) -> None:
+    """Wait until *url* answers *status* (a load balancer left without targets: 503)."""
+    deadline = time.monotonic() + 30
+    while True:
+        async with http.get(url) as resp:
+            if resp.status == status:
+                return
+        assert time.monotonic() < deadline, f"{url} never answered {status}"
+        await asyncio.sleep(0.2)
+
+
 async def sent_emails(http: aiohttp.ClientSession, moto_url: str) -> list[dict[str, Any]]:
     """Return the e-mails SES (moto) recorded as sent."""
     async with http.get(f"{moto_url}/moto-api/data.json") as resp:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -41,6 +40,7 @@ from tests.e2e.helpers import (
     wait_for_email,
     wait_for_status,
     wait_healthy,
+    wait_status,
 )
 
 pytestmark = pytest.mark.e2e
@@ -486,15 +486,15 @@ async def test_the_reconciler_requeues_a_booking_whose_message_was_lost(
 async def test_checkout_rides_out_an_inventory_outage_without_charging_twice(
         stack: RunningStack, http: aiohttp.ClientSession, db: aiomysql.Pool,
         aws: dict[str, Any], names: dict[str, str]) -> None:
-    """With every inventory task frozen for a few seconds, the worker's confirm step fails,
+    """With inventory down for a few seconds, the worker's confirm step fails,
     the message comes back with backoff, and the booking confirms once inventory is back."""
     booking, flight = await _pending_booking(stack, http, aws, names, customer="rosa")
     before = await cabin_counts(db, flight["id"])
-    tasks = stack.task_pids("inventory")
-    # GIVEN both inventory tasks stop answering (as in a network partition)
-    for pid in tasks:
-        os.kill(pid, signal.SIGSTOP)
+    # GIVEN inventory is down: scaled to zero, its load balancer has no target left (frozen
+    # tasks would fail their health checks and ECS would replace them within seconds)
+    stack.set_desired_count("inventory", 0)
     try:
+        await wait_status(http, f"http://127.0.0.1:{stack.config.inventory_port}/health", 503)
         # WHEN the checkout message arrives during the outage
         await aws["sqs"].send_message(QueueUrl=names["CheckoutQueue"],
                                       MessageBody=json.dumps({"booking_id": booking.booking_id}))
@@ -503,10 +503,7 @@ async def test_checkout_rides_out_an_inventory_outage_without_charging_twice(
             booking.booking_id)
         assert stored is not None and stored.status == PENDING
     finally:
-        for pid in tasks:
-            # A frozen task fails its health checks and ECS may have replaced it already.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+        stack.set_desired_count("inventory", 2)
     # THEN the retries finish the booking, with a single charge
     token = stack.token("rosa")
     assert (await wait_for_status(http, stack.url, token, booking.booking_id,

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,7 +14,14 @@ import pytest
 from yarl import URL
 
 from tests.e2e.conftest import RunningStack
-from tests.e2e.helpers import auth, book, find_flight, hold_seats, wait_healthy
+from tests.e2e.helpers import (
+    auth,
+    book,
+    find_flight,
+    hold_seats,
+    wait_healthy,
+    wait_status,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -145,16 +149,14 @@ async def test_a_booking_during_an_inventory_outage_is_a_503_to_retry(
     token = stack.token("quinn")
     flight = await find_flight(http, stack.url, seats=1)
     hold = await hold_seats(http, stack.url, token, flight["id"], 1)
-    pids = stack.task_pids("inventory")
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
+    # Inventory scaled to zero: its load balancer has no target left. (Frozen tasks would
+    # not do: they fail their health checks and ECS replaces them within seconds.)
+    stack.set_desired_count("inventory", 0)
     try:
+        await wait_status(http, f"http://127.0.0.1:{stack.config.inventory_port}/health", 503)
         status, body = await book(http, stack.url, token, hold["id"], GOOD_CARD)
     finally:
-        for pid in pids:
-            # A frozen task fails its health checks and ECS may have replaced it already.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+        stack.set_desired_count("inventory", 2)
         await wait_healthy(http, f"http://127.0.0.1:{stack.config.inventory_port}/health")
     assert status == 503, body
     assert body["code"] == "dependency_unavailable"

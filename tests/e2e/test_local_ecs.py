@@ -1,7 +1,7 @@
 """The local ECS stand-in: health-check replacement, AZ loss under load, target tracking.
 
 These run on a stack of their own (the lifecycle tests' ports, one module at a time) with
-time scaled down further (ITINERA_TIME_SCALE), so a CloudWatch period lasts a second.
+time scaled down further (ITINERA_TIME_SCALE), so a CloudWatch period lasts two seconds.
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ pytestmark = pytest.mark.e2e
 PORT_BASE = int(os.environ.get("ITINERA_E2E_LIFECYCLE_PORT_BASE", "28080"))
 DATABASE = os.environ.get("ITINERA_E2E_LIFECYCLE_DATABASE", "itinera_e2e_lifecycle") + "_ecs"
 REDIS_DB = int(os.environ.get("ITINERA_E2E_REDIS_DB", "3"))
-# A CloudWatch minute lasts 1 s (the finest period): 3 datapoints to scale out, 15 to scale in.
-TIME_SCALE = "0.0167"
+# A CloudWatch minute lasts 2 s: 3 datapoints (6 s) to scale out, 15 (30 s) to scale in.
+# (1 s periods are CloudWatch's finest, but on a busy machine the metrics agent's samples
+# then sometimes land a period late, which reads as missing data.)
+TIME_SCALE = "0.0334"
 DAY = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 3 * 86400))
 SEARCH = f"/v1/flights?origin=LHR&destination=JFK&date={DAY}"
 

@@ -145,6 +145,11 @@ class Autoscaler:
     def evaluate(self, now: float) -> None:
         """Run every service's policies on the last datapoints and apply the decisions."""
         end = now - now % self.period
+        if not self.own_requests:
+            # Through CloudWatch the period just ended may still be on its way (the agent
+            # samples a little after each boundary): judge the periods before it, as
+            # CloudWatch alarms see metrics that arrive a period late.
+            end -= self.period
         start = end - IN_DATAPOINTS * self.period
         for name, run in list(self.scheduler.services.items()):
             policies = [p for p in run.model.policies if p.metric_type in SUPPORTED]

@@ -14,10 +14,7 @@ import os
 import signal
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,42 +22,19 @@ from itinera.localstack.config import local_seconds
 from itinera.localstack.ecs.azs import AzWatcher
 from itinera.localstack.ecs.model import EcsService
 from itinera.localstack.ecs.placement import (
-    Placed,
     az_for_new_task,
     az_to_rebalance,
     task_to_stop,
 )
-from itinera.localstack.ecs.tasks import Task
+from itinera.localstack.ecs.tasks import ServiceRun, Task, placed, ready
 from itinera.localstack.elb.haproxy import Balancer, Target, server_args
 from itinera.localstack.elb.runtime import RuntimeApi, RuntimeApiError
-from itinera.localstack.processes import Supervisor, port_open
+from itinera.localstack.processes import Supervisor, port_open, tail
 
 TICK_SECONDS = 0.2
 # How long a task may take to answer /ready before ECS gives up on it.
 START_TIMEOUT = 60.0
 HEALTH_FAULT_ENV = "ITINERA_HEALTH_FAULT_FILE"
-
-
-@dataclass(kw_only=True)
-class ServiceRun:
-    """A service the scheduler keeps running: its model, command, tasks and load balancer."""
-
-    model: EcsService
-    args: list[str]
-    env: dict[str, str]
-    desired: int
-    # Per-AZ additions to env (the AZ's fault proxies, when the stack runs them).
-    az_env: dict[str, dict[str, str]] = field(default_factory=dict)
-    balancer: Balancer | None = None
-    api: RuntimeApi | None = None
-    tasks: list[Task] = field(default_factory=list)
-    numbers: int = 0
-    # Tasks that stopped on their own and are not replaced yet.
-    replacements_due: int = 0
-
-    def active(self) -> list[Task]:
-        """Return the tasks that count: starting or running."""
-        return [t for t in self.tasks if t.active]
 
 
 class Scheduler:
@@ -100,6 +74,12 @@ class Scheduler:
             run.desired = max(run.model.min_capacity, min(run.model.max_capacity, desired))
             return run.desired
 
+    def update_service(self, service: str, desired: int) -> None:
+        """Set *service*'s desired count as ECS UpdateService does: any count, 0 included
+        (the scalable target's bounds hold only for autoscaling's own decisions)."""
+        with self.lock:
+            self.services[service].desired = max(0, desired)
+
     def start(self) -> None:
         """Run the scheduler in a thread until stop()."""
         self._thread = threading.Thread(target=self._loop, name="ecs-scheduler", daemon=True)
@@ -126,7 +106,6 @@ class Scheduler:
             if self._thread is None:
                 self.tick()
             time.sleep(TICK_SECONDS)
-        from itinera.localstack.processes import tail
         detail = "\n".join(f"{t.name}: {t.stopped_reason}\n{tail(t.child.log_path)}"
                            for t in failed[-2:])
         raise RuntimeError(f"{service} did not reach its desired count in {timeout:.0f}s\n"
@@ -207,7 +186,7 @@ class Scheduler:
         changed = False
         active = run.active()
         while len(active) < run.desired:
-            az = az_for_new_task(_placed(active), available)
+            az = az_for_new_task(placed(active), available)
             if az is None:
                 return changed
             active.append(self._start_task(run, az))
@@ -215,14 +194,14 @@ class Scheduler:
         running = [t for t in active if t.state == "RUNNING"]
         # Start before stop: surplus tasks go only once as many as desired serve.
         while len(running) > run.desired:
-            victim = task_to_stop(_placed(running), available)
+            victim = task_to_stop(placed(running), available)
             assert victim is not None
             task = next(t for t in running if t.name == victim.name)
             self._stop_task(run, task, "scaling activity or rebalancing stopped the task")
             running.remove(task)
             changed = True
         if len(active) == run.desired:
-            az = az_to_rebalance(_placed(active), available)
+            az = az_to_rebalance(placed(active), available)
             if az is not None:
                 self.say(f"{run.model.name}: rebalancing, one more task in {az}")
                 self._start_task(run, az)
@@ -253,7 +232,7 @@ class Scheduler:
         while not self._stop.is_set() and time.monotonic() < deadline:
             if not task.active or not task.child.alive():
                 return
-            if _ready(f"http://127.0.0.1:{task.port}/ready"):
+            if ready(f"http://127.0.0.1:{task.port}/ready"):
                 break
             time.sleep(0.1)
         else:
@@ -331,16 +310,3 @@ class Scheduler:
         self._workers = [w for w in self._workers if w.is_alive()]
         self._workers.append(worker)
         worker.start()
-
-
-def _placed(tasks: list[Task]) -> list[Placed]:
-    return [Placed(name=t.name, az=t.az, running=t.state == "RUNNING", started=t.started)
-            for t in tasks]
-
-
-def _ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - local URL
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from itinera.localstack.ecs.model import EcsService
+from itinera.localstack.ecs.placement import Placed
+from itinera.localstack.elb.haproxy import Balancer
+from itinera.localstack.elb.runtime import RuntimeApi
 from itinera.localstack.processes import Child
 
 # ECS's task lifecycle, shortened: PROVISIONING until /ready answers and the task is
@@ -46,3 +52,40 @@ class Task:
                 "pid": self.child.process.pid, "state": self.state,
                 "started_at": self.started_at, "log": str(self.child.log_path),
                 **({"stopped_reason": self.stopped_reason} if self.stopped_reason else {})}
+
+
+@dataclass(kw_only=True)
+class ServiceRun:
+    """A service the scheduler keeps running: its model, command, tasks and load balancer."""
+
+    model: EcsService
+    args: list[str]
+    env: dict[str, str]
+    desired: int
+    # Per-AZ additions to env (the AZ's fault proxies, when the stack runs them).
+    az_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    balancer: Balancer | None = None
+    api: RuntimeApi | None = None
+    tasks: list[Task] = field(default_factory=list)
+    numbers: int = 0
+    # Tasks that stopped on their own and are not replaced yet.
+    replacements_due: int = 0
+
+    def active(self) -> list[Task]:
+        """Return the tasks that count: starting or running."""
+        return [t for t in self.tasks if t.active]
+
+
+def placed(tasks: list[Task]) -> list[Placed]:
+    """Return *tasks* as placement sees them."""
+    return [Placed(name=t.name, az=t.az, running=t.state == "RUNNING", started=t.started)
+            for t in tasks]
+
+
+def ready(url: str) -> bool:
+    """Return whether *url* answers 200 within a second."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - local URL
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False

@@ -1,0 +1,49 @@
+"""`itinera status` reads the stack record, the AZ marks and the scaling log."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from itinera.localstack.ecs.azs import read_az_state, set_az_available
+from itinera.localstack.ecs.status import status, table
+
+
+def write_stack(state: Path) -> None:
+    """A stack record with one gateway task and the gateway's counts."""
+    run = state / "run"
+    run.mkdir(parents=True)
+    (run / "stack.json").write_text(json.dumps({
+        "services": {"gateway": {"cluster": "itinera-dev", "desired": 3, "running": 1,
+                                 "pending": 0, "min": 2, "max": 10, "vcpu": 0.5}},
+        "tasks": {"gateway-az-b-4": {"service": "gateway", "az": "az-b", "port": 8104,
+                                     "pid": 4242, "state": "RUNNING",
+                                     "started_at": time.time() - 30, "log": "x.log"}}}))
+    decisions = [{"at": 1.0, "service": "gateway", "action": "none", "previous": 2,
+                  "desired": 2, "reason": "near target"},
+                 {"at": 2.0, "service": "gateway", "action": "out", "previous": 2,
+                  "desired": 3, "reason": "gateway-cpu: [70, 80, 90] > 60 on 3 datapoints"}]
+    (run / "scaling.jsonl").write_text("".join(json.dumps(d) + "\n" for d in decisions))
+
+
+def test_status_lists_tasks_counts_azs_and_changes(tmp_path: Path) -> None:
+    """Tasks carry their age; only decisions that changed a count are listed."""
+    write_stack(tmp_path)
+    report = status(tmp_path)
+    task = report["tasks"]["gateway-az-b-4"]
+    assert 29 <= task["age_seconds"] <= 60
+    assert [d["action"] for d in report["scaling"]] == ["out"]
+    text = table(report)
+    assert "gateway-az-b-4" in text and "out 2 -> 3" in text
+    assert "az-a available, az-b available" in text
+
+
+def test_an_az_marked_down_shows_and_comes_back(tmp_path: Path) -> None:
+    """`itinera az down az-a` marks it unavailable (stopping its tasks); `up` clears it."""
+    set_az_available(tmp_path, "az-a", False, reason="game day")
+    state = read_az_state(tmp_path)
+    assert state["az-a"]["available"] is False and state["az-a"]["stop_tasks"] is True
+    assert state["az-b"]["available"] is True
+    set_az_available(tmp_path, "az-a", True)
+    assert read_az_state(tmp_path)["az-a"]["available"] is True
