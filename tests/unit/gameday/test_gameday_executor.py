@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from chaos.experiments import Experiment, load_experiments
+from itinera.gameday.actions import apply, undo
 from itinera.gameday.executor import RollbackFile, execute
-from itinera.gameday.plan import PlannedAction
-from itinera.gameday.targets import Target
+from itinera.gameday.plan import PlannedAction, plan, substitute
+from itinera.gameday.run import local_names
+from itinera.gameday.targets import Target, resolve
 
 AZ_A = Target(name="subnets", resource_type="aws:ec2:subnet", azs=("az-a",))
 TASKS = Target(name="tasks", resource_type="aws:ecs:task", azs=("az-a",), service="inventory")
@@ -169,3 +172,19 @@ async def test_a_killed_runs_changes_are_undone_by_the_next_run(tmp_path: Path) 
     assert effects.calls[:3] == [("clear",), ("az", "az-b", True),
                                  ("delete", "CheckoutWorkerFunction")]
     assert outcome.events[0].action == "previous run"
+
+
+@pytest.mark.parametrize("experiment", load_experiments(), ids=lambda e: e.name)
+async def test_every_experiment_maps_to_local_faults(experiment: Experiment) -> None:
+    """Every experiment's targets resolve locally and each of its actions has a local fault
+    that the rollback lifts."""
+    record = {"stage": "dev", "aws": {"AWS_DEFAULT_REGION": "eu-west-1"}}
+    template = substitute(experiment.template, local_names(record, "az-a"))
+    targets = {n: resolve(n, t) for n, t in template.get("targets", {}).items()}
+    effects = FakeEffects()
+    for action in plan(experiment, scale=0.1):
+        await apply(action, targets, effects, local=experiment.local)
+        await undo(action, targets, effects)
+    assert effects.clean()
+    assert all(t.functions == ("CheckoutWorkerFunction",) for t in targets.values()
+               if t.resource_type == "aws:lambda:function")
