@@ -94,3 +94,18 @@ def waves(actions: list[PlannedAction]) -> list[list[str]]:
     for a in actions:
         out.setdefault(level(a.name), []).append(a.name)
     return [out[k] for k in sorted(out)]
+
+
+def span(actions: list[PlannedAction]) -> float:
+    """Return the local seconds from the first action's start to the last one's end."""
+    by_name = {a.name: a for a in actions}
+    ends: dict[str, float] = {}
+
+    def end(name: str) -> float:
+        if name not in ends:
+            action = by_name[name]
+            ends[name] = max((end(b) for b in action.start_after), default=0.0) \
+                + action.local_duration_s
+        return ends[name]
+
+    return max((end(a.name) for a in actions), default=0.0)

@@ -17,7 +17,7 @@ from chaos.experiments import EXPERIMENTS, Experiment, alarm_names, load_experim
 from itinera.gameday.executor import Outcome, RollbackFile, execute
 from itinera.gameday.hypotheses import Verdict, evaluate, windows
 from itinera.gameday.local import AlarmStopCheck, LocalEffects, end_in_fis, record_in_fis
-from itinera.gameday.plan import TIMED, PlannedAction, plan, substitute
+from itinera.gameday.plan import TIMED, PlannedAction, plan, span, substitute
 from itinera.gameday.targets import resolve, stack_record
 from itinera.localstack.config import time_scale
 from loadtests.invariants import InvariantResult, settle_and_check
@@ -26,6 +26,8 @@ from loadtests.scenarios import scenario
 from loadtests.stats import Recorded, read_recorded
 
 ACCOUNT = "123456789012"
+# Seconds of load after the last action by default: the "after" phase's figures.
+RECOVERY_TAIL_S = 15.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,7 +136,9 @@ def run_local(options: GamedayOptions) -> Result:
     scale = time_scale()
     actions = plan(experiment, scale=scale)
     chosen = scenario(options.load or experiment.load)
-    load_s = options.duration_s or max(20.0, experiment.duration_s * scale)
+    # The load outlasts the actions with a recovery tail, so "after" has figures too.
+    load_s = options.duration_s or max(20.0, experiment.duration_s * scale,
+                                       span(actions) + RECOVERY_TAIL_S + 5)
     baseline_s = max(3.0, 0.15 * load_s)
     started = datetime.now(UTC)
     folder = options.report_root / f"{started:%Y%m%dT%H%M%SZ}-{experiment.name}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chaos.experiments import EXPERIMENTS, load_experiment
-from itinera.gameday.plan import iso_seconds, plan, substitute, waves
+from itinera.gameday.plan import iso_seconds, plan, span, substitute, waves
 from itinera.gameday.targets import resolve, running_tasks
 
 
@@ -37,6 +37,13 @@ def test_start_after_orders_actions_in_waves() -> None:
     first, second = waves(actions)
     assert "stop-tasks-in-az" in second and "wait-before-stop" in first
     assert "stop-tasks-in-az" not in first
+
+
+def test_span_follows_the_longest_start_after_chain() -> None:
+    """The power interruption lasts its 60 s actions; a 6 s wait then an instant stop is less."""
+    actions = plan(load_experiment(EXPERIMENTS / "az-power-interruption.yaml"), scale=0.1)
+    assert span(actions) == 60
+    assert span([a for a in actions if a.name in ("wait-before-stop", "stop-tasks-in-az")]) == 6
 
 
 def test_substitution_fills_known_names_and_keeps_unknown_ones() -> None:
