@@ -10,11 +10,6 @@ from chaos.catalog import duration_seconds
 from chaos.experiments import Experiment
 
 _SUB = re.compile(r"\$\{([^}]+)\}")
-# Actions that last until their duration ends; the others act once (stop-task, failover).
-TIMED = frozenset({"aws:fis:wait", "aws:network:disrupt-connectivity",
-                   "aws:ecs:task-network-latency", "aws:ecs:task-network-packet-loss",
-                   "aws:elasticache:replicationgroup-interrupt-az-power",
-                   "aws:lambda:invocation-error", "aws:lambda:invocation-add-delay"})
 
 
 def iso_seconds(value: str) -> float:

@@ -17,7 +17,7 @@ from chaos.experiments import EXPERIMENTS, Experiment, alarm_names, load_experim
 from itinera.gameday.executor import Outcome, RollbackFile, execute
 from itinera.gameday.hypotheses import Verdict, evaluate, windows
 from itinera.gameday.local import AlarmStopCheck, LocalEffects, end_in_fis, record_in_fis
-from itinera.gameday.plan import TIMED, PlannedAction, plan, span, substitute
+from itinera.gameday.plan import PlannedAction, plan, span, substitute
 from itinera.gameday.targets import resolve, stack_record
 from itinera.localstack.config import time_scale
 from loadtests.invariants import InvariantResult, settle_and_check
@@ -41,7 +41,7 @@ class GamedayOptions:
     duration_s: float | None = None
     users: int | None = None
     target_az: str = "az-a"
-    settle_s: float = 60.0
+    settle_s: float = 120.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +86,8 @@ def local_names(record: dict[str, Any], target_az: str) -> dict[str, str]:
 
 
 def _timed_end(outcome: Outcome, actions: list[PlannedAction]) -> float | None:
-    timed = {a.name for a in actions if a.action_id in TIMED and a.action_id != "aws:fis:wait"}
+    # Faults with a local duration (a failover's too); waits are no fault, stops are instants.
+    timed = {a.name for a in actions if a.local_duration_s > 0 and a.action_id != "aws:fis:wait"}
     ends = [e.at for e in outcome.events if e.kind == "end" and e.action in timed]
     return max(ends) if ends and {e.action for e in outcome.events if e.kind == "end"
                                   } >= timed else None
