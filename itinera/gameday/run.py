@@ -133,6 +133,14 @@ def run_local(options: GamedayOptions) -> Result:
     """Run the game day against the local stack and judge it (the report is written apart)."""
     experiment = load_experiment(experiment_path(options.experiment))
     record = stack_record(options.state_dir)
+    stage = record.get("stage", "dev")
+    firing = asyncio.run(AlarmStopCheck(
+        record, [f"itinera-{stage}-{n}" for n in alarm_names(experiment)])())
+    if firing:
+        # As FIS refuses to start: no steady state to compare against.
+        raise SystemExit(f"stop condition {firing} is in ALARM: the stack is not in its steady "
+                         f"state; wait until it is OK ({options.state_dir}/run/"
+                         f"alarm-history.jsonl) and run again")
     template = substitute(experiment.template, local_names(record, options.target_az))
     scale = time_scale()
     actions = plan(experiment, scale=scale)
