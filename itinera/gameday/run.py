@@ -85,12 +85,15 @@ def local_names(record: dict[str, Any], target_az: str) -> dict[str, str]:
             "DataSubnetCidrs": "127.0.0.1/32", "FisReportsBucket": f"itinera-{stage}-fis"}
 
 
-def _timed_end(outcome: Outcome, actions: list[PlannedAction]) -> float | None:
-    # Faults with a local duration (a failover's too); waits are no fault, stops are instants.
+def timed_fault_end(outcome: Outcome, actions: list[PlannedAction]) -> float | None:
+    """Return when the last fault with a local duration ended (or was rolled back early)."""
+    # A failover's duration counts too; waits are no fault, stops are instants.
     timed = {a.name for a in actions if a.local_duration_s > 0 and a.action_id != "aws:fis:wait"}
-    ends = [e.at for e in outcome.events if e.kind == "end" and e.action in timed]
-    return max(ends) if ends and {e.action for e in outcome.events if e.kind == "end"
-                                  } >= timed else None
+    if not any(e.kind == "start" and e.action in timed for e in outcome.events):
+        return None
+    ends = [e.at for e in outcome.events
+            if (e.kind == "end" and e.action in timed) or e.kind == "rolled back"]
+    return max(ends) if ends else None
 
 
 async def _first_sample(folder: Path, load: asyncio.Future[Any], *, within: float) -> None:
@@ -184,7 +187,7 @@ def run_local(options: GamedayOptions) -> Result:
         if history:
             load_start, load_end = float(history[0].t), float(history[-1].t)
         phases = windows(load_start=load_start, load_end=load_end, fault_start=window[0],
-                         timed_fault_end=_timed_end(outcome, actions),
+                         timed_fault_end=timed_fault_end(outcome, actions),
                          scale=float(experiment.local.get("action_scale", scale)))
         verdicts = evaluate(experiment.hypotheses, recorded, phases, invariants)
     expected = "stopped" if experiment.local.get("expect_stopped") else "completed"

@@ -107,3 +107,21 @@ def test_no_data_fails_and_tolerance_widens_the_bound() -> None:
                             tolerance=200), 1200)
     assert not judge(Hypothesis(metric="search_success_ratio", phase="during", min=1.0,
                                 tolerance=0.005), 0.99)
+
+
+def test_a_stopped_timed_fault_ends_at_its_rollback() -> None:
+    """A failover cut short by a stop condition ends when rolled back; a stop-task is none."""
+    from itinera.gameday.executor import Event, Outcome
+    from itinera.gameday.plan import PlannedAction
+    from itinera.gameday.run import timed_fault_end
+
+    failover = PlannedAction(name="f", action_id="aws:rds:failover-db-cluster", parameters={},
+                             targets={}, local_duration_s=20)
+    stop = PlannedAction(name="s", action_id="aws:ecs:stop-task", parameters={}, targets={})
+    stopped = Outcome(state="stopped", events=[
+        Event(T0, "start", "f"), Event(T0 + 7, "stop condition", "alarm"),
+        Event(T0 + 7.5, "rolled back", "all")])
+    assert timed_fault_end(stopped, [failover]) == T0 + 7.5
+    instant = Outcome(state="completed", events=[
+        Event(T0, "start", "s"), Event(T0, "end", "s"), Event(T0 + 0.1, "rolled back", "all")])
+    assert timed_fault_end(instant, [stop]) is None
