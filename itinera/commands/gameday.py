@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,15 @@ def _run(args: argparse.Namespace) -> int:
     from itinera.gameday.run import GamedayOptions, run_local, summary
     from itinera.gameday.targets import stack_record
 
-    result = run_local(GamedayOptions(
-        experiment=args.experiment, state_dir=args.state_dir, report_root=args.report_dir,
-        load=args.load, duration_s=args.duration, users=args.users, target_az=args.az,
-        settle_s=args.settle_seconds))
+    try:
+        result = run_local(GamedayOptions(
+            experiment=args.experiment, state_dir=args.state_dir, report_root=args.report_dir,
+            load=args.load, duration_s=args.duration, users=args.users, target_az=args.az,
+            settle_s=args.settle_seconds))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # The executor rolled every fault back before this point (its finally).
+        print("itinera gameday: interrupted; every fault was rolled back; no verdict")
+        return 130
     report.write(result, args.state_dir, stack_record(args.state_dir))
     doc = summary(result)
     for h in doc["hypotheses"]:
