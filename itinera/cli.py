@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "itinera.commands.web",
     "itinera.commands.dashboard",
     "itinera.commands.ecs",
+    "itinera.commands.gameday",
 ]
 
 

@@ -249,7 +249,12 @@ def main() -> None:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory), "AWS_REGION": deployed.region,
         "LAMBDA_TASK_ROOT": str(Path.cwd()), "_HANDLER": spec.handler,
     })
+    stand_in = os.environ.get(FIS_CONFIGURATION_ENV)
     os.environ.update(spec.environment)
+    if stand_in and not os.environ.get(FIS_CONFIGURATION_ENV):
+        # The template sets it only with the FIS extension layer (AWS::NoValue, "" here);
+        # locally the host plays the extension, at the location the stack gave it.
+        os.environ[FIS_CONFIGURATION_ENV] = stand_in
     asyncio.run(serve(spec, region=deployed.region, host=args.host, port=args.port))
 
 

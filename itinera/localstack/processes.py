@@ -113,11 +113,13 @@ class Supervisor:
         The emulator goes last: the metrics agent and the alarm evaluator write to it on
         their way out, and would wait out their connect timeouts on a stopped one.
         """
-        late = [c for c in self.children if c.name == "moto"]
-        early = [c for c in self.children if c.name != "moto"]
+        # A copy: scheduler threads may forget a child meanwhile.
+        children = list(self.children)
+        late = [c for c in children if c.name == "moto"]
+        early = [c for c in children if c.name != "moto"]
         for group in (early, late):
             self._stop(group, timeout)
-        for child in list(self.children):
+        for child in children:
             child.log_file.close()
         self.children.clear()
         with contextlib.suppress(FileNotFoundError):
@@ -125,12 +127,12 @@ class Supervisor:
 
     @staticmethod
     def _stop(children: list[Child], timeout: float) -> None:
-        for child in list(reversed(children)):
+        for child in reversed(children):
             if child.alive():
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        for child in list(reversed(children)):
+        for child in reversed(children):
             try:
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

@@ -102,9 +102,9 @@ class LocalStack:
         self._prepare_database()
         self.scheduler.start()
         self._start_services()
-        self._recorded = True
         if cfg.monitoring:
             self._start_alarms()
+        self._recorded = True
         self._write_record()
         if cfg.monitoring and cfg.autoscaling:
             self._start_autoscaler()
@@ -149,6 +149,23 @@ class LocalStack:
         url = f"http://127.0.0.1:{fault_plan.control_port(cfg)}/faults"
         wait_http(url, child=child)
         self.say(f"fault proxies in front of MariaDB, Redis and moto per AZ; control API {url}")
+
+    def fis_configuration_location(self) -> str | None:
+        """Return where game days write Lambda faults (the FIS extension's bucket), if any."""
+        assert self.deployed is not None
+        bucket = next((self.deployed.physical[n] for n in sorted(self.deployed.physical)
+                       if n.endswith("FisLambdaConfigBucket")), None)
+        return f"arn:aws:s3:::{bucket}/fis-lambda-config/" if bucket else None
+
+    def _fis_env(self) -> dict[str, str]:
+        """Return the FIS extension's variable for the Lambda hosts.
+
+        On AWS it is set only with the extension layer (FisExtensionLayerArn); locally the
+        host plays the extension, so every function polls its settings object, and the
+        game-day executor drives it.
+        """
+        location = self.fis_configuration_location()
+        return {"AWS_FIS_CONFIGURATION_LOCATION": location} if location else {}
 
     def _az_env(self, az: str) -> dict[str, str]:
         """Return what sends *az*'s tasks through its fault proxies (nothing without them)."""
@@ -258,7 +275,7 @@ class LocalStack:
             if spec.routes:
                 args += ["--port", str(cfg.checkout_api_port)]
             child = self.supervisor.start(f"lambda-{name}", args, {
-                **env, **self.aws_credentials(name),
+                **env, **self.aws_credentials(name), **self._fis_env(),
                 "INTERNAL_TOKEN": self.service_tokens["checkout"]})
             if spec.routes:
                 wait_http(f"http://127.0.0.1:{cfg.checkout_api_port}/_local/health",
@@ -360,6 +377,10 @@ class LocalStack:
             "dead_letter_queues": dead_letter_queues(self.deployed),
             # Reports (itinera dashboard render) scale periods as this stack runs them.
             "time_scale": LOCAL_TIME_SCALE,
+            "stage": cfg.stage,
+            "faults_url": (f"http://127.0.0.1:{fault_plan.control_port(cfg)}"
+                           if cfg.fault_proxies else None),
+            "fis_configuration_location": self.fis_configuration_location(),
         }
         # Written whole and renamed: task changes come from several threads, and readers
         # (`itinera status`, the load runs) must never see half a file.

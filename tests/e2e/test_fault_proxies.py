@@ -59,7 +59,10 @@ async def test_a_delay_on_one_az_slows_that_azs_tasks_only(proxied: LocalStack) 
     day nobody searched (cache miss: Redis, then MySQL), THEN az-a answers at least 300 ms
     slower than az-b, and once the fault is lifted az-a is fast again."""
     cfg = proxied.config
-    task = {az: f"http://127.0.0.1:{cfg.task_port('inventory', az)}" for az in ("az-a", "az-b")}
+    # One running inventory task per AZ, as the ECS stand-in placed them.
+    tasks = proxied.scheduler.snapshot()["inventory"]["tasks"].values()
+    task = {az: next(f"http://127.0.0.1:{t['port']}" for t in tasks
+                     if t["az"] == az and t["state"] == "RUNNING") for az in ("az-a", "az-b")}
     control_url = f"http://127.0.0.1:{fault_plan.control_port(cfg)}"
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         control = FaultControl(control_url, http)

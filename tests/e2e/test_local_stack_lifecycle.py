@@ -23,7 +23,8 @@ pytestmark = pytest.mark.e2e
 
 PORT_BASE = int(os.environ.get("ITINERA_E2E_LIFECYCLE_PORT_BASE", "28080"))
 DATABASE = os.environ.get("ITINERA_E2E_LIFECYCLE_DATABASE", "itinera_e2e_lifecycle")
-PORTS = StackConfig(port_base=PORT_BASE).all_ports
+# `itinera run` starts the fault proxies by default: their ports must close too.
+PORTS = StackConfig(port_base=PORT_BASE, fault_proxies=True).all_ports
 
 
 def _start(state: Path) -> subprocess.Popen[str]:

@@ -1,0 +1,223 @@
+"""Game days against a running local stack with fault proxies: one short game day with its
+verdict and invariant check, then each FIS action kind applied and rolled back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from itinera.gameday.executor import Outcome, RollbackFile, execute
+from itinera.gameday.local import LocalEffects, aws_client
+from itinera.gameday.plan import PlannedAction
+from itinera.gameday.targets import Target, stack_record
+from itinera.localstack.config import StackConfig
+from itinera.localstack.ecs.azs import read_az_state
+from itinera.localstack.lambda_faults import location
+from itinera.localstack.stack import LocalStack
+from tests.e2e.conftest import E2E_PORT_BASE
+
+pytestmark = pytest.mark.e2e
+
+PORT_BASE = int(os.environ.get("ITINERA_E2E_GAMEDAY_PORT_BASE", str(E2E_PORT_BASE + 700)))
+DATABASE = os.environ.get("ITINERA_E2E_GAMEDAY_DATABASE", "itinera_e2e_gameday")
+REDIS_DB = int(os.environ.get("ITINERA_E2E_GAMEDAY_REDIS_DB", "7"))
+WORKER = "CheckoutWorkerFunction"
+
+
+@pytest.fixture(scope="module")
+def gameday_stack(services: None, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[LocalStack]:
+    """A local stack with fault proxies, as `itinera run --fault-proxies` starts it."""
+    state: Path = tmp_path_factory.mktemp("gameday-stack")
+    config = StackConfig(port_base=PORT_BASE, state_dir=state, stage="gameday",
+                         database=DATABASE, redis_db=REDIS_DB, fault_proxies=True)
+    running = LocalStack(config, say=lambda line: None)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,
+                                                 tmp_path: Path) -> None:
+    """GIVEN 20 s of booking load, WHEN inventory's tasks in az-a are stopped, THEN the game
+    day completes, its hypotheses hold, `itinera check` is clean, the experiment is recorded
+    in the emulator's FIS, and the report is written."""
+    from itinera.gameday import report
+    from itinera.gameday.run import GamedayOptions, run_local, summary
+
+    state = gameday_stack.config.state_dir
+    before = {n for n, t in stack_record(state)["tasks"].items()
+              if t["service"] == "inventory" and t["az"] == "az-a"}
+    result = run_local(GamedayOptions(experiment="inventory-tasks-lost-az", state_dir=state,
+                                      report_root=tmp_path, duration_s=20, users=10,
+                                      settle_s=45))
+    folder = report.write(result, state, stack_record(state))
+    doc = summary(result)
+    assert result.outcome.state == "completed", doc
+    stopped = next(e for e in result.outcome.events if e.kind == "applied")
+    assert set(stopped.detail.removeprefix("stopped ").split(", ")) == before
+    assert result.invariants.holds is True, result.invariants.as_dict()
+    assert [(v.expected, v.holds) for v in result.verdicts if not v.holds] == [], doc
+    assert result.passed, doc
+    fis = aws_client(stack_record(state), "fis")
+    assert fis.get_experiment(id=result.fis["experiment_id"])["experiment"]["id"]
+    assert {"report.md", "index.html", "gameday.png", "result.json"} <= {
+        p.name for p in folder.iterdir()}
+    assert json.loads((folder / "result.json").read_text())["verdict"] == "pass"
+
+
+async def _proxies(effects: LocalEffects, session: aiohttp.ClientSession) -> dict[str, str]:
+    async with session.get(f"{effects.record['faults_url']}/faults") as response:
+        return {p["name"]: p["fault"]["mode"] for p in (await response.json())["proxies"]}
+
+
+async def _run(gameday_stack: LocalStack, action: PlannedAction, target: Target,
+               during: Callable[[LocalEffects, aiohttp.ClientSession], Awaitable[bool]]
+               ) -> tuple[Outcome, LocalEffects, aiohttp.ClientSession]:
+    """Run one action; poll until *during* sees it applied; return after the rollback."""
+    state = gameday_stack.config.state_dir
+    session = aiohttp.ClientSession()
+    effects = LocalEffects(state, session)
+
+    async def never() -> str | None:
+        return None
+
+    run = asyncio.create_task(execute([action], {target.name: target}, effects,
+                                      stop_check=never, poll_s=0.2,
+                                      rollback=RollbackFile(state / "run" / "rb.json")))
+    deadline = time.monotonic() + 10
+    while not await during(effects, session):
+        assert time.monotonic() < deadline, f"{action.action_id} was not seen applied"
+        # A timed action must be seen while it lasts; an instant one (stop-task) by its effect.
+        if action.local_duration_s > 0:
+            assert not run.done(), (await run).reason
+        await asyncio.sleep(0.1)
+    outcome = await run
+    return outcome, effects, session
+
+
+def _action(action_id: str, target: Target, parameters: dict[str, Any] | None = None, *,
+            seconds: float = 3.0) -> PlannedAction:
+    return PlannedAction(name="a", action_id=action_id, parameters=parameters or {},
+                         targets={"T": target.name}, aws_duration_s=seconds,
+                         local_duration_s=seconds)
+
+
+INVENTORY_A = Target(name="t", resource_type="aws:ecs:task", azs=("az-a",), service="inventory")
+CLUSTER = Target(name="t", resource_type="aws:rds:cluster")
+REDIS_B = Target(name="t", resource_type="aws:elasticache:replicationgroup", azs=("az-b",))
+AZ_A_PROXIES = {"mariadb-az-a", "redis-az-a", "moto-az-a"}
+PROXY_ACTIONS = [
+    (_action("aws:ecs:task-network-latency", INVENTORY_A,
+             {"delayMilliseconds": "200", "jitterMilliseconds": "20"}),
+     INVENTORY_A, AZ_A_PROXIES, "delay"),
+    (_action("aws:ecs:task-network-packet-loss", INVENTORY_A, {"lossPercent": "10"}),
+     INVENTORY_A, AZ_A_PROXIES, "drop"),
+    (_action("aws:rds:failover-db-cluster", CLUSTER), CLUSTER, {"mariadb-az-a", "mariadb-az-b"},
+     "cut"),
+    (_action("aws:elasticache:replicationgroup-interrupt-az-power", REDIS_B,
+             {"duration": "PT1M"}), REDIS_B, {"redis-az-b"}, "cut"),
+]
+
+
+@pytest.mark.parametrize(("action", "target", "names", "mode"), PROXY_ACTIONS,
+                         ids=[a.action_id for a, *_ in PROXY_ACTIONS])
+async def test_network_and_data_actions_go_through_the_proxies(
+        gameday_stack: LocalStack, action: PlannedAction, target: Target, names: set[str],
+        mode: str) -> None:
+    """Each network or data-store action puts its mode on exactly the proxies it targets for
+    its duration; afterwards every proxy passes again."""
+    async def applied(effects: LocalEffects, session: aiohttp.ClientSession) -> bool:
+        return {n for n, m in (await _proxies(effects, session)).items() if m == mode} == names
+
+    outcome, effects, session = await _run(gameday_stack, action, target, applied)
+    try:
+        assert outcome.state == "completed", outcome.reason
+        assert set((await _proxies(effects, session)).values()) == {"pass"}
+    finally:
+        await session.close()
+
+
+@pytest.mark.parametrize(("action_id", "parameters"), [
+    ("aws:lambda:invocation-error", {"invocationPercentage": "50"}),
+    ("aws:lambda:invocation-add-delay", {"startupDelayMilliseconds": "500"})])
+async def test_lambda_actions_write_then_delete_the_settings_object(
+        gameday_stack: LocalStack, action_id: str, parameters: dict[str, str]) -> None:
+    """A Lambda action writes the worker's FIS settings object where its host polls, the host
+    picks it up, and the object is deleted at the end."""
+    record = stack_record(gameday_stack.config.state_dir)
+    host_log = gameday_stack.config.state_dir / "logs" / f"lambda-{WORKER}.log"
+
+    def picked_up() -> int:
+        return host_log.read_text().count("fault settings changed")
+
+    seen = picked_up()
+    s3 = aws_client(record, "s3")
+    bucket, key = location(record["fis_configuration_location"], WORKER)
+    target = Target(name="t", resource_type="aws:lambda:function", functions=(WORKER,))
+
+    def exists() -> bool:
+        return bool(s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"))
+
+    async def written(effects: LocalEffects, session: aiohttp.ClientSession) -> bool:
+        return exists() and picked_up() > seen
+
+    outcome, _, session = await _run(gameday_stack, _action(action_id, target, parameters),
+                                     target, written)
+    await session.close()
+    assert outcome.state == "completed", outcome.reason
+    assert not exists()
+
+
+async def test_stop_task_stops_the_az_tasks_and_ecs_replaces_them(
+        gameday_stack: LocalStack) -> None:
+    """stop-task stops inventory's az-a tasks; the scheduler starts replacements there."""
+    state = gameday_stack.config.state_dir
+
+    def az_a() -> set[str]:
+        return {n for n, t in stack_record(state)["tasks"].items()
+                if t["service"] == "inventory" and t["az"] == "az-a" and t["state"] == "RUNNING"}
+
+    before = az_a()
+
+    async def replaced(effects: LocalEffects, session: aiohttp.ClientSession) -> bool:
+        now = az_a()
+        return bool(now) and not now & before
+
+    outcome, _, session = await _run(gameday_stack, _action("aws:ecs:stop-task", INVENTORY_A,
+                                                            seconds=0), INVENTORY_A, replaced)
+    await session.close()
+    assert outcome.state == "completed" and before
+
+
+async def test_az_disruption_marks_the_az_down_and_cuts_it_then_restores(
+        gameday_stack: LocalStack) -> None:
+    """disrupt-connectivity makes az-a unavailable to the scheduler and cuts its proxies for
+    its duration; after it, az-a is available and every proxy passes."""
+    state = gameday_stack.config.state_dir
+    subnets = Target(name="t", resource_type="aws:ec2:subnet", azs=("az-a",))
+
+    async def down(effects: LocalEffects, session: aiohttp.ClientSession) -> bool:
+        cut = {n for n, m in (await _proxies(effects, session)).items() if m == "cut"}
+        return not read_az_state(state)["az-a"]["available"] and cut == {
+            "mariadb-az-a", "redis-az-a", "moto-az-a"}
+
+    outcome, effects, session = await _run(
+        gameday_stack, _action("aws:network:disrupt-connectivity", subnets,
+                               {"scope": "availability-zone"}), subnets, down)
+    try:
+        assert outcome.state == "completed", outcome.reason
+        assert read_az_state(state)["az-a"]["available"]
+        assert set((await _proxies(effects, session)).values()) == {"pass"}
+    finally:
+        await session.close()
