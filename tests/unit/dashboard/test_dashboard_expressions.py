@@ -50,7 +50,7 @@ def test_unary_minus_and_subtraction() -> None:
 
 def test_unknown_ids_and_bad_syntax_are_errors() -> None:
     """An expression naming an id the widget lacks, or malformed, raises ValueError."""
-    with pytest.raises(ValueError, match="unknown id"):
+    with pytest.raises(ValueError, match="unknown name"):
         evaluate("x + 1", {})
     with pytest.raises(ValueError):
         evaluate("(a + ", {"a": {}})
