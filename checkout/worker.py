@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from checkout.model import Booking
+from checkout.retry import backoff_seconds, is_transient
 from checkout.runtime import dependencies, run
 from itinera.logs import configure_logging
 from itinera.metrics import put_metrics
@@ -22,10 +23,6 @@ from itinera.tracing import from_lambda_record, traced
 
 configure_logging("checkout-worker")
 log = logging.getLogger("checkout.worker")
-# A transient fault (payment timeout, inventory restarting) is retried after 1, 2, 4, 8 s...;
-# after the queue's maxReceiveCount the message goes to the DLQ.
-BACKOFF_BASE_SECONDS = 1.0
-BACKOFF_CAP_SECONDS = 300.0
 NAMESPACE = "Itinera/Checkout"
 # The saga's end states, each a metric of the Business and Booking SLO dashboards.
 OUTCOME_METRICS = {"confirmed": "BookingsConfirmed", "failed": "BookingsFailed",
@@ -39,12 +36,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                          context=context))
 
 
-def backoff_seconds(receive_count: int, *, base: float = BACKOFF_BASE_SECONDS,
-                    cap: float = BACKOFF_CAP_SECONDS) -> int:
-    """Return how long a failed message stays invisible: doubling per receive, capped."""
-    return int(min(cap, base * 2 ** max(0, receive_count - 1)))
-
-
 def _record(record: SQSRecord) -> None:
     with traced(*from_lambda_record(record.raw_event)):
         _settle_record(record)
@@ -55,11 +46,14 @@ def _settle_record(record: SQSRecord) -> None:
     try:
         booking_id = str(orjson.loads(record.body)["booking_id"])
         booking = run(_settle(booking_id))
-    except Exception:
-        delay = backoff_seconds(receive_count)
+    except Exception as exc:
+        # A dependency outage is waited out for minutes; anything else (maybe a poison
+        # message) comes back within seconds and reaches the DLQ after maxReceiveCount.
+        transient = is_transient(exc)
+        delay = backoff_seconds(receive_count, transient=transient)
         log.warning("checkout step failed; the message comes back later",
                     extra={"message_id": record.message_id, "receive_count": receive_count,
-                           "retry_in_seconds": delay}, exc_info=True)
+                           "transient": transient, "retry_in_seconds": delay}, exc_info=True)
         put_metrics({"CheckoutStepFailures": 1}, namespace=NAMESPACE, service="checkout")
         run(_delay(record.receipt_handle, delay))
         raise

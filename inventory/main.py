@@ -28,6 +28,7 @@ from inventory.metrics import new_batch, stats_ctx
 from inventory.routes import setup_routes
 from inventory.settings import Settings
 from inventory.sweeper import sweeper_ctx
+from inventory.unavailable import database_unavailable_middleware
 from itinera.web import json_response, new_app
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,7 +69,7 @@ async def readiness_middleware(request: web.Request, handler: Handler) -> web.St
 
 def create_app(settings: Settings) -> web.Application:
     """Return the inventory app; it connects to MySQL and Redis only when it starts."""
-    app = new_app(middlewares=[readiness_middleware,
+    app = new_app(middlewares=[readiness_middleware, database_unavailable_middleware,
                                service_token_middleware({GATEWAY: settings.gateway_token,
                                                          CHECKOUT: settings.checkout_token})])
     app[settings_key] = settings

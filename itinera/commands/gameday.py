@@ -69,8 +69,9 @@ def register(sub: Any) -> None:
     run.add_argument("--users", type=int, help="load users (default: the scenario's, <= 20)")
     run.add_argument("--az", default="az-a", help="the experiment's TargetAz")
     run.add_argument("--stage", default="dev", help="--target aws: the deployed stage")
-    run.add_argument("--settle-seconds", type=float, default=120.0,
-                     help="how long in-flight checkouts may take before the invariant check")
+    run.add_argument("--settle-seconds", type=float, default=None,
+                     help="how long in-flight checkouts may take before the invariant check "
+                          "(default: the experiment's itinera.local.settle_s, else 120)")
     run.add_argument("--report-dir", type=Path, default=REPORT_ROOT,
                      help="where <timestamp>-<experiment>/ is written")
     run.set_defaults(func=_run)

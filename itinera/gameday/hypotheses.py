@@ -51,11 +51,19 @@ def _at(samples: list[Sample], t: float) -> Sample | None:
     return before[-1] if before else None
 
 
+def _covering(samples: list[Sample], t: float) -> Sample | None:
+    """Return the sample whose second contains *t*: the first at or after it, else the last."""
+    return next((s for s in samples if s.t >= t), samples[-1] if samples else None)
+
+
 def _counts(recorded: Recorded, key: str, start: float, end: float) -> tuple[int, int]:
+    # Counts are cumulative once a second; the second a phase boundary falls in belongs to
+    # the phase it began in, so a failure in a fault's last second is not counted after it.
     samples = recorded.history.get(key, [])
-    first, last = _at(samples, start), _at(samples, end)
-    if last is None:
+    last = _covering(samples, end)
+    if last is None or last.t < start:
         return 0, 0
+    first = _covering(samples, start) if _at(samples, start) is not None else None
     if first is None:  # the row appeared inside the window: count from zero
         return last.requests, last.failures
     return last.requests - first.requests, last.failures - first.failures

@@ -28,6 +28,8 @@ from loadtests.stats import Recorded, read_recorded
 ACCOUNT = "123456789012"
 # Seconds of load after the last action by default: the "after" phase's figures.
 RECOVERY_TAIL_S = 15.0
+# How long in-flight checkouts may take before the invariant check, unless the experiment says.
+DEFAULT_SETTLE_S = 120.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +43,8 @@ class GamedayOptions:
     duration_s: float | None = None
     users: int | None = None
     target_az: str = "az-a"
-    settle_s: float = 120.0
+    # None: the experiment's `itinera.local.settle_s`, else 120 s.
+    settle_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,7 +180,9 @@ def run_local(options: GamedayOptions) -> Result:
     load_start = time.time()
     outcome, fis = asyncio.run(main())
     load_end = time.time()
-    invariants = settle_and_check(options.state_dir, grace_s=5.0, settle_s=options.settle_s)
+    settle_s = (options.settle_s if options.settle_s is not None
+                else float(experiment.local.get("settle_s", DEFAULT_SETTLE_S)))
+    invariants = settle_and_check(options.state_dir, grace_s=5.0, settle_s=settle_s)
     recorded = (read_recorded(folder / "locust")
                 if (folder / "locust_stats.csv").exists() else None)
     window = outcome.window()

@@ -333,7 +333,8 @@ async def test_a_poison_message_reaches_the_dlq_and_redrive_brings_it_back(
     await aws["sqs"].send_message(QueueUrl=names["CheckoutQueue"],
                                   MessageBody=json.dumps({"booking_id": booking_id}))
 
-    # 5 receives with 1+2+4+8 s of backoff between them, then the DLQ.
+    # 10 receives with 1+2*8 = 17 s of backoff between them (not a dependency outage), then
+    # the DLQ.
     deadline = time.monotonic() + 60
     while True:
         attrs = await aws["sqs"].get_queue_attributes(

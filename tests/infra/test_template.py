@@ -328,3 +328,11 @@ def test_the_flattened_template_keeps_the_logical_ids_code_refers_to() -> None:
                  "GatewayService", "InventoryTaskDefinition", "NotifierTaskRole",
                  "CheckoutApiFunction", "AuroraCluster"):
         assert name in resources, name
+
+
+def test_checkout_queue_receives_match_the_worker_retry_budget() -> None:
+    """The checkout queue's maxReceiveCount is the one checkout/retry.py sizes its backoff for."""
+    from checkout.retry import MAX_RECEIVE_COUNT
+
+    queue = raw("data.yaml")["Resources"]["CheckoutQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVE_COUNT

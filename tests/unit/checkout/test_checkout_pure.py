@@ -93,12 +93,3 @@ def test_payload_hash_ignores_key_order() -> None:
     """The same body in another key order hashes the same; another body does not."""
     assert payload_hash({"a": 1, "b": [1, 2]}) == payload_hash({"b": [1, 2], "a": 1})
     assert payload_hash({"a": 1}) != payload_hash({"a": 2})
-
-
-def test_retry_delay_doubles_per_receive_and_is_capped() -> None:
-    """Each redelivery waits twice as long as the last, never longer than the cap."""
-    from checkout.worker import backoff_seconds
-
-    assert [backoff_seconds(n) for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
-    assert backoff_seconds(30) == 300
-    assert backoff_seconds(0) == 1

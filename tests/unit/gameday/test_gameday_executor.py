@@ -188,3 +188,40 @@ async def test_every_experiment_maps_to_local_faults(experiment: Experiment) -> 
     assert effects.clean()
     assert all(t.functions == ("CheckoutWorkerFunction",) for t in targets.values()
                if t.resource_type == "aws:lambda:function")
+
+
+async def test_a_stop_condition_does_not_cut_a_failover_short(tmp_path: Path) -> None:
+    """An alarm during a failover is recorded, but the outage runs out as on AWS, whose FIS
+    completes the failover action at once; the experiment completes."""
+    effects = FakeEffects()
+
+    async def alarm() -> str | None:
+        return "itinera-e2e-booking-path-unhealthy" if effects.faulted.is_set() else None
+
+    outcome = await execute(
+        [_action("failover", "aws:rds:failover-db-cluster", target="subnets", seconds=0.2)],
+        TARGETS, effects, stop_check=alarm, rollback=RollbackFile(tmp_path / "rb.json"),
+        poll_s=0.01)
+    assert outcome.state == "completed", outcome.reason
+    kinds = [e.kind for e in outcome.events]
+    assert kinds.count("stop condition") == 1
+    assert kinds.index("stop condition") < kinds.index("end")
+    assert effects.clean()
+
+
+async def test_a_stop_condition_still_stops_actions_queued_after_a_failover(
+        tmp_path: Path) -> None:
+    """A failover does not shield the actions waiting on it: the alarm stops the experiment."""
+    effects = FakeEffects()
+
+    async def alarm() -> str | None:
+        return "itinera-e2e-booking-path-unhealthy" if effects.faulted.is_set() else None
+
+    outcome = await execute(
+        [_action("failover", "aws:rds:failover-db-cluster", target="subnets", seconds=0.2),
+         _action("errors", "aws:lambda:invocation-error", target="worker", seconds=1,
+                 after=("failover",), invocationPercentage="50")],
+        TARGETS, effects, stop_check=alarm, rollback=RollbackFile(tmp_path / "rb.json"),
+        poll_s=0.01)
+    assert outcome.state == "stopped"
+    assert ("put", "CheckoutWorkerFunction") not in effects.calls and effects.clean()

@@ -45,6 +45,15 @@ def test_error_ratio_counts_only_the_window() -> None:
     assert measure("error_ratio", recorded, (T0, T0 + 5), CLEAN) == 0.0
 
 
+def test_a_failure_in_the_faults_last_second_is_not_counted_after_it() -> None:
+    """The fault ends at 10.6 s: the failures sampled at 11 s happened in its last second
+    (mostly during it), so they count in "during", not in "after"."""
+    history = [_sample(t, requests=10 * t, failures=0 if t < 11 else 3) for t in range(31)]
+    recorded = Recorded(endpoints=[], history={"GET /v1/flights": history})
+    assert measure("error_ratio", recorded, (T0 + 10.6, T0 + 30), CLEAN) == 0.0
+    assert measure("error_ratio", recorded, (T0 + 5, T0 + 10.6), CLEAN) == 3 / 60
+
+
 def test_a_fault_without_duration_lasts_to_the_end_of_the_load() -> None:
     """A stop-task's "during" runs from after_fault_s past the fault to the load's end."""
     h = Hypothesis(metric="error_ratio", phase="during", max=0.01, after_fault_s=10)
