@@ -121,10 +121,20 @@ async def wait_status(http: aiohttp.ClientSession, url: str, status: int) -> Non
 
 
 async def sent_emails(http: aiohttp.ClientSession, moto_url: str) -> list[dict[str, Any]]:
-    """Return the e-mails SES (moto) recorded as sent."""
-    async with http.get(f"{moto_url}/moto-api/data.json") as resp:
-        data = await resp.json(content_type=None)
-    return list(data.get("ses", {}).get("Message", []))
+    """Return the e-mails SES (moto) recorded as sent.
+
+    moto's state dump serialises every backend's objects, and while a DynamoDB write is in
+    flight one of them is keyed by a DynamoType, which it cannot serialise (500, "keys must be
+    str ... not DynamoType"): ask again, for a few seconds.
+    """
+    for attempt in range(8):
+        async with http.get(f"{moto_url}/moto-api/data.json") as resp:
+            if resp.status == 200:
+                data = await resp.json(content_type=None)
+                return list(data.get("ses", {}).get("Message", []))
+            problem = f"{resp.status}: {(await resp.text())[:200]}"
+        await asyncio.sleep(0.1 * (attempt + 1))
+    raise AssertionError(f"moto's state dump kept failing: {problem}")
 
 
 async def wait_for_email(http: aiohttp.ClientSession, moto_url: str, *, to: str,
