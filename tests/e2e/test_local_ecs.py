@@ -195,6 +195,7 @@ async def test_losing_az_a_under_load(ecs_stack: LocalStack,
     load = Load(client, url(ecs_stack), workers=4)
     load.start()
     try:
+        # Two seconds of steady load before the loss: the error ratio is judged against it.
         await asyncio.sleep(2)
         lost_at = time.monotonic()
         set_az_available(state_dir, "az-a", False, reason="test: az-a power loss")
@@ -206,6 +207,8 @@ async def test_losing_az_a_under_load(ecs_stack: LocalStack,
                     "desired"] for s in ("gateway", "inventory", "notifier"))
 
         await eventually(all_in_az_b, within=30, what="every service's tasks back in az-b")
+        # The window the issue judges (10 to 20 s after the loss) must have passed under load:
+        # the wait is the measurement's length, not a guess at when a state is reached.
         await asyncio.sleep(max(0.0, lost_at + 20 - time.monotonic()))
         ratio, count = load.error_ratio(lost_at + 10, lost_at + 20)
         assert count > 20 and ratio < 0.01, (ratio, count)
