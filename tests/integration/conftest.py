@@ -104,6 +104,7 @@ class RunningBalancer:
     tasks: list[FakeTask]
     faults: Faults
     state_dir: Path
+    config: Balancer
 
     def server_state(self, server: str) -> str:
         """Return HAProxy's operational state of *server* (`running` or `stopped`)."""
@@ -152,7 +153,7 @@ async def balancer(supervisor: Supervisor, gateway_group: TargetGroup
         child = start_balancer(supervisor, config)
         running = RunningBalancer(url=f"http://127.0.0.1:{config.port}",
                                   api=RuntimeApi(config.socket), tasks=tasks, faults=faults,
-                                  state_dir=supervisor.state_dir)
+                                  state_dir=supervisor.state_dir, config=config)
         await eventually(lambda: child.alive() and port_open("127.0.0.1", config.port)
                          and config.socket.exists(), within=10, what="haproxy listening")
         return running

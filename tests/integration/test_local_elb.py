@@ -14,7 +14,7 @@ import pytest
 from multidict import CIMultiDict
 
 from itinera.localstack.elb import status
-from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX
+from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX, Target, fail_open_args, server_args
 from tests.integration.conftest import BalancerFactory, FakeTask, RunningBalancer, eventually
 
 pytestmark = pytest.mark.integration
@@ -253,18 +253,30 @@ async def test_the_runtime_api_drains_and_adds_servers(balancer: BalancerFactory
 async def test_a_task_registers_with_its_twin_and_is_removed_whole(
         balancer: BalancerFactory) -> None:
     """register_target adds a checked server named after the task and its fail-open twin;
-    remove_target deletes both, and traffic goes back to the other targets."""
+    it keeps its connections for the next requests, as an ALB does; remove_target deletes
+    both, and traffic goes back to the other targets."""
     lb = await balancer()
     extra = FakeTask(az="az-b", faults=lb.faults)
     await extra.start()
     lb.tasks.append(extra)
-    lb.api.register_target("gateway", "gateway-az-b-7",
-                           f"127.0.0.1:{extra.port} check inter 1000ms rise 2 fall 3")
+    target = Target(az="az-b", port=extra.port, name="gateway-az-b-7")
+    lb.api.register_target("gateway", "gateway-az-b-7", server_args(lb.config, target),
+                           fail_open_args(target))
     names = {s.name for s in lb.api.servers_state("gateway")}
     assert {"gateway-az-b-7", "gateway-az-b-7" + FAIL_OPEN_SUFFIX} <= names
-    assert lb.server_state("gateway-az-b-7") == "running"
+    await eventually(lambda: lb.server_state("gateway-az-b-7") == "running", within=8,
+                     what="the registered task up")
     assert any(t["server"] == "gateway-az-b-7" and t["az"] == "az-b"
-               for t in status(lb.state_dir)["gateway"]["targets"])
+                for t in status(lb.state_dir)["gateway"]["targets"])
+
+    # One client connection, many requests: the target is reached over kept connections.
+    async with aiohttp.ClientSession() as http:
+        for _ in range(30):
+            async with http.get(lb.url + "/work") as resp:
+                assert resp.status == 200
+    row = next(r for r in lb.api.stat()
+               if r["pxname"] == "gateway" and r["svname"] == "gateway-az-b-7")
+    assert int(row["stot"]) >= 5 and int(row["connect"]) <= 2, row
 
     lb.api.remove_target("gateway", "gateway-az-b-7")
     names = {s.name for s in lb.api.servers_state("gateway")}

@@ -91,10 +91,12 @@ def test_aws_times_run_ten_times_faster_locally() -> None:
 
 def test_one_checked_server_per_az_with_the_groups_scaled_thresholds(gateway: Balancer) -> None:
     """Servers are named after task and AZ; checks run every 1 s (10 s scaled), time out in
-    0.5 s (ALB's 5 s default), and use the template's thresholds."""
+    0.5 s (ALB's 5 s default), and use the template's thresholds; every server, its fail-open
+    twin too (below), keeps idle connections for reuse."""
     backend = _section(render(gateway), "backend gateway")
-    assert "server gateway-az-a 127.0.0.1:8100 check inter 1000ms rise 2 fall 3" in backend
-    assert "server gateway-az-b 127.0.0.1:8101 check inter 1000ms rise 2 fall 3" in backend
+    keep = "pool-max-conn -1 pool-purge-delay 5s"
+    assert f"server gateway-az-a 127.0.0.1:8100 check inter 1000ms rise 2 fall 3 {keep}" in backend
+    assert f"server gateway-az-b 127.0.0.1:8101 check inter 1000ms rise 2 fall 3 {keep}" in backend
     assert "timeout check 500ms" in backend
     assert "http-check send meth GET uri /health ver HTTP/1.1 hdr Host gateway" in backend
     assert "http-check expect status 200" in backend
@@ -106,7 +108,8 @@ def test_every_target_has_an_unchecked_backup_twin_for_fail_open(gateway: Balanc
     backend = _section(render(gateway), "backend gateway")
     assert "option allbackups" in backend
     for port, az in ((8100, "az-a"), (8101, "az-b")):
-        assert f"server gateway-{az}{FAIL_OPEN_SUFFIX} 127.0.0.1:{port} backup" in backend
+        assert (f"server gateway-{az}{FAIL_OPEN_SUFFIX} 127.0.0.1:{port} backup "
+                "pool-max-conn -1 pool-purge-delay 5s") in backend
 
 
 def test_retries_replay_only_what_is_safe(gateway: Balancer) -> None:

@@ -27,7 +27,7 @@ from itinera.localstack.ecs.placement import (
     task_to_stop,
 )
 from itinera.localstack.ecs.tasks import ServiceRun, Task, placed, ready
-from itinera.localstack.elb.haproxy import Balancer, Target, server_args
+from itinera.localstack.elb.haproxy import Balancer, Target, fail_open_args, server_args
 from itinera.localstack.elb.runtime import RuntimeApi, RuntimeApiError
 from itinera.localstack.processes import Supervisor, port_open, tail
 
@@ -244,7 +244,8 @@ class Scheduler:
             if run.api is not None and run.balancer is not None:
                 target = Target(az=task.az, port=task.port, name=task.name)
                 run.api.register_target(run.balancer.name, task.name,
-                                        server_args(run.balancer, target))
+                                        server_args(run.balancer, target),
+                                        fail_open_args(target))
         except (OSError, RuntimeApiError) as exc:
             self.say(f"{task.name}: registering failed: {exc}")
             with self.lock:

@@ -118,10 +118,9 @@ class RuntimeApi:
         self._expect_empty(f"enable health {backend}/{server}")
         self.set_state(backend, server, "ready")
 
-    def register_target(self, backend: str, server: str, args: str) -> None:
+    def register_target(self, backend: str, server: str, args: str, twin_args: str) -> None:
         """Add a checked target and its fail-open twin, as ALB's RegisterTargets does."""
-        address = args.split(" ", 1)[0]
-        answer = self.command(f"add server {backend}/{server}{FAIL_OPEN_SUFFIX} {address} backup")
+        answer = self.command(f"add server {backend}/{server}{FAIL_OPEN_SUFFIX} {twin_args}")
         if "New server registered" not in answer:
             raise RuntimeApiError(answer.strip())
         self.set_state(backend, server + FAIL_OPEN_SUFFIX, "ready")
