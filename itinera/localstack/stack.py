@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
-from itinera.localstack import cloudfront, cloudwatch, deps, elb, iam
+from itinera.localstack import cloudfront, cloudwatch, deps, elb, iam, moto_server
 from itinera.localstack.alarms.install import install as install_alarms
 from itinera.localstack.cloudwatch import reader as cloudwatch_reader
 from itinera.localstack.config import (
@@ -130,8 +130,8 @@ class LocalStack:
 
     def _start_moto(self) -> None:
         cfg = self.config
-        # moto's own server plus one read-only view the metrics agent needs (queue ages).
-        child = self.supervisor.start("moto", [python(), "-m", cloudwatch.MOTO_SERVER, "-H",
+        # moto under a keep-alive server, plus one read-only view the metrics agent needs.
+        child = self.supervisor.start("moto", [python(), "-m", moto_server.__name__, "-H",
                                                "127.0.0.1", "-p", str(cfg.moto_port)],
                                       dict(os.environ))
         wait_http(f"{cfg.moto_url}/moto-api/", child=child)

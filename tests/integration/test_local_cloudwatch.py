@@ -38,7 +38,7 @@ def moto_url() -> Iterator[str]:
     """moto's server with the agent's extra view, as the stack runs it, on a free port."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "itinera.localstack.cloudwatch.moto_server", "-H", "127.0.0.1",
+        [sys.executable, "-m", "itinera.localstack.moto_server", "-H", "127.0.0.1",
          "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
     url = f"http://127.0.0.1:{port}"

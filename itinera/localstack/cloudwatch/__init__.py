@@ -1,5 +1,4 @@
 """CloudWatch, locally: EMF extraction from the stack's logs, metrics into moto, a raw store."""
 
-# The modules the stack runs as processes.
+# The module the stack runs as a process.
 AGENT = "itinera.localstack.cloudwatch.agent"
-MOTO_SERVER = "itinera.localstack.cloudwatch.moto_server"

@@ -15,7 +15,7 @@ import urllib.request
 from typing import Any
 
 from itinera.localstack.cloudwatch.emf import Datum
-from itinera.localstack.cloudwatch.moto_server import OLDEST_PATH
+from itinera.localstack.moto_server import OLDEST_PATH
 from itinera.localstack.resources import ACCOUNT_ID, Deployed
 
 log = logging.getLogger("itinera.cloudwatch.sqs")
