@@ -139,18 +139,26 @@ async def poll_queue(mapping: QueueMapping, invoker: Invoker, sqs: Any, region: 
 
 async def _gather_batch(mapping: QueueMapping, sqs: Any, stop: asyncio.Event
                         ) -> list[dict[str, Any]]:
+    """Receive up to the batch size, waiting for more no longer than the batching window.
+
+    The first receive long-polls; with no window (the template's) a batch is what it brings.
+    SQS waits in whole seconds, so under a second left in the window is one short poll.
+    """
     messages: list[dict[str, Any]] = []
     deadline = time.monotonic() + mapping.batching_window
+    wait = 2
     while len(messages) < mapping.batch_size and not stop.is_set():
         answer = await sqs.receive_message(
             QueueUrl=mapping.queue_url,
             MaxNumberOfMessages=min(10, mapping.batch_size - len(messages)),
-            WaitTimeSeconds=1 if messages else 2,
-            VisibilityTimeout=mapping.visibility_timeout,
+            WaitTimeSeconds=wait, VisibilityTimeout=mapping.visibility_timeout,
             AttributeNames=["All"], MessageAttributeNames=["All"])
-        messages += answer.get("Messages", [])
-        if not messages or time.monotonic() >= deadline:
+        got = answer.get("Messages", [])
+        messages += got
+        left = deadline - time.monotonic()
+        if not messages or left <= 0 or (not got and wait == 0):
             break
+        wait = 1 if left >= 1 else 0
     return messages
 
 

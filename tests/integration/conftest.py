@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from itinera.localstack.elb import (
     start_balancer,
     target_groups,
 )
-from itinera.localstack.processes import Supervisor, port_open
+from itinera.localstack.processes import Supervisor, port_open, wait_http
 from itinera.localstack.template import load_sam, transform
 
 
@@ -162,3 +164,20 @@ async def balancer(supervisor: Supervisor, gateway_group: TargetGroup
     for task in tasks:
         if task.runner is not None:
             await task.runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """The stack's moto server (itinera.localstack.moto_server) of this module's own."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "itinera.localstack.moto_server", "-H", "127.0.0.1",
+         "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/moto-api/", child=None, timeout=30)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +18,8 @@ from itinera.localstack.cloudwatch.publish import Publisher
 from itinera.localstack.cloudwatch.reader import CloudWatchReader, LocalReader
 from itinera.localstack.cloudwatch.sqs import QueueSampler
 from itinera.localstack.cloudwatch.store import MetricStore, store_path
-from itinera.localstack.processes import wait_http
 from itinera.metrics import emf_line
-from tests.integration.conftest import BalancerFactory, eventually, free_port
+from tests.integration.conftest import BalancerFactory, eventually
 
 pytestmark = pytest.mark.integration
 REGION = "eu-west-1"
@@ -31,23 +27,6 @@ NAMES = {"gateway": AlbNames(load_balancer="app/itinera-t-PublicAlb/0123456789ab
                              target_group="targetgroup/itinera-t-Gw/fedcba9876543210")}
 LB_TG = [{"Name": "LoadBalancer", "Value": NAMES["gateway"].load_balancer},
          {"Name": "TargetGroup", "Value": NAMES["gateway"].target_group}]
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    """moto's server with the agent's extra view, as the stack runs it, on a free port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "itinera.localstack.moto_server", "-H", "127.0.0.1",
-         "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/moto-api/", child=None, timeout=30)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _client(service: str, url: str) -> Any:

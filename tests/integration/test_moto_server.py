@@ -1,38 +1,22 @@
-"""moto as the stack serves it: kept connections, many callers at once, moto's own answers."""
+"""moto as the stack serves it: kept connections, each call to its service, moto's own answers."""
 
 from __future__ import annotations
 
 import http.client
-import subprocess
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from itinera.localstack.processes import wait_http
-from tests.integration.conftest import free_port
-
 pytestmark = pytest.mark.integration
 REGION = "eu-west-1"
 
 
 @pytest.fixture(scope="module")
-def moto_port() -> Iterator[int]:
-    """The stack's moto server on a free port."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "itinera.localstack.moto_server", "-H", "127.0.0.1",
-         "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/moto-api/", child=None, timeout=30)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def moto_port(moto_url: str) -> int:
+    """The port of this module's moto server."""
+    return int(moto_url.rsplit(":", 1)[1])
 
 
 def _client(service: str, port: int, **config: Any) -> Any:
