@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -35,13 +37,22 @@ WORKER = "CheckoutWorkerFunction"
 @pytest.fixture(scope="module")
 def gameday_stack(services: None, tmp_path_factory: pytest.TempPathFactory
                   ) -> Iterator[LocalStack]:
-    """A local stack with fault proxies, as `itinera run --fault-proxies` starts it."""
+    """A local stack with fault proxies, as `itinera run --fault-proxies` starts it, warmed
+    by a few seconds of checkouts: a game day starts from a steady state, and a fresh stack's
+    Lambda environments are cold (locally they are threads of one host process, so a few
+    cold starts at once take over a second each, and would fall in the fault's window)."""
     state: Path = tmp_path_factory.mktemp("gameday-stack")
     config = StackConfig(port_base=PORT_BASE, state_dir=state, stage="gameday",
                          database=DATABASE, redis_db=REDIS_DB, fault_proxies=True)
     running = LocalStack(config, say=lambda line: None)
     running.start()
     try:
+        subprocess.run([sys.executable, "-m", "itinera.cli", "--state-dir", str(state), "load",
+                        "checkout", "--host", f"http://127.0.0.1:{config.gateway_port}",
+                        "--users", "8", "--rate", "4", "--duration", "6",
+                        "--report-dir", str(tmp_path_factory.mktemp("warm-up"))],
+                       check=False, timeout=300, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
         yield running
     finally:
         running.stop()
