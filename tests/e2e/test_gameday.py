@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from itinera.localstack.ecs.azs import read_az_state
 from itinera.localstack.lambda_faults import location
 from itinera.localstack.stack import LocalStack
 from tests.e2e.conftest import E2E_PORT_BASE
+from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -106,13 +106,16 @@ async def _run(gameday_stack: LocalStack, action: PlannedAction, target: Target,
     run = asyncio.create_task(execute([action], {target.name: target}, effects,
                                       stop_check=never, poll_s=0.2,
                                       rollback=RollbackFile(state / "run" / "rb.json")))
-    deadline = time.monotonic() + 10
-    while not await during(effects, session):
-        assert time.monotonic() < deadline, f"{action.action_id} was not seen applied"
+
+    async def applied() -> bool:
+        if await during(effects, session):
+            return True
         # A timed action must be seen while it lasts; an instant one (stop-task) by its effect.
         if action.local_duration_s > 0:
             assert not run.done(), (await run).reason
-        await asyncio.sleep(0.1)
+        return False
+
+    await eventually(applied, within=10, what=f"{action.action_id} seen applied")
     outcome = await run
     return outcome, effects, session
 
