@@ -35,11 +35,11 @@ BUFFER_BYTES = 32 * 1024
 PARSER_MAX_HEADER_LINES = 120
 # Statuses HAProxy has no error slot for; only our deny rules answer them.
 DENY_ONLY_STATUSES = (414, 431)
-# The client's X-Request-Id is kept when it is 1 to 128 visible ASCII characters.
 # Keep idle connections to each target for reuse, as an ALB does. A server made at run time
 # by `add server` (HAProxy 2.6) keeps none unless told: without these every request opened a
 # new connection to its target, which cost the gateway about half its CPU per request.
 KEEP_IDLE = "pool-max-conn -1 pool-purge-delay 5s"
+# The client's X-Request-Id is kept when it is 1 to 128 visible ASCII characters.
 CLIENT_REQUEST_ID = (r"req.fhdr(x-request-id),regsub('^.*[^!-~].*$',''),"
                      r"regsub('^.{129,}$','')")
 
