@@ -9,8 +9,9 @@ from multidict import CIMultiDict
 from pydantic import BaseModel
 
 from gateway.edge_cache import Answer
-from gateway.keys import clients_key, edge_cache_key
+from gateway.keys import clients_key, edge_cache_key, hold_guard_key
 from gateway.operations import valid
+from itinera.api.holds import HoldRequest
 from itinera.errors import (
     DependencyUnavailable,
     Forbidden,
@@ -162,14 +163,22 @@ def _caller(request: web.Request) -> str:
 
 
 async def create_hold(request: web.Request) -> web.Response:
-    """Hold seats and rooms for the caller."""
-    return await _relay(request, "inventory", "/internal/holds", customer=_caller(request))
+    """Hold seats and rooms for the caller, within their limits."""
+    customer, checked = _caller(request), valid(request)
+    assert isinstance(checked.body, HoldRequest)
+    return await request.app[hold_guard_key].create(
+        customer, checked.body, checked.idempotency_key,
+        lambda: _relay(request, "inventory", "/internal/holds", customer=customer))
 
 
 async def hold(request: web.Request) -> web.Response:
     """Read or release the caller's hold."""
-    return await _relay(request, "inventory", f"/internal/holds/{_param(request, 'hold_id')}",
-                        customer=_caller(request))
+    customer, hold_id = _caller(request), _param(request, "hold_id")
+    response = await _relay(request, "inventory", f"/internal/holds/{hold_id}",
+                            customer=customer)
+    if request.method == "DELETE" and response.status == 200:
+        await request.app[hold_guard_key].released(customer, hold_id)
+    return response
 
 
 async def create_booking(request: web.Request) -> web.Response:

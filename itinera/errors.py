@@ -105,6 +105,19 @@ class RateLimited(ItineraError):
     status, code, title = 429, "rate_limited", "Too many requests"
 
 
+class LimitExceeded(ItineraError):
+    """A traveller, card or address reached one of the abuse limits (itinera/limits)."""
+
+    status, code, title = 429, "limit_exceeded", "Limit reached"
+
+    @classmethod
+    def of(cls, code: str, limit: str, detail: str, *, retry_after: int) -> LimitExceeded:
+        """Return the refusal of policy *limit*, with its stable *code* and Retry-After."""
+        err = cls(detail, limit=limit, retry_after=max(1, retry_after))
+        err.code = code
+        return err
+
+
 class DependencyUnavailable(ItineraError):
     status, code, title = 503, "dependency_unavailable", "A dependency is unavailable"
 

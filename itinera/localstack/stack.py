@@ -23,6 +23,7 @@ from itinera.localstack.config import (
     ROOT,
     StackConfig,
     aws_env,
+    local_limits,
     local_seconds,
     time_scale,
 )
@@ -51,6 +52,8 @@ class LocalStack:
         self.operator: iam.Credentials | None = None
         self.process_roles: dict[str, str] = {}
         # One credential per service calling inventory, fresh each run.
+        # The payment simulator's card fingerprint key (Secrets Manager on AWS).
+        self.card_fingerprint_key = secrets.token_urlsafe(32)
         self.service_tokens = {"gateway": secrets.token_urlsafe(32),
                                "checkout": secrets.token_urlsafe(32)}
         self.fault_routes: list[Route] = []
@@ -175,7 +178,8 @@ class LocalStack:
 
     def _deploy(self) -> Deployed:
         cfg = self.config
-        params = {"Stage": cfg.stage, "InventoryUrl": f"http://127.0.0.1:{cfg.inventory_port}"}
+        params = {"Stage": cfg.stage, "InventoryUrl": f"http://127.0.0.1:{cfg.inventory_port}",
+                  "RedisUrl": self.base_env()["REDIS_URL"], "Limits": local_limits()}
         sam = load_sam()
         template = transform(sam, region=cfg.region, parameters=params)
         self.ecs = ecs_services(template, sam.get("Mappings", {}))
@@ -276,7 +280,8 @@ class LocalStack:
                 args += ["--port", str(cfg.checkout_api_port)]
             child = self.supervisor.start(f"lambda-{name}", args, {
                 **env, **self.aws_credentials(name), **self._fis_env(),
-                "INTERNAL_TOKEN": self.service_tokens["checkout"]})
+                "INTERNAL_TOKEN": self.service_tokens["checkout"],
+                "CARD_FINGERPRINT_KEY": self.card_fingerprint_key})
             if spec.routes:
                 wait_http(f"http://127.0.0.1:{cfg.checkout_api_port}/_local/health",
                           child=child)
@@ -308,10 +313,7 @@ class LocalStack:
             # The checkout API is a REST API: its routes sit under the stage, as on AWS.
             "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}/live",
             "JWKS_PATH": str(self.jwks_path), "JWT_ISSUER": LOCAL_ISSUER,
-            "JWT_AUDIENCE": AUDIENCE,
-            # Every local client (tests, load runs) comes from 127.0.0.1: one generous bucket.
-            "RATE_LIMIT_PER_SECOND": os.environ.get("RATE_LIMIT_PER_SECOND", "500"),
-            "RATE_LIMIT_BURST": os.environ.get("RATE_LIMIT_BURST", "1000")})
+            "JWT_AUDIENCE": AUDIENCE, "LIMITS": local_limits()})
         wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=None)
 
     def _start_alarms(self) -> None:
