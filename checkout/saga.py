@@ -109,13 +109,14 @@ class BookingSaga:
                 idempotency_key=booking.booking_id, amount=booking.amount,
                 currency=booking.currency, payment_method=booking.payment_method)
         except PaymentDeclined as declined:
+            if self.outcomes is not None:
+                # Before the booking reads `failed`: whoever sees it failed sees it counted. A
+                # crash before the move counts it again on the retry, erring towards the card.
+                await self.outcomes.declined(booking.customer_id, declined.card_fingerprint)
             # Refused only if another booking pays for the hold now: not ours to give back.
             with contextlib.suppress(Conflict):
                 await self.inventory.release_hold(booking.hold_id, booking_id=booking.booking_id)
-            failed, claimed = await self._move(booking, FAILED, failure_reason="payment_declined")
-            if claimed and self.outcomes is not None:
-                await self.outcomes.declined(booking.customer_id, declined.card_fingerprint)
-            return failed, claimed
+            return await self._move(booking, FAILED, failure_reason="payment_declined")
         # The capture is not written to the booking before confirming: a redelivery charges
         # again under the same key and gets this capture back, so one write per booking less.
         try:

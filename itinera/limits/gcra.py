@@ -95,9 +95,12 @@ def _next_size(lease: Lease | None) -> int:
     return max(1, lease.size - lease.left)
 
 
+KEY_PREFIX = "limit:"
+
+
 def redis_key(policy: Rate, key: str) -> str:
     """Return where *policy*'s budget for *key* lives in Redis."""
-    return f"limit:{policy.name}:{key}"
+    return f"{KEY_PREFIX}{policy.name}:{key}"
 
 
 class RateLimiter:

@@ -27,8 +27,9 @@ from itinera.limits.policies import Cap, Limits
 # A reservation lives this long unless committed: longer than inventory may take to answer.
 RESERVATION_SECONDS = 60
 # Where a traveller's ledger is; the hash holds each member's items and idempotency aliases.
-KEY = "holdings:{customer}"
-ITEMS_KEY = "holdings:{customer}:items"
+KEY_PREFIX = "holdings:"
+KEY = KEY_PREFIX + "{customer}"
+ITEMS_KEY = KEY_PREFIX + "{customer}:items"
 # ARGV: member, ttl ms, idempotency alias ("" for none), caps (active holds, units, seats per
 # flight, rooms per night; 0 = off), the hold's units, then its items as key, quantity
 # pairs (`f<flight>` seats, `n<hotel>:<night>` rooms). Returns {1, "reserved"|"replay"} or

@@ -12,8 +12,11 @@ import time
 from typing import Any
 
 import boto3
+import redis
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
+from itinera.limits.gcra import KEY_PREFIX as LIMIT_PREFIX
+from itinera.limits.holdings import KEY_PREFIX as LEDGER_PREFIX
 from itinera.localstack import cloudfront, cloudwatch, deps, elb, iam, moto_server
 from itinera.localstack.alarms.install import install as install_alarms
 from itinera.localstack.cloudwatch import reader as cloudwatch_reader
@@ -91,6 +94,7 @@ class LocalStack:
         server, lines = deps.ensure_redis(redis_cfg, state_dir=cfg.state_dir)
         self._keep(server, lines)
         self.mysql, self.redis = mysql_cfg, redis_cfg
+        self._forget_limits()
 
         issuer = LocalIssuer(cfg.state_dir / "jwt")
         issuer.ensure_keys()
@@ -124,6 +128,18 @@ class LocalStack:
                                      time_scale=time_scale(), target_groups=groups,
                                      reader=reader, say=self.say)
         self.autoscaler.start()
+
+    def _forget_limits(self) -> None:
+        """Drop a previous run's limit budgets and hold ledgers: its holds are gone with its
+        database, and tests mint the same travellers' names run after run."""
+        client = redis.Redis(host=self.redis.host, port=self.redis.port, db=self.config.redis_db)
+        try:
+            for pattern in (f"{LIMIT_PREFIX}*", f"{LEDGER_PREFIX}*"):
+                keys = list(client.scan_iter(match=pattern, count=1000))
+                for start in range(0, len(keys), 1000):
+                    client.delete(*keys[start:start + 1000])
+        finally:
+            client.close()
 
     def _keep(self, server: deps.PrivateServer | None, lines: list[str]) -> None:
         if server is not None:
