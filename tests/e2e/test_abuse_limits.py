@@ -1,22 +1,54 @@
 """The attacks travel sites meet, through the public entry: seat spinning and card testing are
 refused past their limits with 429 and Retry-After, while other travellers and a family of
-nine book as usual. The stack runs the production limits per traveller (see
-itinera/localstack/config.py for the two it widens locally)."""
+nine book as usual. A stack of its own runs the production limits per traveller (the local
+stage widens only the per-address and per-card ones: itinera/localstack/config.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
-from datetime import date, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from itinera.auth import LocalIssuer
+from itinera.localstack.cloudwatch.reader import local_reader
+from itinera.localstack.config import StackConfig
+from itinera.localstack.stack import LocalStack
+from tests.e2e.conftest import E2E_PORT_BASE, RunningStack
 from tests.e2e.helpers import auth, book, find_flight, wait_for_status
+from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.e2e
+
+PORT_BASE = int(os.environ.get("ITINERA_E2E_LIMITS_PORT_BASE", str(E2E_PORT_BASE + 800)))
+DATABASE = os.environ.get("ITINERA_E2E_LIMITS_DATABASE", "itinera_e2e_limits")
+REDIS_DB = int(os.environ.get("ITINERA_E2E_LIMITS_REDIS_DB", "8"))
+
+
+@pytest.fixture(scope="module")
+def stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """A local stack with the production limits per traveller (no test stage's raise)."""
+    state: Path = tmp_path_factory.mktemp("limits-stack")
+    config = StackConfig(port_base=PORT_BASE, state_dir=state, stage="limits",
+                         database=DATABASE, redis_db=REDIS_DB)
+    saved = os.environ.pop("LIMITS", None)
+    running = LocalStack(config, say=lambda line: None)
+    try:
+        running.start()
+    finally:
+        if saved is not None:
+            os.environ["LIMITS"] = saved
+    try:
+        yield RunningStack(config=config, url=f"http://127.0.0.1:{config.gateway_port}",
+                           issuer=LocalIssuer(state / "jwt"), stack=running)
+    finally:
+        running.stop()
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
@@ -214,3 +246,34 @@ def valid_cards(n: int) -> list[str]:
             total += d - 9 if d > 9 else d
         cards.append(digits + str((10 - total % 10) % 10))
     return cards
+
+
+async def test_refusals_are_counted_per_limit_in_cloudwatch(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """A refused hold reaches CloudWatch as Itinera/Limits LimitExceeded, per limit (what the
+    Business dashboard draws) and per service (what the alarm adds up)."""
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    flight = await find_flight(http, stack.url, seats=9)
+    spinner = stack.token(someone("counted"))
+    status, body, _ = await hold(http, stack, spinner, [seats(flight["id"], 9)])
+    assert status == 201, body
+    status, problem, resp = await hold(http, stack, spinner, [seats(flight["id"], 9)])
+    assert_refused(status, problem, resp, "too_many_seats_on_flight")
+
+    def query(qid: str, dims: dict[str, str]) -> dict[str, Any]:
+        return {"Id": qid, "MetricStat": {"Metric": {
+            "Namespace": "Itinera/Limits", "MetricName": "LimitExceeded",
+            "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()]},
+            "Period": 60, "Stat": "Sum"}}
+
+    reader = local_reader(stack.config.state_dir, stack.config.moto_url, stack.config.region,
+                          credentials=stack.stack.aws_credentials())
+    queries = [query("policy", {"Policy": "flight-seats", "Service": "gateway"}),
+               query("service", {"Service": "gateway"})]
+
+    def counted() -> bool:
+        found = reader.get_metric_data(queries, started,
+                                       datetime.now(UTC) + timedelta(minutes=1))
+        return all(sum(v for _, v in found[q["Id"]]) >= 1 for q in queries)
+
+    await eventually(counted, within=60, what="LimitExceeded in CloudWatch")
