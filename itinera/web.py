@@ -9,12 +9,15 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
 
-from itinera.errors import BadRequest, ItineraError
+from itinera.api.types import Contract
+from itinera.api.validation import parse_body
+from itinera.codings import decode_body
+from itinera.errors import BadRequest, ItineraError, PayloadTooLarge
 from itinera.logs import request_id_var, trace_header_var
 from itinera.tracing import TRACE_HEADER, accepted_trace_header
 
@@ -41,6 +44,7 @@ SERVED_BY = os.environ.get("ECS_TASK_NAME") or os.environ.get("AVAILABILITY_ZONE
 # 500, so tests can watch the load balancer take the task out and the scheduler replace it.
 HEALTH_FAULT_FILE = os.environ.get("ITINERA_HEALTH_FAULT_FILE", "")
 
+M = TypeVar("M", bound=Contract)
 Check = Callable[[], Awaitable[None]]
 checks_key = web.AppKey("readiness_checks", dict[str, Check])
 
@@ -53,24 +57,26 @@ def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | 
 
 
 def problem_response(err: ItineraError, instance: str | None = None) -> web.Response:
-    """Return *err* as an RFC 9457 problem+json response (with Retry-After when it has one)."""
-    response = web.Response(body=orjson.dumps(err.problem(instance)), status=err.status,
-                            content_type=PROBLEM_JSON)
-    if "retry_after" in err.extra:
-        response.headers["Retry-After"] = str(err.extra["retry_after"])
-    return response
+    """Return *err* as an RFC 9457 problem+json response, with the headers it names."""
+    return web.Response(body=orjson.dumps(err.problem(instance)), status=err.status,
+                        content_type=PROBLEM_JSON, headers=err.headers())
 
 
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """Parse the request body as a JSON object or raise `BadRequest`."""
-    raw = await request.read()
+async def read_body(request: web.Request) -> bytes:
+    """Read the body, decoded from its Content-Encoding; either form is at most MAX_BODY_BYTES."""
     try:
-        body = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("request body is not valid JSON") from exc
-    if not isinstance(body, dict):
-        raise BadRequest("request body must be a JSON object")
-    return body
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise PayloadTooLarge(f"a body is at most {MAX_BODY_BYTES} bytes") from exc
+    except web.RequestPayloadError as exc:  # a broken chunk, or the connection closed mid-body
+        raise BadRequest("the body could not be read") from exc
+    return decode_body(raw, request.headers.getall("Content-Encoding", ()),
+                       limit=MAX_BODY_BYTES)
+
+
+async def read_model(model: type[M], request: web.Request) -> M:
+    """Return the JSON body of *request*, decoded and within the limit, as *model*."""
+    return parse_body(model, await read_body(request), request.headers.get("Content-Type"))
 
 
 @web.middleware
