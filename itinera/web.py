@@ -79,15 +79,19 @@ async def read_model(model: type[M], request: web.Request) -> M:
     return parse_body(model, await read_body(request), request.headers.get("Content-Type"))
 
 
+def request_id_of(headers: Mapping[str, str]) -> str:
+    """Return the caller's X-Request-Id if it is a valid one, else a new id."""
+    incoming = headers.get(REQUEST_ID_HEADER, "")
+    # The same rule as the load balancers': 1 to 128 visible ASCII characters.
+    return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
 @web.middleware
 async def request_context_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Give every request an id, map errors to problem+json and log one line per request."""
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    # The same rule as the load balancers': 1 to 128 visible ASCII characters, else a new id.
-    request_id = incoming if _REQUEST_ID.fullmatch(incoming) else None
-    request_id = request_id or uuid.uuid4().hex
+    request_id = request_id_of(request.headers)
     token = request_id_var.set(request_id)
     # The ALB adds an X-Ray trace header on AWS; locally (or when it is missing) we make one.
     trace_token = trace_header_var.set(accepted_trace_header(request.headers.get(TRACE_HEADER)))
