@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import uuid
 import zlib
@@ -20,6 +19,7 @@ from gateway.settings import Settings
 from itinera.auth import LocalIssuer
 from itinera.serving import MAX_REQUEST_LINE, SERVER, start_serving
 from itinera.web import MAX_BODY_BYTES, PROBLEM_JSON
+from tests.raw_http import Answer, exchange, request
 
 pytestmark = pytest.mark.integration
 
@@ -27,19 +27,6 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 SEARCH = "/v1/flights?origin=LHR&destination=JFK&date=2030-01-02"
 HOLD = {"items": [{"kind": "flight", "flight_id": "7", "cabin": "economy", "quantity": 1}]}
 HOLD_ID = "0123456789abcdef0123456789abcdef"
-
-
-@dataclass
-class Answer:
-    """One HTTP/1.1 response as it came off the socket."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        """Return the body parsed as JSON."""
-        return orjson.loads(self.body)
 
 
 @dataclass
@@ -103,31 +90,6 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
     finally:
         await runner.cleanup()
         await upstream.cleanup()
-
-
-async def exchange(port: int, raw: bytes) -> Answer:
-    """Send *raw* bytes, read one response; fail if the connection closes without one."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(raw)
-        await writer.drain()
-        async with asyncio.timeout(10):
-            head = await reader.readuntil(b"\r\n\r\n")
-            status_line, *lines = head.decode("latin-1").split("\r\n")
-            headers = dict(line.split(": ", 1) for line in lines if line)
-            body = await reader.readexactly(int(headers.get("Content-Length", "0")))
-    finally:
-        writer.close()
-    return Answer(int(status_line.split()[1]), headers, body)
-
-
-def request(method: str, path: str, *headers: bytes, body: bytes = b"") -> bytes:
-    """Return an HTTP/1.1 request with *headers* as given, byte for byte."""
-    lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: gateway", b"Connection: close",
-             *headers]
-    if body:
-        lines.append(b"Content-Length: %d" % len(body))
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
 def hold_request(gateway: Gateway, body: bytes, *headers: bytes) -> bytes:
