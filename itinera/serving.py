@@ -67,9 +67,9 @@ class ProblemRequestHandler(web_protocol.RequestHandler):
         if err.status >= 500:
             log.error("request failed below the handlers", exc_info=exc)
         else:
-            log.info("request refused by the parser", extra={
-                "status": err.status, "code": err.code, "error": type(exc).__name__,
-                "remote": request.remote})
+            log.info("request refused below the handlers", extra={
+                "status": err.status, "code": err.code, "remote": request.remote,
+                "error": type(exc).__name__ if exc else None})
         if request.writer.output_size > 0:  # as aiohttp's: too late for another answer
             raise ConnectionError("the response has begun; no error response can follow")
         request_id = request_id_of(request.headers)
@@ -84,6 +84,8 @@ class ProblemRequestHandler(web_protocol.RequestHandler):
 
 
 class _ProblemServer(web.Server):
+    """aiohttp's Server, making a `ProblemRequestHandler` for each connection."""
+
     def __call__(self) -> web_protocol.RequestHandler:
         return ProblemRequestHandler(self, loop=self._loop, **self._kwargs)
 

@@ -70,7 +70,7 @@ async def read_body(request: web.Request) -> bytes:
     except web.HTTPRequestEntityTooLarge as exc:
         raise PayloadTooLarge(f"a body is at most {MAX_BODY_BYTES} bytes") from exc
     except web.RequestPayloadError as exc:  # a broken chunk, or the connection closed mid-body
-        raise BadRequest("the body could not be read") from exc
+        raise BadRequest("the request body could not be read") from exc
     return decode_body(raw, request.headers.getall("Content-Encoding", ()),
                        limit=MAX_BODY_BYTES)
 
