@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import orjson
 from aiohttp import web
 from multidict import CIMultiDict
 from pydantic import BaseModel
@@ -68,11 +69,31 @@ async def _forward(request: web.Request, upstream: str, path: str, *,
     status, upstream_headers, raw = await request.app[clients_key][upstream].send(
         request.method, path + query_string(checked.query), body=body, headers=headers,
         retry=request.method in ("GET", "HEAD"))
-    content_type = upstream_headers.get("Content-Type", "")
-    if status >= 400 and not content_type.startswith(PROBLEM_JSON):
-        # A platform answer (API Gateway, a balancer) rather than a service's problem.
-        raise upstream_problem(upstream, status)
+    if status >= 400:
+        problem = None
+        if upstream_headers.get("Content-Type", "").startswith(PROBLEM_JSON):
+            problem = public_problem(raw, request.path)
+        if problem is None:
+            # A platform answer (API Gateway, a balancer) rather than a service's problem.
+            raise upstream_problem(upstream, status)
+        raw = problem
     return status, upstream_headers, raw
+
+
+def public_problem(raw: bytes, path: str) -> bytes | None:
+    """Return a service's problem document as the client's: its `instance` is *path*.
+
+    The service names its own internal route there; everything else (code, detail, fields
+    like retry_after) is the client's to read. None if it is not a problem document at all.
+    """
+    try:
+        problem = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(problem, dict):
+        return None
+    problem["instance"] = path
+    return orjson.dumps(problem)
 
 
 async def _search(request: web.Request, path: str) -> web.Response:

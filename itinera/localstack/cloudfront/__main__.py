@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import signal
 from pathlib import Path
-
-from aiohttp import web
 
 from itinera.auth import LocalIssuer
 from itinera.localstack.cloudfront.edge import create_app
@@ -16,19 +12,7 @@ from itinera.localstack.cloudfront.model import distribution
 from itinera.localstack.cloudfront.signin import token_routes
 from itinera.localstack.template import load_sam, transform
 from itinera.logs import configure_logging
-
-
-async def serve(app: web.Application, host: str, port: int) -> None:
-    """Serve *app* until SIGTERM or SIGINT."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    await stop.wait()
-    await runner.cleanup()
+from itinera.serving import run
 
 
 def main() -> None:
@@ -47,7 +31,7 @@ def main() -> None:
                                   parameters=record["parameters"]))
     origins = dict(o.split("=", 1) for o in args.origin)
     app = create_app(dist, origins, extra_routes=token_routes(LocalIssuer(args.jwt_dir)))
-    asyncio.run(serve(app, args.host, args.port))
+    run(app, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":
