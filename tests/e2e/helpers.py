@@ -23,8 +23,11 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def find_flight(http: aiohttp.ClientSession, url: str, *, seats: int) -> dict[str, Any]:
-    """Return a searchable economy flight with *seats* seats that no other test has used."""
+async def find_flight(http: aiohttp.ClientSession, url: str, *, seats: int,
+                      used: set[str] | None = None) -> dict[str, Any]:
+    """Return a searchable economy flight with *seats* seats that no other test has used
+    (of those sharing *used*: by default, every test on the session's stack)."""
+    taken = _USED_FLIGHTS if used is None else used
     for days in range(2, 8):
         day = (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
         for origin, destination in ROUTES:
@@ -33,8 +36,8 @@ async def find_flight(http: aiohttp.ClientSession, url: str, *, seats: int) -> d
                     "passengers": str(seats), "cabin": "economy"}) as resp:
                 assert resp.status == 200, await resp.text()
                 for item in (await resp.json())["items"]:
-                    if item["id"] not in _USED_FLIGHTS:
-                        _USED_FLIGHTS.add(item["id"])
+                    if item["id"] not in taken:
+                        taken.add(item["id"])
                         return dict(item)
     raise AssertionError("the demo catalog has no flight with free seats in the next week")
 

@@ -20,8 +20,9 @@ from itinera.auth import LocalIssuer
 from itinera.localstack.cloudwatch.reader import local_reader
 from itinera.localstack.config import StackConfig
 from itinera.localstack.stack import LocalStack
+from tests.e2e import helpers
 from tests.e2e.conftest import E2E_PORT_BASE, RunningStack
-from tests.e2e.helpers import auth, book, find_flight, wait_for_status
+from tests.e2e.helpers import auth, book, wait_for_status
 from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +30,13 @@ pytestmark = pytest.mark.e2e
 PORT_BASE = int(os.environ.get("ITINERA_E2E_LIMITS_PORT_BASE", str(E2E_PORT_BASE + 800)))
 DATABASE = os.environ.get("ITINERA_E2E_LIMITS_DATABASE", "itinera_e2e_limits")
 REDIS_DB = int(os.environ.get("ITINERA_E2E_LIMITS_REDIS_DB", "8"))
+# This stack's own flights: the session stack's tests draw from the same seeded catalog.
+USED: set[str] = set()
+
+
+async def find_flight(http: aiohttp.ClientSession, url: str, *, seats: int) -> dict[str, Any]:
+    """Return a flight no other test of this stack has used."""
+    return await helpers.find_flight(http, url, seats=seats, used=USED)
 
 
 @pytest.fixture(scope="module")
