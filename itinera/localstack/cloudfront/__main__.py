@@ -5,30 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 from pathlib import Path
 
-from aiohttp import web
-
 from itinera.auth import LocalIssuer
-from itinera.localstack.cloudfront.edge import create_app
+from itinera.localstack.cloudfront.edge import create_app, late_answer, viewer_error_headers
 from itinera.localstack.cloudfront.model import distribution
 from itinera.localstack.cloudfront.signin import token_routes
+from itinera.localstack.cloudfront.viewer import ViewerLimits, ViewerRunner, serve_viewers
 from itinera.localstack.template import load_sam, transform
 from itinera.logs import configure_logging
-
-
-async def serve(app: web.Application, host: str, port: int) -> None:
-    """Serve *app* until SIGTERM or SIGINT."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    await stop.wait()
-    await runner.cleanup()
 
 
 def main() -> None:
@@ -46,8 +31,12 @@ def main() -> None:
     dist = distribution(transform(load_sam(), region=record["region"],
                                   parameters=record["parameters"]))
     origins = dict(o.split("=", 1) for o in args.origin)
-    app = create_app(dist, origins, extra_routes=token_routes(LocalIssuer(args.jwt_dir)))
-    asyncio.run(serve(app, args.host, args.port))
+    limits = ViewerLimits()
+    app = create_app(dist, origins, extra_routes=token_routes(LocalIssuer(args.jwt_dir)),
+                     limits=limits)
+    runner = ViewerRunner(app, limits=limits, late_answer=late_answer(dist, limits),
+                          on_error=viewer_error_headers(dist))
+    asyncio.run(serve_viewers(runner, args.host, args.port))
 
 
 if __name__ == "__main__":
