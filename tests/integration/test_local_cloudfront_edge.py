@@ -159,7 +159,7 @@ async def test_a_body_that_drips_is_cut_with_a_408_problem(edge: EdgeFactory) ->
 
 async def test_an_idle_keep_alive_connection_is_closed_quietly(edge: EdgeFactory) -> None:
     """After an answer, a connection that sends nothing more is closed at the idle timeout
-    (2 s here) without another byte; one that sent nothing at all too."""
+    (2 s here) without another byte; one that never sends a byte at the request timeout."""
     running = await edge()
     request = b"GET /v1/flights HTTP/1.1\r\nHost: x\r\n\r\n"
     reader, writer = await asyncio.open_connection("127.0.0.1", running.port)

@@ -178,6 +178,7 @@ def test_the_parsers_answers_come_from_problem_error_files(gateway: Balancer) ->
     client sent, and a connection that sent nothing is closed without one."""
     frontend = _section(_render(gateway), "frontend gateway")
     assert "option http-ignore-probes" in frontend
+    assert "option disable-h2-upgrade" in frontend
     files = error_files(gateway)
     for status in (400, 408, 413, 422, 500, 501):
         assert f"errorfile {status} {ERRORS / f'{status}.http'}" in frontend

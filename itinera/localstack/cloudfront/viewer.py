@@ -45,12 +45,16 @@ class ViewerConnection(web_protocol.RequestHandler):
         self._header_timer: asyncio.TimerHandle | None = None
         self._in_request = False
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Give a new connection the request timeout to start its first request."""
+        super().connection_made(transport)
+        self._arm_header_timer()
+
     def data_received(self, data: bytes) -> None:
         """Start the request's deadline at its first byte, then parse as aiohttp does."""
-        if data and not self._in_request and self._header_timer is None:
+        if data and not self._in_request and self.request_began is None:
             self.request_began = self._loop.time()
-            self._header_timer = self._loop.call_later(self.limits.request_timeout,
-                                                       self._headers_late)
+            self._arm_header_timer()
         super().data_received(data)
 
     def seconds_left(self) -> float:
@@ -83,12 +87,20 @@ class ViewerConnection(web_protocol.RequestHandler):
         self._cancel_header_timer()
         super().connection_lost(exc)
 
+    def _arm_header_timer(self) -> None:
+        self._cancel_header_timer()
+        self._header_timer = self._loop.call_later(self.limits.request_timeout,
+                                                   self._headers_late)
+
     def _headers_late(self) -> None:
         self._header_timer = None
         if self._in_request or self.transport is None:
             return
-        # Written straight to the socket: no request exists to answer through the app.
-        self.transport.write(self.late_answer)
+        if self.request_began is not None:
+            # Written straight to the socket: no request exists to answer through the app.
+            self.transport.write(self.late_answer)
+        # A connection that never sent a byte is closed quietly, as the load balancer does
+        # (browsers open connections ahead of need, and a 408 would confuse them).
         self.force_close()
 
     def _cancel_header_timer(self) -> None:

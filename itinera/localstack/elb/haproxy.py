@@ -175,6 +175,9 @@ def _frontend(b: Balancer, error_dir: Path) -> list[str]:
         f"    unique-id-format {quote('%[uuid()] %[' + CLIENT_REQUEST_ID + ']')}",
         # A connection that sent nothing is closed without a 408 (browsers pre-connect).
         "    option http-ignore-probes",
+        # ALB speaks HTTP/2 over TLS listeners only: a cleartext HTTP/2 preface is a bad
+        # HTTP/1 request here too.
+        "    option disable-h2-upgrade",
     ]
     # HAProxy's HTTP/1 parser answers these itself, before a request exists, from the
     # frontend's error files (static: no request id yet). HAProxy before 3.3 sends its
