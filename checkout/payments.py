@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,6 +24,11 @@ TRANSIENT_FAILURES = 2
 class PaymentDeclined(Exception):
     """The card was declined: a final answer, retrying will not change it."""
 
+    def __init__(self, message: str, *, card_fingerprint: str = "") -> None:
+        super().__init__(message)
+        # Which card, for the decline limits; never the number.
+        self.card_fingerprint = card_fingerprint
+
 
 class PaymentTransientError(Exception):
     """The provider failed in a way that a later retry may fix."""
@@ -29,6 +36,15 @@ class PaymentTransientError(Exception):
 
 class InvalidCard(ValidationFailed):
     code, title = "invalid_card", "The card number is not valid"
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    """A card exchanged for a token, and the card's fingerprint: the same for every token of
+    one card number (a provider's `card.fingerprint`), so limits can follow a card."""
+
+    token: str
+    fingerprint: str
 
 
 @dataclass(frozen=True)
@@ -44,7 +60,7 @@ class Charge:
 class PaymentProvider(Protocol):
     """What checkout needs from a payment provider."""
 
-    async def tokenize(self, card_number: str) -> str:
+    async def tokenize(self, card_number: str) -> PaymentMethod:
         """Exchange a card number for a payment-method token; the number is not kept."""
         ...
 
@@ -74,26 +90,36 @@ def luhn_valid(number: str) -> bool:
 class SimulatedPaymentProvider:
     """A provider that behaves by test card and records every charge and refund."""
 
-    def __init__(self, dynamodb: Any, table: str, *, latency_ms: float = 0.0) -> None:
+    def __init__(self, dynamodb: Any, table: str, *, fingerprint_key: bytes = b"",
+                 latency_ms: float = 0.0) -> None:
         self.db = dynamodb
         self.table = table
+        self.fingerprint_key = fingerprint_key
         self.latency = latency_ms / 1000
 
     async def _pause(self) -> None:
         if self.latency:
             await asyncio.sleep(self.latency)
 
-    async def tokenize(self, card_number: str) -> str:
-        """Store the card's behaviour and last four digits under a fresh token."""
+    def fingerprint(self, number: str) -> str:
+        """Return the card's fingerprint: a keyed hash, so a leaked one reveals no number."""
+        if not self.fingerprint_key:
+            raise RuntimeError("no card fingerprint key: set CARD_FINGERPRINT_KEY or "
+                               "CARD_FINGERPRINT_SECRET_ARN where cards are tokenized")
+        return hmac.new(self.fingerprint_key, number.encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def tokenize(self, card_number: str) -> PaymentMethod:
+        """Store the card's behaviour, last four digits and fingerprint under a fresh token."""
         number = card_number.replace(" ", "")
         if not luhn_valid(number):
             raise InvalidCard("the card number fails the Luhn check")
-        token = f"pm_{uuid.uuid4().hex}"
+        method = PaymentMethod(token=f"pm_{uuid.uuid4().hex}", fingerprint=self.fingerprint(number))
         await self.db.put_item(TableName=self.table, Item={
-            "payment_id": {"S": f"pm#{token}"}, "kind": {"S": "payment_method"},
+            "payment_id": {"S": f"pm#{method.token}"}, "kind": {"S": "payment_method"},
             "behaviour": {"S": TEST_CARDS.get(number, SUCCEEDS)}, "last4": {"S": number[-4:]},
+            "fingerprint": {"S": method.fingerprint},
         })
-        return token
+        return method
 
     async def charge(self, *, idempotency_key: str, amount: int, currency: str,
                      payment_method: str) -> Charge:
@@ -104,6 +130,7 @@ class SimulatedPaymentProvider:
                                         Key={"payment_id": {"S": f"pm#{payment_method}"}})
         if "Item" not in method:
             raise PaymentDeclined("unknown payment method")
+        fingerprint = method["Item"].get("fingerprint", {}).get("S", "")
         behaviour = method["Item"]["behaviour"]["S"]
         if behaviour == TRANSIENT:
             # Counting failed attempts is only right before the charge exists.
@@ -116,7 +143,7 @@ class SimulatedPaymentProvider:
         status = "declined" if behaviour == DECLINED else "captured"
         item = {**key, "kind": {"S": "charge"}, "status": {"S": status},
                 "amount": {"N": str(amount)}, "currency": {"S": currency},
-                "idempotency_key": {"S": idempotency_key}}
+                "idempotency_key": {"S": idempotency_key}, "fingerprint": {"S": fingerprint}}
         try:
             await self.db.put_item(TableName=self.table, Item=item,
                                    ConditionExpression="attribute_not_exists(payment_id)")
@@ -172,6 +199,7 @@ class SimulatedPaymentProvider:
 
 def _answer(item: dict[str, Any]) -> Charge:
     if item["status"]["S"] == "declined":
-        raise PaymentDeclined("the card was declined")
+        raise PaymentDeclined("the card was declined",
+                              card_fingerprint=item.get("fingerprint", {}).get("S", ""))
     return Charge(payment_id=item["payment_id"]["S"], amount=int(item["amount"]["N"]),
                   currency=item["currency"]["S"], status=item["status"]["S"])

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
+import redis.asyncio as aioredis
 
 from checkout.idempotency import IdempotencyStore
 from checkout.inventory import InventoryClient
+from checkout.limits import BookingLimits
 from checkout.payments import SimulatedPaymentProvider
 from checkout.repository import BookingRepository
 from checkout.saga import BookingSaga, SnsPublisher
@@ -20,6 +22,8 @@ from checkout.service import CheckoutService
 from checkout.settings import Settings
 from itinera.aws import BOTO_CONFIG, session
 from itinera.http import ServiceClient
+from itinera.limits.gcra import RateLimiter
+from itinera.limits.holdings import HoldLedger
 from itinera.web import SERVICE_TOKEN_HEADER
 
 T = TypeVar("T")
@@ -66,24 +70,43 @@ async def _build(settings: Settings) -> Dependencies:
     sqs = await stack.enter_async_context(aws.client("sqs", config=BOTO_CONFIG))
     sns = await stack.enter_async_context(aws.client("sns", config=BOTO_CONFIG))
     http = await stack.enter_async_context(aiohttp.ClientSession())
-    token = settings.internal_token
-    if not token:
-        async with aws.client("secretsmanager", config=BOTO_CONFIG) as secrets:
-            secret = await secrets.get_secret_value(SecretId=settings.internal_token_secret_arn)
-        token = secret["SecretString"]
+    redis = aioredis.Redis.from_url(settings.redis_url, socket_timeout=0.2,
+                                    socket_connect_timeout=0.2)
+    stack.push_async_callback(redis.aclose)
+    token, fingerprint_key = await _secrets(settings)
     inventory = InventoryClient(ServiceClient(
         http, settings.inventory_url, name="inventory", headers={SERVICE_TOKEN_HEADER: token}))
     bookings = BookingRepository(dynamodb, settings.bookings_table)
     payments = SimulatedPaymentProvider(dynamodb, settings.payments_table,
+                                        fingerprint_key=fingerprint_key.encode(),
                                         latency_ms=settings.payment_latency_ms)
+    limits = BookingLimits(RateLimiter(redis), HoldLedger(redis, settings.limits),
+                           settings.limits)
     service = CheckoutService(
         bookings=bookings, idempotency=IdempotencyStore(dynamodb, settings.idempotency_table),
-        inventory=inventory, payments=payments, sqs=sqs,
+        inventory=inventory, payments=payments, limits=limits, sqs=sqs,
         queue_url=settings.checkout_queue_url)
     saga = BookingSaga(bookings=bookings, payments=payments, inventory=inventory,
-                       publisher=SnsPublisher(sns, settings.booking_events_topic_arn))
+                       publisher=SnsPublisher(sns, settings.booking_events_topic_arn),
+                       outcomes=limits)
     return Dependencies(service=service, saga=saga, payments=payments, sqs=sqs,
                         queue_url=settings.checkout_queue_url, stack=stack)
+
+
+async def _secrets(settings: Settings) -> tuple[str, str]:
+    """Return the service credential and the card fingerprint key, from Secrets Manager on AWS
+    (read once per cold start) or as the local stack handed them over."""
+    token, key = settings.internal_token, settings.card_fingerprint_key
+    if token and (key or not settings.card_fingerprint_secret_arn):
+        return token, key
+    async with session().client("secretsmanager", config=BOTO_CONFIG) as secrets:
+        if not token:
+            token = (await secrets.get_secret_value(
+                SecretId=settings.internal_token_secret_arn))["SecretString"]
+        if not key and settings.card_fingerprint_secret_arn:
+            key = (await secrets.get_secret_value(
+                SecretId=settings.card_fingerprint_secret_arn))["SecretString"]
+    return token, key
 
 
 def shutdown() -> None:

@@ -43,6 +43,18 @@ class SnsPublisher:
                                                   **tracing.message_attributes()})
 
 
+class Outcomes(Protocol):
+    """Who else learns how a booking ended: the abuse limits (checkout/limits.py)."""
+
+    async def declined(self, customer_id: str, card_fingerprint: str) -> None:
+        """Count a declined card against its traveller and the card."""
+        ...
+
+    async def settled(self, customer_id: str, hold_id: str) -> None:
+        """The booking's hold is no longer held for it (sold or given back)."""
+        ...
+
+
 class UnknownBooking(Exception):
     """A checkout message names a booking that does not exist."""
 
@@ -64,11 +76,14 @@ class BookingSaga:
     """Drive one booking to a terminal status; every step may safely run again."""
 
     def __init__(self, *, bookings: BookingRepository, payments: PaymentProvider,
-                 inventory: InventoryClient, publisher: Publisher) -> None:
+                 inventory: InventoryClient, publisher: Publisher,
+                 outcomes: Outcomes | None = None) -> None:
         self.bookings = bookings
         self.payments = payments
         self.inventory = inventory
         self.publisher = publisher
+        # None where a test drives the saga alone, without the limits' Redis.
+        self.outcomes = outcomes
 
     async def run(self, booking_id: str) -> Booking:
         """Advance the booking as far as it goes; transient faults raise for a retry."""
@@ -78,6 +93,9 @@ class BookingSaga:
         claimed = False
         if booking.status == PENDING:
             booking, claimed = await self._settle(booking)
+            if claimed and self.outcomes is not None:
+                # Once, by the delivery that moved it: a redelivery does not count it again.
+                await self.outcomes.settled(booking.customer_id, booking.hold_id)
         elif booking.status == CANCELLING:
             booking, claimed = await self._cancel(booking)
         if booking.status in TERMINAL:
@@ -90,7 +108,11 @@ class BookingSaga:
             charge = await self.payments.charge(
                 idempotency_key=booking.booking_id, amount=booking.amount,
                 currency=booking.currency, payment_method=booking.payment_method)
-        except PaymentDeclined:
+        except PaymentDeclined as declined:
+            if self.outcomes is not None:
+                # Before the booking reads `failed`: whoever sees it failed sees it counted. A
+                # crash before the move counts it again on the retry, erring towards the card.
+                await self.outcomes.declined(booking.customer_id, declined.card_fingerprint)
             # Refused only if another booking pays for the hold now: not ours to give back.
             with contextlib.suppress(Conflict):
                 await self.inventory.release_hold(booking.hold_id, booking_id=booking.booking_id)

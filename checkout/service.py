@@ -11,8 +11,9 @@ import orjson
 
 from checkout.idempotency import IdempotencyStore, StoredResponse, payload_hash
 from checkout.inventory import InventoryClient
+from checkout.limits import BookingLimits
 from checkout.model import CANCELLED, CANCELLING, CONFIRMED, PENDING, Booking
-from checkout.payments import PaymentProvider
+from checkout.payments import PaymentMethod, PaymentProvider
 from checkout.repository import BookingRepository, TransitionRefused
 from checkout.saga import utcnow
 from itinera import tracing
@@ -37,9 +38,10 @@ class CheckoutService:
     """Start checkouts and answer booking reads for their owners."""
 
     def __init__(self, *, bookings: BookingRepository, idempotency: IdempotencyStore,
-                 inventory: InventoryClient, payments: PaymentProvider, sqs: Any,
-                 queue_url: str) -> None:
+                 inventory: InventoryClient, payments: PaymentProvider, limits: BookingLimits,
+                 sqs: Any, queue_url: str) -> None:
         self.bookings = bookings
+        self.limits = limits
         self.idempotency = idempotency
         self.inventory = inventory
         self.payments = payments
@@ -54,16 +56,20 @@ class CheckoutService:
         if stored is not None:
             return stored
         try:
+            # Only a new checkout spends the budgets, never the replay of an answered one.
+            await self.limits.admit_traveller(customer_id)
+            # Tokenized first, so the card's own budgets can be checked by its fingerprint.
+            method = await self.payments.tokenize(request.payment.card_number)
+            await self.limits.admit_card(method.fingerprint)
             response = await self._create(customer_id, idempotency_key, request.hold_id,
-                                          request.payment.card_number, request.contact.email,
-                                          request.contact.name)
+                                          method, request.contact.email, request.contact.name)
         except BaseException:
             await self.idempotency.abandon(customer_id, idempotency_key)
             raise
         await self.idempotency.complete(customer_id, idempotency_key, response)
         return response
 
-    async def _create(self, customer_id: str, key: str, hold_id: str, card_number: str,
+    async def _create(self, customer_id: str, key: str, hold_id: str, method: PaymentMethod,
                       email: str, name: str) -> StoredResponse:
         booking_id = uuid.uuid5(BOOKING_NAMESPACE, f"{customer_id}#{key}").hex
         hold = await self.inventory.get_hold(hold_id, customer_id=customer_id)
@@ -79,8 +85,6 @@ class CheckoutService:
                 raise HoldAlreadyBooked(f"hold {hold_id} is paid for by another booking")
             if hold["status"] != "active":
                 raise HoldNotActive(f"hold {hold_id} is {hold['status']}")
-            # Tokenized before the pin, so little can fail between the pin and the booking.
-            payment_method = await self.payments.tokenize(card_number)
             await self._claim_hold(hold_id, booking_id)
             await self._pin(hold_id, booking_id, customer_id)
             now = utcnow()
@@ -88,7 +92,7 @@ class CheckoutService:
                 booking_id=booking_id, customer_id=customer_id, hold_id=hold_id,
                 status=PENDING, amount=int(hold["total"]["amount"]),
                 currency=hold["total"]["currency"], items=hold["items"],
-                contact_email=email, contact_name=name, payment_method=payment_method,
+                contact_email=email, contact_name=name, payment_method=method.token,
                 created_at=now, updated_at=now)
             if not await self.bookings.create(booking):
                 stored = await self.bookings.get(booking_id)

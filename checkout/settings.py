@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from itinera.limits.policies import LIMITS_ENV, Limits, parse_limits
 from itinera.settings import SettingsError, env_float, env_str
 
 BOOKINGS_TABLE = "BOOKINGS_TABLE"
@@ -16,6 +17,9 @@ INVENTORY_URL = "INVENTORY_URL"
 INTERNAL_TOKEN = "INTERNAL_TOKEN"  # noqa: S105 - the variable's name, not a secret
 INTERNAL_TOKEN_SECRET_ARN = "INTERNAL_TOKEN_SECRET_ARN"  # noqa: S105 - a variable's name
 PAYMENT_SIM_LATENCY_MS = "PAYMENT_SIM_LATENCY_MS"
+REDIS_URL = "REDIS_URL"
+CARD_FINGERPRINT_KEY = "CARD_FINGERPRINT_KEY"
+CARD_FINGERPRINT_SECRET_ARN = "CARD_FINGERPRINT_SECRET_ARN"  # noqa: S105 - a variable's name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,11 +32,19 @@ class Settings:
     checkout_queue_url: str
     booking_events_topic_arn: str
     inventory_url: str
+    # The abuse limits' Redis, shared with the gateway (card testing, the hold ledger).
+    redis_url: str
     # On AWS the credential stays in Secrets Manager and is fetched at cold start; the local
     # stack, which has no Secrets Manager in its plan, hands it over directly.
     internal_token: str = ""
     internal_token_secret_arn: str = ""
     payment_latency_ms: float = 0.0
+    # The key of the payment simulator's card fingerprints: from Secrets Manager on AWS,
+    # handed over by the local stack. Only the API function tokenizes cards, so only it has
+    # one (the worker and the reconciler may not read the secret).
+    card_fingerprint_key: str = ""
+    card_fingerprint_secret_arn: str = ""
+    limits: Limits = field(default_factory=lambda: parse_limits(""))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +59,10 @@ class Settings:
             internal_token=env_str(INTERNAL_TOKEN, "", env=env),
             internal_token_secret_arn=env_str(INTERNAL_TOKEN_SECRET_ARN, "", env=env),
             payment_latency_ms=env_float(PAYMENT_SIM_LATENCY_MS, 0.0, env=env),
+            redis_url=env_str(REDIS_URL, env=env),
+            card_fingerprint_key=env_str(CARD_FINGERPRINT_KEY, "", env=env),
+            card_fingerprint_secret_arn=env_str(CARD_FINGERPRINT_SECRET_ARN, "", env=env),
+            limits=parse_limits(env_str(LIMITS_ENV, "", env=env)),
         ).checked()
 
     def checked(self) -> Settings:

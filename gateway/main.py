@@ -12,6 +12,7 @@ from gateway.jwks import initial_verifier, refresh_keys
 from gateway.keys import (
     clients_key,
     edge_cache_key,
+    limit_metrics_key,
     route_metrics_key,
     settings_key,
     verifier_key,
@@ -23,6 +24,7 @@ from gateway.route_metrics import new_batch, route_metrics_middleware
 from gateway.routes import OPERATIONS
 from gateway.settings import Settings
 from itinera.http import ServiceClient
+from itinera.limits import metrics as limit_metrics
 from itinera.metric_batch import flusher
 from itinera.web import SERVICE_TOKEN_HEADER, checks_key, new_app
 
@@ -53,6 +55,7 @@ def create_app(settings: Settings) -> web.Application:
     app = new_app(middlewares=[route_metrics_middleware, rate_limit_middleware])
     app[settings_key] = settings
     app[route_metrics_key] = new_batch()
+    app[limit_metrics_key] = limit_metrics.new_batch("gateway")
     app[verifier_key] = initial_verifier(settings.jwks_path, issuer=settings.jwt_issuer,
                                          audience=settings.jwt_audience)
     app[clients_key] = {}
@@ -61,6 +64,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_upstreams)
     app.cleanup_ctx.append(limiter_ctx)
     app.cleanup_ctx.append(flusher(app[route_metrics_key]))
+    app.cleanup_ctx.append(flusher(app[limit_metrics_key]))
     app.router.add_get("/v1/openapi.json", openapi)
     register(app, OPERATIONS)
     return app

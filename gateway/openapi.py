@@ -19,15 +19,23 @@ REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
 # Statuses with a Retry-After header: the client should come back later.
 RETRY_LATER = (429, 503)
-TITLES = {400: "Malformed request", 401: "Missing or invalid token", 403: "Not allowed",
+TITLES = {400: "Malformed request (a compressed body that does not decode: "
+               "`invalid_content_encoding`)",
+          401: "Missing or invalid token", 403: "Not allowed",
           404: "Not found", 408: "Body too slow", 409: "Conflict with the current state",
-          413: "Body too large", 415: "Body is not JSON", 422: "Valid but impossible",
+          413: "Body too large (sent or decompressed)",
+          415: "Body is not JSON (`unsupported_media_type`), or in a Content-Encoding not "
+               "accepted (`unsupported_content_encoding`, with Accept-Encoding)",
+          422: "Valid but impossible",
           429: "Too many requests", 503: "A dependency is unavailable; retry later"}
 HEADERS = {
     "X-Request-Id": {"description": "this request's id, in every log line it caused",
                      "required": True, "schema": {"type": "string"}},
     "Retry-After": {"description": "seconds to wait before trying again", "required": True,
                     "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    "Accept-Encoding": {"description": "the content codings a request body may be sent in "
+                                       "(RFC 9110, 15.5.16), on a refused Content-Encoding",
+                        "required": False, "schema": {"type": "string"}},
 }
 
 
@@ -117,6 +125,8 @@ def _problem_responses() -> dict[str, Any]:
         headers = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}}
         if status in RETRY_LATER:
             headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+        if status == 415:
+            headers["Accept-Encoding"] = {"$ref": "#/components/headers/Accept-Encoding"}
         out[f"{name}{status}"] = {"description": title, "headers": headers, "content": {
             "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
     return out

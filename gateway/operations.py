@@ -16,8 +16,9 @@ from itinera.api.bookings import idempotency_key
 from itinera.api.types import CABINS, CATALOG_ID, HEX_ID, ROOM_CODE, Contract
 from itinera.api.validation import parse_body, parse_query
 from itinera.auth import Principal, require_admin
-from itinera.errors import BadRequest, PayloadTooLarge, RequestTimeout
-from itinera.web import IDEMPOTENCY_HEADER, MAX_BODY_BYTES
+from itinera.errors import BadRequest, RequestTimeout
+from itinera.web import IDEMPOTENCY_HEADER
+from itinera.web import read_body as read_decoded_body
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Auth = Literal["none", "traveller", "admin"]
@@ -115,16 +116,14 @@ def checked(op: Operation) -> Handler:
 
 
 async def read_body(request: web.Request) -> bytes:
-    """Read the body within the body timeout and size limit."""
+    """Read the body, decoded, within the body timeout and size limit."""
     settings = request.app[settings_key]
     try:
         async with asyncio.timeout(settings.body_timeout_seconds):
-            return await request.read()
+            return await read_decoded_body(request)
     except TimeoutError as exc:
         raise RequestTimeout(
             f"the body did not arrive within {settings.body_timeout_seconds:g}s") from exc
-    except web.HTTPRequestEntityTooLarge as exc:
-        raise PayloadTooLarge(f"a body is at most {MAX_BODY_BYTES} bytes") from exc
 
 
 def register(app: web.Application, operations: list[Operation]) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER
+from itinera.limits.policies import LIMITS_ENV, Limits, parse_limits
 from itinera.settings import SettingsError, env_float, env_int, env_str
 
 
@@ -25,9 +26,8 @@ class Settings:
     jwt_audience: str = AUDIENCE
     host: str = "127.0.0.1"
     port: int = 8080
-    # Anonymous searches per client: sustained rate and burst (the edge's WAF rule is coarser).
-    rate_limit_per_second: float = 20.0
-    rate_limit_burst: int = 40
+    # The abuse limits (itinera/limits/policies.py), with the stage's overrides.
+    limits: Limits = field(default_factory=lambda: parse_limits(""))
     # Proxies that append to X-Forwarded-For in front of the gateway: the ALB (and
     # CloudFront on AWS, so 2 there). The client is the entry the outermost trusted one saw.
     trusted_proxy_hops: int = 1
@@ -49,8 +49,7 @@ class Settings:
                    jwt_audience=env_str("JWT_AUDIENCE", AUDIENCE, env=env),
                    host=env_str("HOST", "127.0.0.1", env=env),
                    port=env_int("PORT", 8080, env=env),
-                   rate_limit_per_second=env_float("RATE_LIMIT_PER_SECOND", 20.0, env=env),
-                   rate_limit_burst=env_int("RATE_LIMIT_BURST", 40, env=env),
+                   limits=parse_limits(env_str(LIMITS_ENV, "", env=env)),
                    trusted_proxy_hops=env_int("TRUSTED_PROXY_HOPS", 1, env=env),
                    body_timeout_seconds=env_float("BODY_TIMEOUT_SECONDS", 10.0, env=env),
                    edge_cache_seconds=env_float("EDGE_CACHE_SECONDS", 1.0, env=env)

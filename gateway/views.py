@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import orjson
 from aiohttp import web
 from multidict import CIMultiDict
 from pydantic import BaseModel
 
 from gateway.edge_cache import Answer
-from gateway.keys import clients_key, edge_cache_key
+from gateway.keys import clients_key, edge_cache_key, hold_guard_key
 from gateway.operations import valid
+from itinera.api.holds import HoldRequest
 from itinera.errors import (
     DependencyUnavailable,
     Forbidden,
@@ -67,11 +69,31 @@ async def _forward(request: web.Request, upstream: str, path: str, *,
     status, upstream_headers, raw = await request.app[clients_key][upstream].send(
         request.method, path + query_string(checked.query), body=body, headers=headers,
         retry=request.method in ("GET", "HEAD"))
-    content_type = upstream_headers.get("Content-Type", "")
-    if status >= 400 and not content_type.startswith(PROBLEM_JSON):
-        # A platform answer (API Gateway, a balancer) rather than a service's problem.
-        raise upstream_problem(upstream, status)
+    if status >= 400:
+        problem = None
+        if upstream_headers.get("Content-Type", "").startswith(PROBLEM_JSON):
+            problem = public_problem(raw, request.path)
+        if problem is None:
+            # A platform answer (API Gateway, a balancer) rather than a service's problem.
+            raise upstream_problem(upstream, status)
+        raw = problem
     return status, upstream_headers, raw
+
+
+def public_problem(raw: bytes, path: str) -> bytes | None:
+    """Return a service's problem document as the client's: its `instance` is *path*.
+
+    The service names its own internal route there; everything else (code, detail, fields
+    like retry_after) is the client's to read. None if it is not a problem document at all.
+    """
+    try:
+        problem = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(problem, dict):
+        return None
+    problem["instance"] = path
+    return orjson.dumps(problem)
 
 
 async def _search(request: web.Request, path: str) -> web.Response:
@@ -162,14 +184,22 @@ def _caller(request: web.Request) -> str:
 
 
 async def create_hold(request: web.Request) -> web.Response:
-    """Hold seats and rooms for the caller."""
-    return await _relay(request, "inventory", "/internal/holds", customer=_caller(request))
+    """Hold seats and rooms for the caller, within their limits."""
+    customer, checked = _caller(request), valid(request)
+    assert isinstance(checked.body, HoldRequest)
+    return await request.app[hold_guard_key].create(
+        customer, checked.body, checked.idempotency_key,
+        lambda: _relay(request, "inventory", "/internal/holds", customer=customer))
 
 
 async def hold(request: web.Request) -> web.Response:
     """Read or release the caller's hold."""
-    return await _relay(request, "inventory", f"/internal/holds/{_param(request, 'hold_id')}",
-                        customer=_caller(request))
+    customer, hold_id = _caller(request), _param(request, "hold_id")
+    response = await _relay(request, "inventory", f"/internal/holds/{hold_id}",
+                            customer=customer)
+    if request.method == "DELETE" and response.status == 200:
+        await request.app[hold_guard_key].released(customer, hold_id)
+    return response
 
 
 async def create_booking(request: web.Request) -> web.Response:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
-
 from inventory.main import create_app
 from inventory.settings import Settings
 from itinera.logs import configure_logging
+from itinera.serving import run
 
 
 def main() -> None:
     """Read the environment, log JSON and serve on HOST:PORT."""
     configure_logging("inventory")
     settings = Settings.from_env()
-    web.run_app(create_app(settings), host=settings.host, port=settings.port,
-                access_log=None, print=None)
+    run(create_app(settings), host=settings.host, port=settings.port)
     logging.getLogger("inventory").info("stopped")
 
 

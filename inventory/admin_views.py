@@ -9,14 +9,14 @@ from inventory.views import catalog_id
 from itinera.api.admin import CabinCapacity, HoldListing, NewFlight, NewHotel, NightsCapacity
 from itinera.api.search import HotelStay
 from itinera.api.types import CABINS
-from itinera.api.validation import parse_body, parse_query
+from itinera.api.validation import parse_query
 from itinera.errors import NotFound
-from itinera.web import json_response
+from itinera.web import json_response, read_model
 
 
 async def create_flight(request: web.Request) -> web.Response:
     """Add a flight with its cabins; answer its details."""
-    spec = parse_body(NewFlight, await request.read(), request.headers.get("Content-Type"))
+    spec = await read_model(NewFlight, request)
     flight_id = await request.app[admin_key].create_flight(spec)
     body = await request.app[catalog_key].flight(flight_id)
     return json_response(body, status=201,
@@ -25,7 +25,7 @@ async def create_flight(request: web.Request) -> web.Response:
 
 async def create_hotel(request: web.Request) -> web.Response:
     """Add a hotel with room types on sale for a range of nights; answer its details."""
-    spec = parse_body(NewHotel, await request.read(), request.headers.get("Content-Type"))
+    spec = await read_model(NewHotel, request)
     hotel_id = await request.app[admin_key].create_hotel(spec)
     body = await request.app[hotels_key].hotel(hotel_id, HotelStay())
     return json_response(body, status=201, headers={"Location": f"/v1/hotels/{hotel_id}"})
@@ -37,7 +37,7 @@ async def set_cabin_capacity(request: web.Request) -> web.Response:
     cabin = request.match_info["cabin"]
     if cabin not in CABINS:
         raise NotFound(f"no cabin {cabin[:20]!r}")
-    body = parse_body(CabinCapacity, await request.read(), request.headers.get("Content-Type"))
+    body = await read_model(CabinCapacity, request)
     return json_response(await request.app[admin_key].set_cabin_capacity(flight_id, cabin,
                                                                          body.capacity))
 
@@ -45,7 +45,7 @@ async def set_cabin_capacity(request: web.Request) -> web.Response:
 async def set_room_capacity(request: web.Request) -> web.Response:
     """Change a room type's capacity on a range of nights, all or none."""
     hotel_id = catalog_id(request, "hotel_id")
-    body = parse_body(NightsCapacity, await request.read(), request.headers.get("Content-Type"))
+    body = await read_model(NightsCapacity, request)
     return json_response(await request.app[admin_key].set_room_capacity(
         hotel_id, request.match_info["room_type"], body.first, body.last, body.capacity))
 

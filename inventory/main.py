@@ -29,10 +29,9 @@ from inventory.routes import setup_routes
 from inventory.settings import Settings
 from inventory.sweeper import sweeper_ctx
 from inventory.unavailable import database_unavailable_middleware
-from itinera.web import json_response, new_app
+from itinera.web import check_passes, json_response, new_app
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-READY_TIMEOUT_S = 2.0
 
 
 async def repositories_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -44,27 +43,18 @@ async def repositories_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
-async def _check(check: Callable[[], Awaitable[None]]) -> str | None:
-    try:
-        await asyncio.wait_for(check(), timeout=READY_TIMEOUT_S)
-    except Exception as exc:  # every failure is a report, not a crash
-        return f"{type(exc).__name__}: {exc}"[:200]
-    return None
-
-
 @web.middleware
 async def readiness_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answer /ready: MySQL down is 503; Redis down is only degraded, as search works without it."""
     if request.path != "/ready":
         return await handler(request)
     app = request.app
-    mysql_error, redis_error = await asyncio.gather(_check(lambda: ping(app[pool_key])),
-                                                    _check(app[cache_key].ping))
-    report = {"mysql": "ok" if mysql_error is None else f"failed: {mysql_error}",
-              "redis": "ok" if redis_error is None else f"degraded: {redis_error}"}
-    body = {"status": "ok" if mysql_error is None else "unavailable", "checks": report,
+    mysql_ok, redis_ok = await asyncio.gather(check_passes("mysql", lambda: ping(app[pool_key])),
+                                              check_passes("redis", app[cache_key].ping))
+    report = {"mysql": "ok" if mysql_ok else "failed", "redis": "ok" if redis_ok else "degraded"}
+    body = {"status": "ok" if mysql_ok else "unavailable", "checks": report,
             "search_cache": app[cache_key].stats.report()}
-    return json_response(body, status=200 if mysql_error is None else 503)
+    return json_response(body, status=200 if mysql_ok else 503)
 
 
 def create_app(settings: Settings) -> web.Application:

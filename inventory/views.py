@@ -20,13 +20,14 @@ from itinera.api.holds import HoldRequest
 from itinera.api.internal import BookingRef, OptionalBookingRef
 from itinera.api.search import FlightSearch, HotelSearch, HotelStay
 from itinera.api.types import MAX_ID
-from itinera.api.validation import parse_body, parse_query
+from itinera.api.validation import parse_query
 from itinera.auth import canonical_subject
 from itinera.errors import BadRequest, NotFound, SoldOut
 from itinera.web import (
     CUSTOMER_HEADER,
     IDEMPOTENCY_HEADER,
     json_response,
+    read_model,
 )
 
 
@@ -87,7 +88,7 @@ async def create_hold(request: web.Request) -> web.Response:
     """Hold seats for the calling customer, all or nothing."""
     owner = customer(request, required=True)
     assert owner is not None
-    body = parse_body(HoldRequest, await request.read(), request.headers.get("Content-Type"))
+    body = await read_model(HoldRequest, request)
     key = request.headers.get(IDEMPOTENCY_HEADER)
     metrics = request.app[business_key]
     try:
@@ -118,7 +119,7 @@ async def delete_hold(request: web.Request) -> web.Response:
 
 
 async def _booking_ref(request: web.Request) -> str:
-    ref = parse_body(BookingRef, await request.read(), request.headers.get("Content-Type"))
+    ref = await read_model(BookingRef, request)
     return ref.booking_id
 
 
@@ -140,8 +141,7 @@ async def confirm_hold(request: web.Request) -> web.Response:
 
 async def release_hold(request: web.Request) -> web.Response:
     """Release a hold as checkout's compensation step for its booking; idempotent."""
-    ref = parse_body(OptionalBookingRef, await request.read(),
-                     request.headers.get("Content-Type"))
+    ref = await read_model(OptionalBookingRef, request)
     return json_response(await request.app[holds_key].release(request.match_info["hold_id"],
                                                               booking_id=ref.booking_id))
 

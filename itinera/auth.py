@@ -31,6 +31,23 @@ MAX_VERIFIED = 10_000
 # HTTP header, a log line, a key) can trim or split it into someone else. Cognito subjects
 # are UUIDs; local ones are names.
 SUBJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}")
+# A compact JWS is three base64url segments (RFC 7515, 7.1), and an RS256 one signs all
+# three. Nothing else reaches PyJWT: it assumes text it can encode, and a byte like \xff in
+# the header made it raise UnicodeEncodeError (a 500) instead of refusing the token.
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# Our own words for each way PyJWT refuses a token, most specific first: its messages are
+# its internals (and echo claims back), and a client should not come to rely on them.
+REFUSALS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "the token has expired"),
+    (jwt.ImmatureSignatureError, "the token is not valid yet"),
+    (jwt.InvalidIssuedAtError, "the token's issue time is not a time"),
+    (jwt.InvalidAudienceError, "the token is not for this audience"),
+    (jwt.InvalidIssuerError, "the token is from another issuer"),
+    (jwt.MissingRequiredClaimError, "the token lacks a required claim"),
+    (jwt.InvalidSignatureError, "the token's signature does not verify"),
+    (jwt.InvalidAlgorithmError, "the token must be signed with RS256"),
+    (jwt.DecodeError, "the token is malformed"),
+)
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,8 @@ class TokenVerifier:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("a Bearer token is required")
         token = token.strip()
+        if not COMPACT_JWS.fullmatch(token):
+            raise Unauthorized("the token is not a JWT")
         cached = self._verified.get(token)
         if cached is not None:
             # A token's signature and claims do not change; only time passes. Verifying an
@@ -99,7 +118,7 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
-            raise Unauthorized("the token is malformed") from exc
+            raise refusal(exc) from exc
         # Pinning the algorithm refuses `none` and HS256-with-the-public-key tricks.
         if header.get("alg") != ALGORITHM:
             raise Unauthorized("the token must be signed with RS256")
@@ -109,7 +128,7 @@ class TokenVerifier:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
-            raise Unauthorized("the token is malformed") from exc
+            raise refusal(exc) from exc
         # Cognito access tokens carry no `aud`: their audience is the app client in `client_id`.
         cognito_access = "aud" not in unverified and unverified.get("token_use") == "access"
         required = ["exp", "iat", "iss", "sub", "client_id" if cognito_access else "aud"]
@@ -118,16 +137,22 @@ class TokenVerifier:
                                 issuer=self.issuer, audience=self.audience,
                                 options={"require": required, "verify_aud": not cognito_access},
                                 leeway=LEEWAY_SECONDS)
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("the token has expired") from exc
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"the token is invalid: {exc}") from exc
+            raise refusal(exc) from exc
         if cognito_access and claims.get("client_id") != self.audience:
-            raise Unauthorized("the token is invalid: its client_id is not this audience")
+            raise Unauthorized("the token is not for this audience")
         canonical_subject(claims.get("sub"))
         if not isinstance(claims.get("exp"), int | float):
             raise Unauthorized("the token's expiry is not a time")
         return dict(claims)
+
+
+def refusal(exc: jwt.PyJWTError) -> Unauthorized:
+    """Return the 401 for a token PyJWT refused, in our words, never the library's."""
+    for kind, detail in REFUSALS:
+        if isinstance(exc, kind):
+            return Unauthorized(detail)
+    return Unauthorized("the token is invalid")
 
 
 def canonical_subject(sub: object, *, error: type[ItineraError] = Unauthorized) -> str:

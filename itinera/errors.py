@@ -27,6 +27,12 @@ class ItineraError(Exception):
         err.status, err.code, err.title = status, code, title
         return err
 
+    def headers(self) -> dict[str, str]:
+        """Return the response headers this error's answer carries besides its body."""
+        if "retry_after" in self.extra:
+            return {"Retry-After": str(self.extra["retry_after"])}
+        return {}
+
     def problem(self, instance: str | None = None) -> dict[str, Any]:
         """Return the RFC 9457 problem document for this error."""
         body: dict[str, Any] = {
@@ -97,12 +103,44 @@ class UnsupportedMediaType(ItineraError):
     status, code, title = 415, "unsupported_media_type", "Unsupported media type"
 
 
+class UnsupportedContentEncoding(UnsupportedMediaType):
+    code, title = "unsupported_content_encoding", "Unsupported Content-Encoding"
+
+    def __init__(self, detail: str | None = None, *, accept_encoding: str = "", **extra: Any
+                 ) -> None:
+        super().__init__(detail, **extra)
+        self.accept_encoding = accept_encoding
+
+    def headers(self) -> dict[str, str]:
+        """Return Accept-Encoding too: the codings a body may come in (RFC 9110, 15.5.16)."""
+        if not self.accept_encoding:  # rebuilt from another service's problem
+            return super().headers()
+        return {**super().headers(), "Accept-Encoding": self.accept_encoding}
+
+
+class InvalidContentEncoding(BadRequest):
+    code, title = "invalid_content_encoding", "The body does not decode as its Content-Encoding"
+
+
 class RequestTimeout(ItineraError):
     status, code, title = 408, "request_timeout", "The request took too long to arrive"
 
 
 class RateLimited(ItineraError):
     status, code, title = 429, "rate_limited", "Too many requests"
+
+
+class LimitExceeded(ItineraError):
+    """A traveller, card or address reached one of the abuse limits (itinera/limits)."""
+
+    status, code, title = 429, "limit_exceeded", "Limit reached"
+
+    @classmethod
+    def of(cls, code: str, limit: str, detail: str, *, retry_after: int) -> LimitExceeded:
+        """Return the refusal of policy *limit*, with its stable *code* and Retry-After."""
+        err = cls(detail, limit=limit, retry_after=max(1, retry_after))
+        err.code = code
+        return err
 
 
 class DependencyUnavailable(ItineraError):

@@ -18,17 +18,20 @@ _AZ = os.environ.get("AVAILABILITY_ZONE") or None
 def emf_line(namespace: str, metrics: Mapping[str, MetricValue],
              dimensions: Mapping[str, str] | None = None, *, unit: str = "Count",
              units: Mapping[str, str] | None = None,
-             timestamp: float | None = None) -> dict[str, Any]:
+             timestamp: float | None = None,
+             rollups: Sequence[Sequence[str]] = ()) -> dict[str, Any]:
     """Return one EMF document for *metrics* under *namespace*, with exactly *dimensions*.
 
     A value may be a list (several samples of one metric, up to 100); *units* overrides
-    *unit* per metric; *timestamp* is in seconds since the epoch (now when None).
+    *unit* per metric; *timestamp* is in seconds since the epoch (now when None); each of
+    *rollups* (a subset of the dimensions' names) publishes the metrics under it as well.
     """
     dims = dict(dimensions or {})
     at = time.time() if timestamp is None else timestamp
     return {
         "_aws": {"Timestamp": int(at * 1000), "CloudWatchMetrics": [{
-            "Namespace": namespace, "Dimensions": [sorted(dims)],
+            "Namespace": namespace,
+            "Dimensions": [sorted(dims), *(sorted(r) for r in rollups)],
             "Metrics": [{"Name": name, "Unit": (units or {}).get(name, unit)}
                         for name in metrics]}]},
         **dims, **{name: list(v) if isinstance(v, Sequence) else v

@@ -9,12 +9,15 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
 
-from itinera.errors import BadRequest, ItineraError
+from itinera.api.types import Contract
+from itinera.api.validation import parse_body
+from itinera.codings import decode_body
+from itinera.errors import BadRequest, ItineraError, PayloadTooLarge
 from itinera.logs import request_id_var, trace_header_var
 from itinera.tracing import TRACE_HEADER, accepted_trace_header
 
@@ -41,7 +44,9 @@ SERVED_BY = os.environ.get("ECS_TASK_NAME") or os.environ.get("AVAILABILITY_ZONE
 # 500, so tests can watch the load balancer take the task out and the scheduler replace it.
 HEALTH_FAULT_FILE = os.environ.get("ITINERA_HEALTH_FAULT_FILE", "")
 
+M = TypeVar("M", bound=Contract)
 Check = Callable[[], Awaitable[None]]
+READY_TIMEOUT_SECONDS = 2.0
 checks_key = web.AppKey("readiness_checks", dict[str, Check])
 
 
@@ -53,24 +58,33 @@ def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | 
 
 
 def problem_response(err: ItineraError, instance: str | None = None) -> web.Response:
-    """Return *err* as an RFC 9457 problem+json response (with Retry-After when it has one)."""
-    response = web.Response(body=orjson.dumps(err.problem(instance)), status=err.status,
-                            content_type=PROBLEM_JSON)
-    if "retry_after" in err.extra:
-        response.headers["Retry-After"] = str(err.extra["retry_after"])
-    return response
+    """Return *err* as an RFC 9457 problem+json response, with the headers it names."""
+    return web.Response(body=orjson.dumps(err.problem(instance)), status=err.status,
+                        content_type=PROBLEM_JSON, headers=err.headers())
 
 
-async def read_json(request: web.Request) -> dict[str, Any]:
-    """Parse the request body as a JSON object or raise `BadRequest`."""
-    raw = await request.read()
+async def read_body(request: web.Request) -> bytes:
+    """Read the body, decoded from its Content-Encoding; either form is at most MAX_BODY_BYTES."""
     try:
-        body = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest("request body is not valid JSON") from exc
-    if not isinstance(body, dict):
-        raise BadRequest("request body must be a JSON object")
-    return body
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge as exc:
+        raise PayloadTooLarge(f"a body is at most {MAX_BODY_BYTES} bytes") from exc
+    except web.RequestPayloadError as exc:  # a broken chunk, or the connection closed mid-body
+        raise BadRequest("the request body could not be read") from exc
+    return decode_body(raw, request.headers.getall("Content-Encoding", ()),
+                       limit=MAX_BODY_BYTES)
+
+
+async def read_model(model: type[M], request: web.Request) -> M:
+    """Return the JSON body of *request*, decoded and within the limit, as *model*."""
+    return parse_body(model, await read_body(request), request.headers.get("Content-Type"))
+
+
+def request_id_of(headers: Mapping[str, str]) -> str:
+    """Return the caller's X-Request-Id if it is a valid one, else a new id."""
+    incoming = headers.get(REQUEST_ID_HEADER, "")
+    # The same rule as the load balancers': 1 to 128 visible ASCII characters.
+    return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
 @web.middleware
@@ -78,10 +92,7 @@ async def request_context_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Give every request an id, map errors to problem+json and log one line per request."""
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    # The same rule as the load balancers': 1 to 128 visible ASCII characters, else a new id.
-    request_id = incoming if _REQUEST_ID.fullmatch(incoming) else None
-    request_id = request_id or uuid.uuid4().hex
+    request_id = request_id_of(request.headers)
     token = request_id_var.set(request_id)
     # The ALB adds an X-Ray trace header on AWS; locally (or when it is missing) we make one.
     trace_token = trace_header_var.set(accepted_trace_header(request.headers.get(TRACE_HEADER)))
@@ -133,19 +144,25 @@ async def health(_: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     """Readiness: ping every dependency and report which failed."""
     checks = request.app.get(checks_key, {})
-    results = await asyncio.gather(*(_run_check(c) for c in checks.values()))
-    report = dict(zip(checks, results, strict=True))
-    ok = all(r == "ok" for r in results)
+    results = await asyncio.gather(*(check_passes(n, c) for n, c in checks.items()))
+    report = {name: "ok" if passed else "failed" for name, passed in zip(checks, results,
+                                                                          strict=True)}
+    ok = all(results)
     return json_response({"status": "ok" if ok else "unavailable", "checks": report},
                          status=200 if ok else 503)
 
 
-async def _run_check(check: Check) -> str:
+async def check_passes(name: str, check: Check) -> bool:
+    """Run one readiness check within its timeout; log why it failed, if it did."""
     try:
-        await asyncio.wait_for(check(), timeout=2.0)
+        await asyncio.wait_for(check(), timeout=READY_TIMEOUT_SECONDS)
     except Exception as exc:  # every failure is a report, not a crash
-        return f"failed: {type(exc).__name__}: {exc}"[:200]
-    return "ok"
+        # The reason goes to the log only: /ready is public, and an exception's text names
+        # hosts, users and versions an attacker should not learn from it.
+        log.warning("readiness check failed", extra={"check": name,
+                                                      "error": f"{type(exc).__name__}: {exc}"})
+        return False
+    return True
 
 
 def new_app(checks: dict[str, Check] | None = None,

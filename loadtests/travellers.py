@@ -41,15 +41,22 @@ class Traveller(FastHttpUser):
 
     def on_start(self) -> None:
         """Get this traveller's own token and identity."""
-        assert CONTEXT.catalog is not None and CONTEXT.tokens is not None
+        assert CONTEXT.catalog is not None
         self.catalog = CONTEXT.catalog
-        self.token = CONTEXT.tokens.next()
         self.rng = random.Random()  # noqa: S311 - traffic dice, not secrets
-        self.contact = {"name": FAKER.name(), "email": FAKER.safe_email()}
+        self.arrive()
         self.confirm_deadline_s = CONTEXT.confirm_deadline_s
         # Open model: users spawned together would arrive in waves, one per pacing interval;
         # a random first arrival spreads them over it.
         gevent.sleep(self.rng.uniform(0, CONTEXT.start_spread_s))
+
+    def arrive(self) -> None:
+        """Become the next person: a virtual user is a stream of travellers, each booking
+        once or twice as people do, not one account booking all day (the abuse limits would
+        rightly refuse that one: docs/operations.md)."""
+        assert CONTEXT.tokens is not None
+        self.token = CONTEXT.tokens.next()
+        self.contact = {"name": FAKER.name(), "email": FAKER.safe_email()}
 
     def pick_offer(self, offers: list[dict[str, Any]], seats: int) -> dict[str, Any] | None:
         """Choose among the first offers with enough seats, as a person choosing from a list."""
@@ -110,6 +117,7 @@ class Booker(Traveller):
     @task
     def book_a_flight(self) -> None:
         """Search, choose, hold, pay, poll; then look at one's bookings or cancel."""
+        self.arrive()
         with journeys.journey(self, "booker"):
             seats = self.rng.choice((1, 1, 2, 2, 3))
             offer = self.pick_offer(journeys.search_flights(
@@ -139,6 +147,7 @@ class Checkout(Traveller):
     @task
     def check_out(self) -> None:
         """Hold one or two seats on a flight search shows, book at once, poll to the end."""
+        self.arrive()
         with journeys.journey(self, "checkout"):
             seats = self.rng.choice((1, 2))
             offer = self.pick_offer(journeys.search_flights(
@@ -160,6 +169,7 @@ class TripBooker(Traveller):
     @task
     def book_a_trip(self) -> None:
         """Find a flight and a hotel in its destination city, hold both, pay, poll."""
+        self.arrive()
         with journeys.journey(self, "trip"):
             routes = [r for r in self.catalog.routes if r.destination in self.catalog.city_of]
             route = self.rng.choice(routes)
@@ -193,6 +203,7 @@ class CardTrouble(Traveller):
     @task
     def book_with_a_difficult_card(self) -> None:
         """Hold one seat and pay with a declined or a transiently failing test card."""
+        self.arrive()
         with journeys.journey(self, "card-trouble"):
             offer = self.pick_offer(journeys.search_flights(
                 self, self.rng.choice(self.catalog.routes)), 1)
@@ -215,6 +226,7 @@ class FlashBuyer(Traveller):
     @task
     def race_for_a_seat(self) -> None:
         """Look at the flight, try to hold a seat, and pay if the hold was won."""
+        self.arrive()
         with journeys.journey(self, "flash-buyer"):
             flight_id = self.catalog.flash_flight_id
             assert flight_id is not None, "the flash-sale scenario needs its flight"

@@ -29,6 +29,12 @@ class Problem(Contract):
     request_id: str | None = Field(default=None, description="the X-Request-Id of the request")
     errors: list[FieldError] | None = Field(default=None,
                                             description="every invalid field, at most 10")
+    limit: str | None = Field(default=None, description=(
+        "on a 429, the limit reached (docs/operations.md, Abuse limits): search, "
+        "search-address, holds, item-holds, active-holds, held-units, flight-seats, "
+        "hotel-rooms, booking-attempts, card-attempts, declines, card-declines"))
+    retry_after: int | None = Field(default=None,
+                                    description="seconds to wait, as the Retry-After header")
 
 
 class Health(Contract):

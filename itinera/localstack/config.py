@@ -29,6 +29,19 @@ TIME_SCALE_ENV = "ITINERA_TIME_SCALE"
 DEFAULT_TIME_SCALE = 0.1
 
 
+# The local stage's abuse limits: production's (itinera/limits/policies.py), except where one
+# machine makes every client look alike. Every client comes from 127.0.0.1, so the budgets per
+# address are wide, and every traveller pays with the simulator's three test cards, so the
+# budgets per card are too. LIMITS in the environment is added last and wins.
+LOCAL_LIMITS = ("search=1000/2s,search-address=10000/2s,card-attempts=100000/1h,"
+                "card-declines=100000/1h")
+
+
+def local_limits(env: Mapping[str, str] = os.environ) -> str:
+    """Return the local stage's `LIMITS`, with the environment's own overrides after it."""
+    return ",".join(filter(None, [LOCAL_LIMITS, env.get("LIMITS", "")]))
+
+
 def time_scale(env: Mapping[str, str] = os.environ) -> float:
     """Return the time scale *env* asks for (ITINERA_TIME_SCALE), or the default."""
     raw = env.get(TIME_SCALE_ENV) or ""

@@ -33,6 +33,7 @@ from itinera.localstack.lambda_invoker import Invoker, Throttled
 from itinera.localstack.resources import ACCOUNT_ID, Deployed
 from itinera.localstack.template import TEMPLATE_PATH, load_sam, transform
 from itinera.logs import configure_logging
+from itinera.serving import start_serving
 
 log = logging.getLogger("itinera.lambda_host")
 # Where the FIS Lambda extension reads its fault settings (set on the functions for game days).
@@ -198,9 +199,7 @@ async def serve(spec: FunctionSpec, *, region: str, host: str, port: int | None)
                 config = authorizers[0]
                 verifier = TokenVerifier.from_file(jwks, issuer=config["issuer"],
                                                    audience=config["audience"][0])
-            runner = web.AppRunner(http_app(spec, invoker, verifier), access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, host, port).start()
+            runner = await start_serving(http_app(spec, invoker, verifier), host=host, port=port)
             log.info("http api ready", extra={"function": spec.name, "port": port,
                                               "routes": [r.route_key for r in spec.routes]})
         pollers = []

@@ -12,8 +12,11 @@ import time
 from typing import Any
 
 import boto3
+import redis
 
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
+from itinera.limits.gcra import KEY_PREFIX as LIMIT_PREFIX
+from itinera.limits.holdings import KEY_PREFIX as LEDGER_PREFIX
 from itinera.localstack import cloudfront, cloudwatch, deps, elb, iam, moto_server
 from itinera.localstack.alarms.install import install as install_alarms
 from itinera.localstack.cloudwatch import reader as cloudwatch_reader
@@ -23,6 +26,7 @@ from itinera.localstack.config import (
     ROOT,
     StackConfig,
     aws_env,
+    local_limits,
     local_seconds,
     time_scale,
 )
@@ -51,6 +55,8 @@ class LocalStack:
         self.operator: iam.Credentials | None = None
         self.process_roles: dict[str, str] = {}
         # One credential per service calling inventory, fresh each run.
+        # The payment simulator's card fingerprint key (Secrets Manager on AWS).
+        self.card_fingerprint_key = secrets.token_urlsafe(32)
         self.service_tokens = {"gateway": secrets.token_urlsafe(32),
                                "checkout": secrets.token_urlsafe(32)}
         self.fault_routes: list[Route] = []
@@ -88,6 +94,7 @@ class LocalStack:
         server, lines = deps.ensure_redis(redis_cfg, state_dir=cfg.state_dir)
         self._keep(server, lines)
         self.mysql, self.redis = mysql_cfg, redis_cfg
+        self._forget_limits()
 
         issuer = LocalIssuer(cfg.state_dir / "jwt")
         issuer.ensure_keys()
@@ -121,6 +128,18 @@ class LocalStack:
                                      time_scale=time_scale(), target_groups=groups,
                                      reader=reader, say=self.say)
         self.autoscaler.start()
+
+    def _forget_limits(self) -> None:
+        """Drop a previous run's limit budgets and hold ledgers: its holds are gone with its
+        database, and tests mint the same travellers' names run after run."""
+        client = redis.Redis(host=self.redis.host, port=self.redis.port, db=self.config.redis_db)
+        try:
+            for pattern in (f"{LIMIT_PREFIX}*", f"{LEDGER_PREFIX}*"):
+                keys = list(client.scan_iter(match=pattern, count=1000))
+                for start in range(0, len(keys), 1000):
+                    client.delete(*keys[start:start + 1000])
+        finally:
+            client.close()
 
     def _keep(self, server: deps.PrivateServer | None, lines: list[str]) -> None:
         if server is not None:
@@ -175,7 +194,8 @@ class LocalStack:
 
     def _deploy(self) -> Deployed:
         cfg = self.config
-        params = {"Stage": cfg.stage, "InventoryUrl": f"http://127.0.0.1:{cfg.inventory_port}"}
+        params = {"Stage": cfg.stage, "InventoryUrl": f"http://127.0.0.1:{cfg.inventory_port}",
+                  "RedisUrl": self.base_env()["REDIS_URL"], "Limits": local_limits()}
         sam = load_sam()
         template = transform(sam, region=cfg.region, parameters=params)
         self.ecs = ecs_services(template, sam.get("Mappings", {}))
@@ -276,7 +296,8 @@ class LocalStack:
                 args += ["--port", str(cfg.checkout_api_port)]
             child = self.supervisor.start(f"lambda-{name}", args, {
                 **env, **self.aws_credentials(name), **self._fis_env(),
-                "INTERNAL_TOKEN": self.service_tokens["checkout"]})
+                "INTERNAL_TOKEN": self.service_tokens["checkout"],
+                "CARD_FINGERPRINT_KEY": self.card_fingerprint_key})
             if spec.routes:
                 wait_http(f"http://127.0.0.1:{cfg.checkout_api_port}/_local/health",
                           child=child)
@@ -308,10 +329,7 @@ class LocalStack:
             # The checkout API is a REST API: its routes sit under the stage, as on AWS.
             "CHECKOUT_API_URL": f"http://127.0.0.1:{cfg.checkout_api_port}/live",
             "JWKS_PATH": str(self.jwks_path), "JWT_ISSUER": LOCAL_ISSUER,
-            "JWT_AUDIENCE": AUDIENCE,
-            # Every local client (tests, load runs) comes from 127.0.0.1: one generous bucket.
-            "RATE_LIMIT_PER_SECOND": os.environ.get("RATE_LIMIT_PER_SECOND", "500"),
-            "RATE_LIMIT_BURST": os.environ.get("RATE_LIMIT_BURST", "1000")})
+            "JWT_AUDIENCE": AUDIENCE, "LIMITS": local_limits()})
         wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=None)
 
     def _start_alarms(self) -> None:

@@ -19,6 +19,13 @@ from itinera.localstack.stack import LocalStack
 E2E_PORT_BASE = int(os.environ.get("ITINERA_E2E_PORT_BASE", "18080"))
 E2E_DATABASE = os.environ.get("ITINERA_E2E_DATABASE", "itinera_e2e")
 E2E_REDIS_DB = int(os.environ.get("ITINERA_E2E_REDIS_DB", "3"))
+# The e2e stage is a test stage: its few named travellers hold and book all session long (the
+# contract fuzzer alone makes hundreds of holds), so it raises the per-traveller abuse limits
+# as a load-test stage would. test_abuse_limits.py runs the production limits on a stack of
+# its own.
+TEST_STAGE_LIMITS = ("holds=100000/1h,item-holds=100000/1h,active-holds=100000,"
+                     "held-units=100000,flight-seats=100000,hotel-rooms=100000,"
+                     "booking-attempts=100000/1h,declines=100000/1h")
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ def stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     os.environ["CACHE_TTL_SECONDS"] = "1"
     # A short body timeout lets the slow-body test finish in seconds.
     os.environ["BODY_TIMEOUT_SECONDS"] = "2"
+    os.environ["LIMITS"] = TEST_STAGE_LIMITS
     running = LocalStack(config, say=lambda line: None)
     running.start()
     try:

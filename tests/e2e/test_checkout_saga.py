@@ -131,13 +131,15 @@ async def _pending_booking(stack: RunningStack, http: aiohttp.ClientSession, aws
     """Hold seats through the gateway and store a pending booking with no queue message."""
     flight = await find_flight(http, stack.url, seats=seats)
     hold = await hold_seats(http, stack.url, stack.token(customer), flight["id"], seats)
-    payments = SimulatedPaymentProvider(aws["dynamodb"], names["PaymentsTable"])
+    # A test's own key: these fingerprints need not match the stack's.
+    payments = SimulatedPaymentProvider(aws["dynamodb"], names["PaymentsTable"],
+                                        fingerprint_key=b"e2e")
     now = utcnow()
     booking = Booking(booking_id=booking_id or uuid.uuid4().hex, customer_id=customer,
                       hold_id=hold["id"], status=PENDING, amount=hold["total"]["amount"],
                       currency=hold["total"]["currency"], items=hold["items"],
                       contact_email=f"{customer}@example.com", contact_name=customer,
-                      payment_method=await payments.tokenize(card), created_at=now,
+                      payment_method=(await payments.tokenize(card)).token, created_at=now,
                       updated_at=now)
     assert await BookingRepository(aws["dynamodb"], names["BookingsTable"]).create(booking)
     return booking, flight

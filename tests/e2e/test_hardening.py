@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from tests.e2e.helpers import (
     wait_healthy,
     wait_status,
 )
+from tests.raw_http import exchange, request
 
 pytestmark = pytest.mark.e2e
 
@@ -204,3 +206,81 @@ async def test_a_hold_repeated_with_its_key_is_the_same_hold(
     async with http.get(f"{stack.url}/v1/flights/{flight['id']}") as resp:
         cabins = {c["cabin"]: c["available"] for c in (await resp.json())["cabins"]}
     assert cabins["economy"] == flight["available"] - 1
+
+
+def gateway_task_port(stack: RunningStack) -> int:
+    """Return a running gateway task's own port, behind the load balancer."""
+    tasks = stack.stack.scheduler.snapshot()["gateway"]["tasks"]
+    return int(next(t["port"] for t in tasks.values() if t["state"] == "RUNNING"))
+
+
+async def test_a_non_ascii_bearer_is_no_token_on_search_and_a_401_on_holds(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Finding 9: `Bearer \\xff` through the entry was a 500 on every route; search now
+    answers as if no token came, a hold is a 401 problem in our words."""
+    flight = await find_flight(http, stack.url, seats=1)
+    search = (f"/v1/flights?origin={flight['origin']}&destination={flight['destination']}"
+              f"&date={flight['departure_local'][:10]}")
+    port = stack.config.gateway_port
+    found = await exchange(port, request("GET", search, b"Authorization: Bearer \xff"))
+    assert found.status == 200 and found.json()["items"]
+    refused = await exchange(port, request(
+        "POST", "/v1/holds", b"Authorization: Bearer \xff", b"Content-Type: application/json",
+        body=b'{"items": []}'))
+    assert refused.status == 401 and refused.json()["detail"] == "the token is not a JWT"
+
+
+async def test_a_gzip_hold_is_held_and_zstd_is_a_415(stack: RunningStack,
+                                                     http: aiohttp.ClientSession) -> None:
+    """Finding 9: a gzip body was a 500; it now holds the seats. zstd is a 415 problem naming
+    the codings accepted; a bomb is a 413."""
+    flight = await find_flight(http, stack.url, seats=1)
+    body = orjson.dumps({"items": [{"kind": "flight", "flight_id": flight["id"],
+                                    "cabin": "economy", "quantity": 1}]})
+    headers = {**auth(stack.token("tom")), "Content-Type": "application/json"}
+    async with http.post(f"{stack.url}/v1/holds", data=gzip.compress(body),
+                         headers={**headers, "Content-Encoding": "gzip"}) as resp:
+        assert resp.status == 201, await resp.text()
+    async with http.post(f"{stack.url}/v1/holds", data=body,
+                         headers={**headers, "Content-Encoding": "zstd"}) as resp:
+        assert (await problem(resp, 415))["code"] == "unsupported_content_encoding"
+        assert "gzip" in resp.headers["Accept-Encoding"]
+    async with http.post(f"{stack.url}/v1/holds", data=gzip.compress(b" " * 10_000_000),
+                         headers={**headers, "Content-Encoding": "gzip"}) as resp:
+        assert (await problem(resp, 413))["code"] == "payload_too_large"
+
+
+async def test_a_hold_problem_names_the_public_path(stack: RunningStack,
+                                                    http: aiohttp.ClientSession) -> None:
+    """Finding 9: inventory's problems reached the client naming /internal/holds/<id>."""
+    hold_id = uuid.uuid4().hex
+    async with http.get(f"{stack.url}/v1/holds/{hold_id}",
+                        headers=auth(stack.token("uma"))) as resp:
+        body = await problem(resp, 404)
+    assert body["instance"] == f"/v1/holds/{hold_id}"
+
+
+async def test_what_a_task_cannot_parse_is_a_problem_without_versions(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """Finding 9: aiohttp's text/plain 400 echoed the request line, and every answer said
+    `Server: Python/3.11 aiohttp/...`. A task now answers problems with codes; no service
+    of the stack names a version."""
+    port = gateway_task_port(stack)
+    for raw, status, code in (
+            (request("POST", "/v1/holds", b"Content-Type: application/json",
+                     b"Content-Type: text/plain", body=b"{}"), 400, "bad_request"),
+            (request("GET", "/v1/flights", b"Content-Length: 18446744073709551616"), 400,
+             "bad_request"),
+            (request("FOO", "/v1/flights"), 400, "invalid_method"),
+            (request("GET", "/v1/flights?q=" + "a" * 9000), 414, "uri_too_long")):
+        answer = await exchange(port, raw)
+        assert (answer.status, answer.json()["code"]) == (status, code)
+        assert answer.headers["Content-Type"].startswith(PROBLEM) and answer.headers["X-Request-Id"]
+        assert answer.headers["Server"] == "itinera"
+    for url in (f"{stack.url}/ready", f"{stack.url}/v1/nothing",
+                f"http://127.0.0.1:{stack.config.inventory_port}/health",
+                f"http://127.0.0.1:{stack.config.checkout_api_port}/live/v1/bookings",
+                f"http://127.0.0.1:{stack.config.cloudfront_port}/"):
+        async with http.get(url) as resp:
+            server = resp.headers.get("Server", "")
+            assert "aiohttp" not in server and not any(c.isdigit() for c in server), (url, server)

@@ -190,13 +190,13 @@ async def test_a_stale_declined_booking_leaves_another_booking_s_hold_alone(
         "confirmed"
     sold = await cabin_counts(db, flight["id"])
     # GIVEN a stale booking of the same hold with a card that will be declined
-    payments = SimulatedPaymentProvider(aws["dynamodb"], tables.payments)
+    payments = SimulatedPaymentProvider(aws["dynamodb"], tables.payments, fingerprint_key=b"e2e")
     now = utcnow()
     stale = Booking(booking_id=uuid.uuid4().hex, customer_id=customer, hold_id=hold["id"],
                     status=PENDING, amount=hold["total"]["amount"],
                     currency=hold["total"]["currency"], items=hold["items"],
                     contact_email="walt@example.com", contact_name="Walt",
-                    payment_method=await payments.tokenize(DECLINED_CARD), created_at=now,
+                    payment_method=(await payments.tokenize(DECLINED_CARD)).token, created_at=now,
                     updated_at=now)
     assert await BookingRepository(aws["dynamodb"], tables.bookings).create(stale)
     # WHEN the worker runs its saga

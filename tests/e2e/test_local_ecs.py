@@ -39,8 +39,8 @@ SEARCH = f"/v1/flights?origin=LHR&destination=JFK&date={DAY}"
 @pytest.fixture(scope="module")
 def ecs_stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A whole local stack with short scaling periods and no client rate limit."""
-    overrides = {"ITINERA_TIME_SCALE": TIME_SCALE, "RATE_LIMIT_PER_SECOND": "100000",
-                 "RATE_LIMIT_BURST": "100000", "CACHE_TTL_SECONDS": "1"}
+    overrides = {"ITINERA_TIME_SCALE": TIME_SCALE, "LIMITS": "search=off,search-address=off",
+                 "CACHE_TTL_SECONDS": "1"}
     saved = {k: os.environ.get(k) for k in overrides}
     os.environ.update(overrides)
     config = StackConfig(port_base=PORT_BASE, state_dir=tmp_path_factory.mktemp("ecs"),

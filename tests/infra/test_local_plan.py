@@ -73,7 +73,8 @@ def test_conditional_resources_are_created_only_when_their_condition_holds(
 def test_local_functions_resolve_with_the_local_parameters(sam: dict[str, Any]) -> None:
     """With the local stack's overrides the Lambdas reach the local inventory and no secret ARN."""
     template = transform(sam, region=REGION,
-                         parameters={"InventoryUrl": "http://127.0.0.1:8081", "Stage": "e2e"})
+                         parameters={"InventoryUrl": "http://127.0.0.1:8081",
+                                     "RedisUrl": "redis://127.0.0.1:6379/0", "Stage": "e2e"})
     physical = {name: f"itinera-e2e-{name.lower()}" for name in template.of_type(
         "AWS::DynamoDB::Table", "AWS::S3::Bucket")}
     for name in template.of_type("AWS::SQS::Queue"):

@@ -103,16 +103,22 @@ def test_each_task_and_function_has_its_own_roles(resources: dict[str, Any]) -> 
 
 
 def test_functions_read_only_the_checkout_service_token(resources: dict[str, Any]) -> None:
-    """Each checkout function may read checkout's own service token and no other secret."""
+    """Each checkout function may read checkout's own service token; the API, which alone
+    tokenizes cards, also the card fingerprint key; no function any other secret."""
     for name in ("CheckoutApiFunction", "CheckoutWorkerFunction", "CheckoutReconcilerFunction"):
         function = resources[name]
         role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
         grants = [s for p in role["Policies"] for s in statements(p["PolicyDocument"])
                   if "secretsmanager:GetSecretValue" in as_list(s["Action"])]
-        assert len(grants) == 1
-        assert mentioned(grants[0]["Resource"]) == {"CheckoutServiceTokenSecret"}
+        readable = set().union(*(mentioned(g["Resource"]) for g in grants))
         env = function["Properties"]["Environment"]["Variables"]
         assert env["INTERNAL_TOKEN_SECRET_ARN"] == {"Ref": "CheckoutServiceTokenSecret"}
+        if name == "CheckoutApiFunction":
+            assert readable == {"CheckoutServiceTokenSecret", "CardFingerprintSecret"}
+            assert env["CARD_FINGERPRINT_SECRET_ARN"] == {"Ref": "CardFingerprintSecret"}
+        else:
+            assert readable == {"CheckoutServiceTokenSecret"}
+            assert "CARD_FINGERPRINT_SECRET_ARN" not in env
 
 
 def test_each_service_holds_only_its_own_inventory_credential(

@@ -169,8 +169,10 @@ EXPECTED_INGRESS = {
                                  ("CheckoutFunctionSecurityGroup", 80)},
     "InventorySecurityGroup": {("InternalAlbSecurityGroup", 8081)},
     "DatabaseSecurityGroup": {("InventorySecurityGroup", 3306)},
-    # Redis holds the search cache (inventory) and the shared rate-limit counters (gateway).
-    "CacheSecurityGroup": {("InventorySecurityGroup", 6379), ("GatewaySecurityGroup", 6379)},
+    # Redis holds the search cache (inventory) and the abuse limits' counters and hold ledger
+    # (the gateway and the checkout functions).
+    "CacheSecurityGroup": {("InventorySecurityGroup", 6379), ("GatewaySecurityGroup", 6379),
+                           ("CheckoutFunctionSecurityGroup", 6379)},
     "ExecuteApiEndpointSecurityGroup": {("GatewaySecurityGroup", 443)},
     "NotifierSecurityGroup": set(),
     "CheckoutFunctionSecurityGroup": set(),

@@ -17,6 +17,7 @@ from gateway.keys import limiter_key
 from gateway.main import create_app
 from gateway.settings import Settings
 from itinera.auth import LocalIssuer
+from itinera.limits.policies import parse_limits
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +32,7 @@ def settings(tmp_path: Path, **overrides: Any) -> Settings:
     base: dict[str, Any] = {
         "inventory_url": "http://127.0.0.1:9", "checkout_api_url": "http://127.0.0.1:9",
         "internal_token": "t", "jwks_path": str(issuer.jwks_path), "redis_url": REDIS_URL,
-        "rate_limit_per_second": 0.1, "rate_limit_burst": 2}
+        "limits": parse_limits("search=2/20s")}
     return Settings(**{**base, **overrides})
 
 
@@ -86,7 +87,7 @@ async def test_the_limit_fails_open_and_counts_it_when_redis_is_down(tmp_path: P
         statuses = [(await client.get(SEARCH, headers={"X-Forwarded-For": "same"})).status
                     for _ in range(5)]
         assert statuses == [503] * 5
-        assert client.app[limiter_key].failed_open == 5
+        assert client.app[limiter_key].failed_open["search"] == 5
 
 
 async def test_signed_in_travellers_each_have_their_own_budget(
@@ -105,6 +106,25 @@ async def test_signed_in_travellers_each_have_their_own_budget(
     assert [(await a.get(SEARCH, headers=forged)).status for _ in range(3)] == [503, 503, 429]
 
 
+async def test_many_accounts_behind_one_address_share_its_wider_budget(tmp_path: Path) -> None:
+    """Each signed-in traveller has a budget of their own, but all of them together spend
+    their address's: a person with many accounts gets one address's worth, not many."""
+    wide = settings(tmp_path, limits=parse_limits("search=2/20s,search-address=3/20s"))
+    issuer = LocalIssuer(tmp_path)
+    address = str(uuid.uuid4())
+    async with TestClient(TestServer(create_app(wide), host="127.0.0.1")) as client:
+        statuses = []
+        for n in range(3):
+            token = {"Authorization": f"Bearer {issuer.mint(f'account-{n}-{address[:8]}')}"}
+            statuses += [(await client.get(SEARCH, headers={"X-Forwarded-For": address,
+                                                            **token})).status]
+        refused = await client.get(SEARCH, headers={"X-Forwarded-For": address, **token})
+        assert statuses == [503, 503, 503] and refused.status == 429
+        problem = await refused.json()
+        assert (problem["code"], problem["limit"]) == ("rate_limited", "search-address")
+        assert refused.headers["RateLimit-Policy"].startswith('"search-address";q=3;')
+
+
 async def test_a_busy_client_leases_requests_and_spends_no_more_than_its_budget(
         tmp_path: Path) -> None:
     """A client searching hard at one task costs Redis a call per lease, not per search, and
@@ -116,7 +136,7 @@ async def test_a_busy_client_leases_requests_and_spends_no_more_than_its_budget(
     upstream.router.add_get("/v1/flights", search)
     async with TestServer(upstream, host="127.0.0.1") as inventory:
         busy = settings(tmp_path, inventory_url=str(inventory.make_url("")),
-                        rate_limit_per_second=0.001, rate_limit_burst=40, edge_cache_seconds=0)
+                        limits=parse_limits("search=40/11h"), edge_cache_seconds=0)
         async with TestClient(TestServer(create_app(busy), host="127.0.0.1")) as client:
             headers = {"X-Forwarded-For": str(uuid.uuid4())}
             statuses = [(await client.get(SEARCH, headers=headers)).status for _ in range(60)]
@@ -135,7 +155,7 @@ async def test_concurrent_searches_share_renewals_and_never_fail(tmp_path: Path)
     upstream.router.add_get("/v1/flights", search)
     async with TestServer(upstream, host="127.0.0.1") as inventory:
         roomy = settings(tmp_path, inventory_url=str(inventory.make_url("")),
-                         rate_limit_per_second=1000, rate_limit_burst=10_000,
+                         limits=parse_limits("search=10000/10s,search-address=10000/10s"),
                          edge_cache_seconds=0)
         async with TestClient(TestServer(create_app(roomy), host="127.0.0.1")) as client:
             headers = {"X-Forwarded-For": str(uuid.uuid4())}
@@ -143,4 +163,5 @@ async def test_concurrent_searches_share_renewals_and_never_fail(tmp_path: Path)
                                              for _ in range(200)))
             limiter = client.app[limiter_key]
     assert {a.status for a in answers} == {200}
-    assert limiter.redis_calls < 50
+    # Two budgets (the traveller's and the address's), each renewed in shared leases.
+    assert limiter.redis_calls < 100

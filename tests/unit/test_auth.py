@@ -201,3 +201,56 @@ def test_a_token_with_aud_is_still_checked_on_aud(issuer: LocalIssuer,
     body = {**claims(aud="someone-else"), "token_use": "access", "client_id": AUDIENCE}
     with pytest.raises(Unauthorized):
         verifier.verify(bearer(signed(issuer, body)))
+
+
+@pytest.mark.parametrize("header", [
+    "Bearer \udcff",                  # aiohttp's decoding of a raw \xff byte
+    "Bearer \xff", "Bearer é.é.é", "Bearer \udcffa.b.c",
+    "Bearer a.b", "Bearer a.b.c.d", "Bearer a..c", "Bearer a.b.", "Bearer a.b.c\x00",
+    "Bearer a.b+c/d.e=", "Bearer abc.def.ghi",
+], ids=["surrogate", "latin1", "non-ascii-segments", "non-ascii-prefix", "two-segments",
+        "four-segments", "empty-payload", "empty-signature", "nul", "base64-not-url",
+        "segments-not-json"])
+def test_headers_that_are_no_compact_jws_are_refused_in_our_words(
+        verifier: TokenVerifier, header: str) -> None:
+    """Bytes outside ASCII, or anything but three base64url segments, are a 401 whose detail
+    is ours and quotes nothing the client sent (before, \\xff raised UnicodeEncodeError)."""
+    with pytest.raises(Unauthorized) as refused:
+        verifier.verify(header)
+    token = header.partition(" ")[2]
+    assert refused.value.detail in ("the token is not a JWT", "the token is malformed")
+    assert token not in refused.value.detail
+
+
+@pytest.mark.parametrize("overrides, from_now, detail", [
+    ({}, {"exp": -10}, "the token has expired"),
+    ({}, {"nbf": 60}, "the token is not valid yet"),
+    ({}, {"iat": 60}, "the token is not valid yet"),
+    ({"iat": "yesterday"}, {}, "the token's issue time is not a time"),
+    ({"iss": "https://evil.example"}, {}, "the token is from another issuer"),
+    ({"aud": "someone-else"}, {}, "the token is not for this audience"),
+    ({"iss": None}, {}, "the token lacks a required claim"),
+], ids=["expired", "nbf-ahead", "iat-ahead", "iat-not-a-time", "issuer", "audience",
+        "missing-iss"])
+def test_each_refusal_has_our_own_detail(issuer: LocalIssuer, verifier: TokenVerifier,
+                                         overrides: dict[str, Any], from_now: dict[str, int],
+                                         detail: str) -> None:
+    """Every way PyJWT refuses a token maps to a short text of ours; its message never shows."""
+    now = int(time.time())
+    body = {k: v for k, v in claims(**overrides).items() if v is not None}
+    body.update({claim: now + offset for claim, offset in from_now.items()})
+    with pytest.raises(Unauthorized) as refused:
+        verifier.verify(bearer(signed(issuer, body)))
+    assert refused.value.detail == detail
+    cause = refused.value.__cause__
+    assert isinstance(cause, jwt.PyJWTError) and str(cause) not in refused.value.detail
+
+
+def test_a_signature_that_does_not_verify_says_so(issuer: LocalIssuer,
+                                                  verifier: TokenVerifier) -> None:
+    """A payload changed after signing is refused as a bad signature, in our words."""
+    head, _, signature = signed(issuer, claims()).split(".")
+    forged = b64(json.dumps(claims(sub="mallory")).encode())
+    with pytest.raises(Unauthorized) as refused:
+        verifier.verify(bearer(f"{head}.{forged}.{signature}"))
+    assert refused.value.detail == "the token's signature does not verify"

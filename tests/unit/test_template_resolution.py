@@ -23,7 +23,8 @@ QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/itinera-dev-checko
 def deployed() -> Deployed:
     """The real template, transformed, with physical ids as moto names them."""
     template = transform(load_sam(), region="eu-west-1",
-                         parameters={"InventoryUrl": "http://127.0.0.1:8081"})
+                         parameters={"InventoryUrl": "http://127.0.0.1:8081",
+                                     "RedisUrl": "redis://127.0.0.1:6379/0"})
     physical = {name: f"itinera-dev-{name.lower()}" for name in template.of_type(
         "AWS::DynamoDB::Table", "AWS::S3::Bucket")}
     for name in template.of_type("AWS::SQS::Queue"):

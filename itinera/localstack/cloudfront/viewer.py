@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import web, web_protocol
 
-# Fields aiohttp reads a request's line and headers into; CloudFront's URLs are 8192 bytes.
-MAX_REQUEST_LINE = 8192
+from itinera.serving import ProblemRequestHandler, ServiceRunner
+
 # After answering a request whose body was not read (a 408, a 413), the rest of it is read and
 # dropped this long before the close: closing on unread bytes resets the connection, and the
 # client may lose the answer. aiohttp's default, 10 s, would hold a dripping client that long.
@@ -34,8 +34,9 @@ class ViewerLimits:
     idle_timeout: float = 60.0
 
 
-class ViewerConnection(web_protocol.RequestHandler):
-    """One viewer's connection: a request not read in time is answered *late_answer*."""
+class ViewerConnection(ProblemRequestHandler):
+    """One viewer's connection: a request not read in time is answered *late_answer*; what
+    aiohttp refuses below the app is a problem, as from every Itinera server."""
 
     def __init__(self, *args: Any, limits: ViewerLimits, late_answer: bytes,
                  on_error: Callable[[web.StreamResponse], None], **kwargs: Any) -> None:
@@ -118,22 +119,21 @@ class _ViewerServer(web.Server):
         return ViewerConnection(self, loop=self._loop, **self._connection, **self._kwargs)
 
 
-class ViewerRunner(web.AppRunner):
-    """An AppRunner whose connections keep viewer deadlines and take bodies as sent."""
+class ViewerRunner(ServiceRunner):
+    """The services' runner (bodies as sent, problems below the app, no versions) whose
+    connections keep viewer deadlines."""
 
     def __init__(self, app: web.Application, *, limits: ViewerLimits, late_answer: bytes,
                  on_error: Callable[[web.StreamResponse], None]) -> None:
-        # Bodies are forwarded byte for byte with their Content-Encoding, as CloudFront does.
-        super().__init__(app, access_log=None, auto_decompress=False,
-                         keepalive_timeout=limits.idle_timeout,
-                         max_line_size=MAX_REQUEST_LINE, lingering_time=LINGER_SECONDS)
+        super().__init__(app, keepalive_timeout=limits.idle_timeout,
+                         lingering_time=LINGER_SECONDS)
         self._connection = {"limits": limits, "late_answer": late_answer,
                             "on_error": on_error}
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
-        # aiohttp builds each connection's handler in its Server; the same Server, rebuilt
-        # with the same arguments, builds ours.
+        # The Server builds each connection's handler; the same Server, rebuilt with the same
+        # arguments, builds ours (as ServiceRunner does for its own).
         return _ViewerServer(server.request_handler, request_factory=server.request_factory,
                              handler_cancellation=server.handler_cancellation,
                              loop=server._loop, connection=self._connection, **server._kwargs)

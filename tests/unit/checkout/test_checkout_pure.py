@@ -13,7 +13,8 @@ from itinera.settings import SettingsError
 
 ENV = {"BOOKINGS_TABLE": "b", "IDEMPOTENCY_TABLE": "i", "PAYMENTS_TABLE": "p",
        "CHECKOUT_QUEUE_URL": "q", "BOOKING_EVENTS_TOPIC_ARN": "t",
-       "INVENTORY_URL": "http://inventory", "INTERNAL_TOKEN": "secret"}
+       "INVENTORY_URL": "http://inventory", "INTERNAL_TOKEN": "secret",
+       "REDIS_URL": "redis://limits:6379/1"}
 
 
 def _booking(status: str = CONFIRMED) -> Booking:
@@ -30,6 +31,19 @@ def test_settings_read_the_template_variables() -> None:
     settings = Settings.from_env(ENV)
     assert settings.bookings_table == "b" and settings.inventory_url == "http://inventory"
     assert settings.payment_latency_ms == 0.0
+    assert settings.limits.rate("booking-attempts").count == 10  # the production default
+    tighter = Settings.from_env({**ENV, "LIMITS": "booking-attempts=3/1h"})
+    assert tighter.limits.rate("booking-attempts").count == 3
+
+
+def test_the_card_fingerprint_key_comes_from_the_environment_or_a_secret() -> None:
+    """The local stack hands the key over; on AWS the API function names its secret, and the
+    worker, which tokenizes nothing, has neither and still starts."""
+    assert Settings.from_env({**ENV, "CARD_FINGERPRINT_KEY": "k"}).card_fingerprint_key == "k"
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:itinera-card"
+    on_aws = Settings.from_env({**ENV, "CARD_FINGERPRINT_SECRET_ARN": arn})
+    assert (on_aws.card_fingerprint_key, on_aws.card_fingerprint_secret_arn) == ("", arn)
+    assert Settings.from_env(ENV).card_fingerprint_key == ""
 
 
 def test_settings_name_the_missing_variable() -> None:

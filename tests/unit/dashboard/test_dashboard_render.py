@@ -77,7 +77,11 @@ class TwoAzCatalog:
     """ListMetrics: every metric exists per AZ in az-a and az-b, for any target group."""
 
     def list_metrics(self, namespace: str, metric: str) -> list[Dimensions]:
-        """Return per-AZ dimension sets for both target groups the dashboards name."""
+        """Return per-AZ dimension sets for both target groups the dashboards name (and, for
+        the abuse limits, one set per limit)."""
+        if namespace == "Itinera/Limits":
+            return [(("Policy", policy), ("Service", "gateway"))
+                    for policy in ("flight-seats", "search")]
         return [(("AvailabilityZone", az), ("LoadBalancer", "lb"), ("TargetGroup", tg))
                 for az in ("az-a", "az-b") for tg in ("${GatewayTargetGroup.TargetGroupFullName}",
                                                       "${InventoryTargetGroup.TargetGroupFullName}")]
@@ -125,6 +129,8 @@ def test_metric_widgets_with_data_say_so_and_math_and_search_lines_are_drawn(
     assert all(w.has_data and not w.errors for w in widgets.values() if w.kind == "metric")
     per_az = widgets["Gateway requests per AZ"].series
     assert sorted(label for label, _ in per_az) == ["az-a", "az-b"]
+    limits = widgets["Abuse limits reached (429s by limit)"].series
+    assert len(limits) == 2
     availability = widgets["Availability per route (% answered without 5xx)"].series
     assert [label for label, _ in availability] == ["GET /v1/flights", "POST /v1/holds",
                                                     "POST /v1/bookings"]
