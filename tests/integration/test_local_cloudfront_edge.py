@@ -207,6 +207,23 @@ async def test_every_answer_carries_the_policy_and_no_server_version(
     assert all(h.lower() in headers for h in SECURITY_HEADERS)
 
 
+async def test_expectations_are_dropped_and_unroutable_targets_are_problems(
+        edge: EdgeFactory) -> None:
+    """As CloudFront removes Expect, an unknown expectation is forwarded without it rather
+    than refused; `OPTIONS *` (no path to route) is a 404 problem, not aiohttp's text."""
+    running = await edge()
+    answer, _ = await _raw(running.port, b"POST /v1/holds HTTP/1.1\r\nHost: x\r\n"
+                                         b"Expect: 999-nope\r\nContent-Length: 2\r\n"
+                                         b"Connection: close\r\n\r\n{}")
+    assert _parse(answer)[0] == 200
+    assert "Expect" not in running.origin.received[0]["headers"]
+    answer, _ = await _raw(running.port, b"OPTIONS * HTTP/1.1\r\nHost: x\r\n"
+                                         b"Connection: close\r\n\r\n")
+    status, headers, body = _parse(answer)
+    assert status == 404 and headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["code"] == "not_found"
+
+
 async def test_origin_timeouts_and_attempts_follow_the_template(edge: EdgeFactory) -> None:
     """An origin slower than its read timeout gives a 504 problem; a GET is tried as many
     times as the origin's connection attempts, a POST once (it may have had effects)."""

@@ -32,7 +32,7 @@ VIA = "1.1 local.cloudfront.net (CloudFront)"
 # AllViewerExceptHostHeader origin request policy does, so the origin sees its own name.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
                         "te", "trailer", "transfer-encoding", "upgrade", "host",
-                        "content-length"})
+                        "content-length", "expect"})
 # CloudFront compresses these types, from 1,000 bytes to 10,000,000 bytes, when the viewer
 # accepts it (gzip here; CloudFront prefers Brotli when the viewer offers both).
 COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml",
@@ -60,15 +60,36 @@ def create_app(distribution: Distribution, origins: Mapping[str, str],
                *, extra_routes: list[web.RouteDef] | None = None,
                limits: ViewerLimits | None = None) -> web.Application:
     """Return the edge app; *origins* maps each origin id to `s3://bucket` or a local URL."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_http_problems])
     app[distribution_key] = distribution
     app[origins_key] = dict(origins)
     app[limits_key] = limits or ViewerLimits()
     app.cleanup_ctx.append(_clients)
     app.on_response_prepare.append(_edge_headers)
     app.add_routes(extra_routes or [])
-    app.router.add_route("*", "/{path:.*}", edge)
+    app.router.add_route("*", "/{path:.*}", edge, expect_handler=_expect)
     return app
+
+
+async def _expect(request: web.Request) -> None:
+    # CloudFront removes Expect: a client waiting for 100 Continue gets it from the edge, and
+    # any other expectation is ignored, not refused.
+    if request.version == aiohttp.HttpVersion11 and \
+            request.headers.get("Expect", "").lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+
+@web.middleware
+async def _http_problems(request: web.Request, handler: Any) -> web.StreamResponse:
+    # What aiohttp's router refuses (no route for `OPTIONS *` or a CONNECT) is a problem too.
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = exc.reason.lower().replace(" ", "_").replace("-", "_")
+        return _error(request, ItineraError.answered(exc.status, code, exc.reason, exc.reason))
+    return response
 
 
 async def _clients(app: web.Application) -> AsyncIterator[None]:
