@@ -138,7 +138,12 @@ async def test_local_sign_in_mints_a_token_the_gateway_accepts(tmp_path: Path) -
         assert resp.status == 400
 
 
-def test_the_gateway_has_no_sign_in_route() -> None:
-    """Tokens come from Cognito on AWS: no gateway operation mints one, or lives off /v1."""
+def test_neither_the_gateway_nor_the_distribution_can_reach_a_sign_in_route(
+        template: Template) -> None:
+    """Tokens come from Cognito on AWS: no gateway operation mints one or lives off /v1, and
+    the template's distribution sends /_local/* nowhere but to the bucket (S3's 403)."""
     assert all(op.path.startswith("/v1/") for op in OPERATIONS)
     assert not any("token" in op.path for op in OPERATIONS)
+    dist = distribution(template)
+    assert dist.behavior(TOKEN_PATH).origin.kind == "s3"
+    assert not any("_local" in b.path_pattern for b in dist.behaviors)
