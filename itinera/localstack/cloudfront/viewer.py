@@ -65,8 +65,9 @@ class ViewerConnection(ProblemRequestHandler):
 
     async def _handle_request(self, request: web.BaseRequest, start_time: float | None,
                               request_handler: Any) -> Any:
-        # aiohttp calls this once a request's headers are parsed: the header deadline is met,
-        # and the handler bounds the body with seconds_left().
+        # aiohttp calls this (a private method; constraints.txt pins aiohttp, and the edge's
+        # integration tests fail if it moves) once a request's headers are parsed: the
+        # header deadline is met, and the handler bounds the body with seconds_left().
         self._cancel_header_timer()
         self._in_request = True
         try:
