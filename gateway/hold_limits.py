@@ -90,10 +90,16 @@ class HoldGuard:
 
     async def _commit(self, customer: str, reservation: Reservation, response: web.Response,
                       alias: str) -> None:
-        assert isinstance(response.body, bytes)
-        hold = orjson.loads(response.body)
-        expires = datetime.fromisoformat(hold["expires_at"]).astimezone(UTC).timestamp()
-        await self.ledger.commit(customer, reservation, hold["id"],
+        try:
+            hold = orjson.loads(response.body)  # type: ignore[arg-type]
+            hold_id = str(hold["id"])
+            expires = datetime.fromisoformat(hold["expires_at"]).astimezone(UTC).timestamp()
+        except (TypeError, KeyError, ValueError, orjson.JSONDecodeError):
+            # Inventory made the hold: the traveller gets it; only the count lapses early.
+            log.warning("a hold answer without id or expiry; its reservation will lapse",
+                        extra={"customer": customer})
+            return
+        await self.ledger.commit(customer, reservation, hold_id,
                                  expires_in=expires - time.time(), alias=alias)
 
     async def _undo(self, customer: str, reservation: Reservation, spent: list[str]) -> None:

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from itinera.limits.gcra import TIMEOUT_SECONDS
 from itinera.limits.policies import Cap, Limits
 
+CAPS = ("active-holds", "held-units", "flight-seats", "hotel-rooms")
 # A reservation lives this long unless committed: longer than inventory may take to answer.
 RESERVATION_SECONDS = 60
 # Where a traveller's ledger is; the hash holds each member's items and idempotency aliases.
@@ -189,6 +190,11 @@ class HoldLedger:
         self.commit_script = redis.register_script(COMMIT)
         self.failed_open: Counter[str] = Counter()
 
+    @property
+    def enabled(self) -> bool:
+        """Return whether any cap is on (with none, the ledger is not kept at all)."""
+        return any(self._cap(name) for name in CAPS)
+
     def _keys(self, customer: str) -> list[str]:
         return [KEY.format(customer=customer), ITEMS_KEY.format(customer=customer)]
 
@@ -199,6 +205,8 @@ class HoldLedger:
     async def reserve(self, customer: str, member: str, items: HeldItems, *,
                       alias: str = "") -> Reservation:
         """Count *items* against *customer*'s caps and reserve them under *member*."""
+        if not self.enabled:
+            return Reservation(granted=True, member=member)
         args: list[str | int] = [
             member, RESERVATION_SECONDS * 1000, alias, self._cap("active-holds"),
             self._cap("held-units"), self._cap("flight-seats"), self._cap("hotel-rooms"),
@@ -220,11 +228,15 @@ class HoldLedger:
     async def commit(self, customer: str, reservation: Reservation, hold_id: str, *,
                      expires_in: float, alias: str = "") -> None:
         """Count the reserved items under the hold inventory made, until it expires."""
+        if not self.enabled:
+            return
         await self._run(self.commit_script, customer,
                         [reservation.member, hold_id, int(expires_in * 1000), alias])
 
     async def release(self, customer: str, member: str) -> None:
         """Stop counting *member* (a reservation or hold) against *customer*."""
+        if not self.enabled:
+            return
         keys = self._keys(customer)
         try:
             async with asyncio.timeout(self.timeout):

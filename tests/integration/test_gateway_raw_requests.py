@@ -17,6 +17,7 @@ from aiohttp import web
 from gateway.main import create_app
 from gateway.settings import Settings
 from itinera.auth import LocalIssuer
+from itinera.limits.policies import DEFAULTS, parse_limits
 from itinera.serving import MAX_REQUEST_LINE, SERVER, start_serving
 from itinera.web import MAX_BODY_BYTES, PROBLEM_JSON
 from tests.raw_http import Answer, exchange, request
@@ -82,7 +83,9 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
         inventory_url=f"http://127.0.0.1:{upstream.addresses[0][1]}",
         checkout_api_url="http://127.0.0.1:9", internal_token="t",
         jwks_path=str(issuer.jwks_path),
-        redis_url=REDIS_URL, rate_limit_per_second=1000, rate_limit_burst=1000)
+        redis_url=REDIS_URL,
+        # Bytes, not budgets: every limit is off (tests/e2e/test_abuse_limits.py has them).
+        limits=parse_limits(",".join(f"{p.name}=off" for p in DEFAULTS)))
     runner = await start_serving(create_app(settings), host="127.0.0.1", port=0)
     try:
         yield Gateway(port=runner.addresses[0][1], token=issuer.mint("alice"),
