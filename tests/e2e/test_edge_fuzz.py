@@ -111,6 +111,8 @@ async def test_no_byte_sequence_gets_a_hang_an_empty_close_a_5xx_or_a_non_proble
                 failures.append(f"{target} {case.name}: {exc} ({case.data[:120]!r})")
                 return
         seen[f"{target} {answer.status}"] += 1
+        if answer.headers.get("content-type") == "text/html":
+            seen[f"{target} html"] += 1  # how many HAProxy parser pages were let through
         if (case.drip or case.name.startswith("stall")) and answer.status != 408:
             failures.append(f"{target} {case.name}: a slow client got {answer.status}")
         wrong = _verdict(target, case, answer, parser_pages=parser_pages)
