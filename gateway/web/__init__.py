@@ -6,10 +6,11 @@ from gateway.web.build import (
     Asset,
     BuildError,
     build,
+    config_asset,
     sign_in_config,
     write,
 )
 from gateway.web.publish import invalidate, upload
 
-__all__ = ["HTML_CACHE", "IMMUTABLE", "Asset", "BuildError", "build", "invalidate",
+__all__ = ["HTML_CACHE", "IMMUTABLE", "Asset", "BuildError", "build", "config_asset", "invalidate",
            "sign_in_config", "upload", "write"]

@@ -56,16 +56,20 @@ def build(source: Path = STATIC) -> list[Asset]:
     return [*assets, page]
 
 
-def sign_in_config(*, local_token_url: str = "", cognito_domain: str = "",
-                   cognito_client_id: str = "") -> Asset:
-    """Return `config.json`: how this deployment signs travellers in (local name or Cognito)."""
-    sign_in: dict[str, Any]
-    if local_token_url:
-        sign_in = {"kind": "local", "token_url": local_token_url}
-    elif cognito_domain and cognito_client_id:
+def sign_in_config(*, cognito_domain: str = "", cognito_client_id: str = "") -> Asset:
+    """Return `config.json`: how this deployment signs travellers in (Cognito, or not at all).
+
+    A deployment signs in through Cognito only; the local stack's sign-in by name writes its
+    own `config.json` (itinera/localstack/cloudfront/signin.py), never this build.
+    """
+    sign_in: dict[str, Any] = {"kind": "none"}
+    if cognito_domain and cognito_client_id:
         sign_in = {"kind": "cognito", "domain": cognito_domain, "client_id": cognito_client_id}
-    else:
-        sign_in = {"kind": "none"}
+    return config_asset(sign_in)
+
+
+def config_asset(sign_in: dict[str, Any]) -> Asset:
+    """Return `config.json` with these sign-in settings."""
     return Asset(key=CONFIG_KEY, body=json.dumps({"sign_in": sign_in}).encode(),
                  content_type=CONTENT_TYPES["json"], cache_control=CONFIG_CACHE)
 

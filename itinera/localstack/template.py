@@ -41,6 +41,8 @@ EMULATED_LOCALLY: dict[str, str] = {
                                                 "health checks and balances over the tasks",
     "AWS::CloudFront::Distribution": "itinera/localstack/cloudfront serves the web bucket and "
                                      "forwards the ALB behaviours to the public load balancer",
+    "AWS::CloudFront::ResponseHeadersPolicy": "the local CloudFront removes and adds its "
+                                              "headers on every answer of the web port",
 }
 # Deployed on AWS only, each with why moto cannot create it and what stands in locally.
 # `Deployed.ref` gives LOCAL_REFS for these; anything else that reaches them locally is an error.

@@ -44,6 +44,41 @@ async def test_the_page_comes_from_the_bucket_with_cache_headers_for_cloudfront(
         assert resp.status == 304
 
 
+async def test_every_answer_of_the_web_port_carries_the_security_headers(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """The page, an asset, config.json, /v1/* (the gateway's answer and the edge's own error)
+    and a missing key all carry the template's headers policy, and Server says CloudFront,
+    never a version."""
+    token = stack.token("header-reader")
+    async with http.get(f"{web_url(stack)}/") as resp:
+        asset = re.findall(r'src="(/assets/[^"]+)"', await resp.text())[0]
+    for method, path, headers in (("GET", "/", {}), ("GET", asset, {}),
+                                  ("GET", "/config.json", {}),
+                                  ("GET", "/v1/bookings", auth(token)),
+                                  ("POST", "/v1/holds", {}), ("GET", "/nothing-here", {}),
+                                  ("DELETE", "/", {})):
+        async with http.request(method, f"{web_url(stack)}{path}", headers=headers) as resp:
+            csp = resp.headers.get("Content-Security-Policy", "")
+            assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, path
+            assert resp.headers["X-Content-Type-Options"] == "nosniff", path
+            assert resp.headers["X-Frame-Options"] == "DENY", path
+            assert resp.headers["Referrer-Policy"] == "same-origin", path
+            assert resp.headers["Strict-Transport-Security"].startswith("max-age="), path
+            assert resp.headers["Server"] == "CloudFront", path
+
+
+async def test_readiness_is_not_public_but_stays_on_the_load_balancer(
+        stack: RunningStack, http: aiohttp.ClientSession) -> None:
+    """/ready and /health are keys of the bucket at the edge (S3's 403), never the gateway's
+    answer; the load balancer, internal on AWS, still answers them for checks and operators."""
+    for path in ("/ready", "/health"):
+        async with http.get(f"{web_url(stack)}{path}") as resp:
+            assert resp.status == 403 and resp.content_type == "application/xml", path
+            assert b"AccessDenied" in await resp.read()
+        async with http.get(f"{stack.url}{path}") as resp:
+            assert resp.status == 200, path
+
+
 async def test_api_paths_reach_the_gateway_through_the_edge(
         stack: RunningStack, http: aiohttp.ClientSession) -> None:
     """/v1/* goes to the public load balancer uncached; the page's paths refuse POST."""
@@ -58,6 +93,7 @@ async def test_api_paths_reach_the_gateway_through_the_edge(
         assert (await resp.json())["code"] == "invalid_hold_items"
     async with http.post(f"{web_url(stack)}/", data=b"x") as resp:
         assert resp.status == 403
+        assert (await resp.json(content_type=None))["code"] == "method_not_allowed"
     async with http.get(f"{web_url(stack)}/no-such-page") as resp:
         assert resp.status == 403  # S3 through origin access control, without ListBucket
 
@@ -82,4 +118,4 @@ def test_status_reports_the_distribution_and_its_behaviours(stack: RunningStack)
     assert report["running"] and report["page_status"] == 200
     assert report["url"] == web_url(stack)
     assert [(b["path_pattern"], b["origin"]) for b in report["behaviors"]] == \
-        [("/v1/*", "gateway"), ("/ready", "gateway"), ("*", "web")]
+        [("/v1/*", "gateway"), ("*", "web")]

@@ -77,6 +77,9 @@ async def open_page(browser: Browser, url: str, *, clock: bool = False) -> tuple
     await context.route("**/*", local_only)
     page = await context.new_page()
     page.on("pageerror", lambda exc: guard.errors.append(str(exc)))
+    # What the edge's Content-Security-Policy header blocks, chromium reports on the console.
+    page.on("console", lambda msg: guard.errors.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
     if clock:
         await page.clock.install()
     if url != "about:blank":

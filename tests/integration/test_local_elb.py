@@ -15,6 +15,7 @@ from multidict import CIMultiDict
 
 from itinera.localstack.elb import status
 from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX, Target, fail_open_args, server_args
+from itinera.localstack.elb.runner import haproxy_version, parser_answers_from_error_files
 from tests.integration.conftest import BalancerFactory, FakeTask, RunningBalancer, eventually
 
 pytestmark = pytest.mark.integration
@@ -173,12 +174,12 @@ async def test_a_body_over_one_mebibyte_is_a_413_problem(balancer: BalancerFacto
     lb = await balancer()
     code, _, body = await _call(lb, "POST", data=b"x" * 1024 * 1024)
     assert code == 200 and body["body_bytes"] == 1024 * 1024
-    # The refusal comes once a buffer's worth (32 KiB) is in, so the client sends just that
+    # The refusal comes once a buffer's worth (128 KiB) is in, so the client sends just that
     # much: one that kept writing would meet a closed connection before reading the answer.
     head, problem = _response(await _raw(lb, b"POST /work HTTP/1.1\r\nHost: x\r\n"
                                              b"X-Request-Id: big-1\r\n"
                                              b"Content-Length: 1048577\r\n\r\n"
-                                             + b"x" * 40_000))
+                                             + b"x" * 140_000))
     assert head.startswith(b"HTTP/1.1 413")
     assert problem["code"] == "payload_too_large" and problem["request_id"] == "big-1"
     assert len(lb.faults.served) == 1
@@ -218,15 +219,69 @@ async def test_oversized_requests_are_refused_before_aiohttp_sees_them(
     assert lb.faults.served == []
 
 
-@pytest.mark.parametrize("request_bytes", [
-    b"NOT HTTP AT ALL\r\n\r\n",
-    b"GET /work HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n",
-])
-async def test_what_the_parser_rejects_gets_no_html(balancer: BalancerFactory,
-                                                    request_bytes: bytes) -> None:
-    """Garbage and headers past the parser's buffer close the connection: no HTML page."""
+# What HAProxy's parser refuses before a request exists, and the status it picks (checked
+# against HAProxy 2.6's mux_h1.c and by sending each).
+PARSER_REFUSALS = [
+    (b"NOT HTTP AT ALL\r\n\r\n", 400),
+    (b"POST /work HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+     400),
+    (b"POST /work HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400),
+    (b"GET /work HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", 400),
+    (b"GET /work HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n", 400),
+    (b"GET /work HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc", 413),
+    (b"POST /work HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+     b"3\r\nabc\r\n0\r\n\r\n", 422),
+]
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), PARSER_REFUSALS)
+async def test_what_the_parser_rejects_is_answered_never_an_empty_close(
+        balancer: BalancerFactory, request_bytes: bytes, status: int) -> None:
+    """Garbage, bad framing and headers past the parser's buffer get a 4xx answer, never a
+    silent close: our problem document where HAProxy reads its error files for the parser
+    (3.3 and later), its built-in page before that; no target sees the request."""
     lb = await balancer()
-    assert await _raw(lb, request_bytes) == b""
+    answer = await _raw(lb, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1."), answer[:200]
+    if parser_answers_from_error_files(haproxy_version()):
+        problem = json.loads(body)
+        assert b"application/problem+json" in head.lower()
+        assert problem["status"] == int(head.split()[1]) < 500
+    else:
+        assert int(head.split()[1]) == status and body
+    assert lb.faults.served == []
+
+
+async def test_a_connection_that_sends_nothing_is_closed_without_an_answer(
+        balancer: BalancerFactory) -> None:
+    """A connection with no request past `timeout http-request` (2 s here) is closed quietly:
+    browsers open such connections ahead of time, and a 408 would confuse them."""
+    lb = await balancer()
+    assert await _raw(lb, b"") == b""
+
+
+async def test_partial_headers_past_the_request_timeout_get_a_408(
+        balancer: BalancerFactory) -> None:
+    """Headers that stop half way are answered 408 once `timeout http-request` passes."""
+    lb = await balancer()
+    answer = await _raw(lb, b"GET /work HTTP/1.1\r\nHost: x\r\n")
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+
+
+@pytest.mark.parametrize(("headers", "path", "expected", "code"), [
+    ({"X-Big": "a" * 100_000}, "/work", 431, "request_header_fields_too_large"),
+    ({}, "/work?q=" + "a" * 100_000, 414, "uri_too_long"),
+])
+async def test_a_hundred_kilobytes_of_query_or_header_get_a_problem(
+        balancer: BalancerFactory, headers: dict[str, str], path: str, expected: int,
+        code: str) -> None:
+    """Up to the parser's buffer (128 KiB) requests are parsed, so 100 KB of header or query
+    meets our own 431 or 414 problem, with its request id."""
+    lb = await balancer()
+    status_code, got_headers, body = await _call(lb, path=path, headers=headers)
+    _assert_problem(status_code, got_headers, body, expected=expected, code=code)
+    assert lb.faults.served == []
 
 
 async def test_the_runtime_api_drains_and_adds_servers(balancer: BalancerFactory) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from http import HTTPStatus
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from itinera.localstack.elb import (
     render,
     target_groups,
 )
-from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX, MAX_HEADER_LINE_BYTES
+from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX, MAX_HEADER_LINE_BYTES, error_files
 from itinera.localstack.elb.problems import REQUEST_ID_JSON
 from itinera.localstack.template import Template, TemplateError, load_sam, transform
 
@@ -40,6 +41,13 @@ def gateway(template: Template) -> Balancer:
     return Balancer(name="gateway", port=8080, group=target_groups(template)["gateway"],
                     targets=(Target(az="az-a", port=8100), Target(az="az-b", port=8101)),
                     socket=Path("/run/itinera/alb-gateway.sock"))
+
+
+ERRORS = Path("/state/elb/gateway-errors")
+
+
+def _render(balancer: Balancer) -> str:
+    return render(balancer, error_dir=ERRORS)
 
 
 def _section(config: str, header: str) -> list[str]:
@@ -93,7 +101,7 @@ def test_one_checked_server_per_az_with_the_groups_scaled_thresholds(gateway: Ba
     """Servers are named after task and AZ; checks run every 1 s (10 s scaled), time out in
     0.5 s (ALB's 5 s default), and use the template's thresholds; every server, its fail-open
     twin too (below), keeps idle connections for reuse."""
-    backend = _section(render(gateway), "backend gateway")
+    backend = _section(_render(gateway), "backend gateway")
     keep = "pool-max-conn -1 pool-purge-delay 5s"
     assert f"server gateway-az-a 127.0.0.1:8100 check inter 1000ms rise 2 fall 3 {keep}" in backend
     assert f"server gateway-az-b 127.0.0.1:8101 check inter 1000ms rise 2 fall 3 {keep}" in backend
@@ -105,7 +113,7 @@ def test_one_checked_server_per_az_with_the_groups_scaled_thresholds(gateway: Ba
 
 def test_every_target_has_an_unchecked_backup_twin_for_fail_open(gateway: Balancer) -> None:
     """With every checked server down, all backup twins (allbackups) take the traffic."""
-    backend = _section(render(gateway), "backend gateway")
+    backend = _section(_render(gateway), "backend gateway")
     assert "option allbackups" in backend
     for port, az in ((8100, "az-a"), (8101, "az-b")):
         assert (f"server gateway-{az}{FAIL_OPEN_SUFFIX} 127.0.0.1:{port} backup "
@@ -115,7 +123,7 @@ def test_every_target_has_an_unchecked_backup_twin_for_fail_open(gateway: Balanc
 def test_retries_replay_only_what_is_safe(gateway: Balancer) -> None:
     """Connection failures always retry; L7 failures only for GET, HEAD or an Idempotency-Key,
     and each retry goes to another server."""
-    backend = _section(render(gateway), "backend gateway")
+    backend = _section(_render(gateway), "backend gateway")
     assert "retry-on conn-failure empty-response junk-response" in backend
     assert ("http-request disable-l7-retry unless { method GET HEAD } || "
             "{ req.fhdr_cnt(idempotency-key) gt 0 }") in backend
@@ -126,7 +134,7 @@ def test_retries_replay_only_what_is_safe(gateway: Balancer) -> None:
 def test_timeouts_and_limits(gateway: Balancer) -> None:
     """Slow requests get 10 s, idle sides ALB's 60 s; bodies over 1 MiB and URLs or header
     lines over 8000 bytes (below aiohttp's 8190) are refused."""
-    config = render(gateway)
+    config = _render(gateway)
     defaults = _section(config, "defaults")
     for line in ("timeout http-request 10000ms", "timeout client 60000ms",
                  "timeout server 60000ms", "timeout http-keep-alive 60000ms",
@@ -143,7 +151,7 @@ def test_timeouts_and_limits(gateway: Balancer) -> None:
 def test_every_error_haproxy_answers_is_a_problem_document(gateway: Balancer) -> None:
     """Each status HAProxy can generate has a problem+json body with a stable code and the
     request id; 503 and 429 say when to retry."""
-    backend = _section(render(gateway), "backend gateway")
+    backend = _section(_render(gateway), "backend gateway")
     replies = {int(m.group(1)): line for line in backend
                if (m := re.search(r"(?:http-error|deny) status (\d+)", line))}
     assert set(replies) >= HAPROXY_STATUSES | {414, 431}
@@ -164,11 +172,27 @@ def _body(line: str, *, request_id: str = "x") -> str:
     return body.replace(REQUEST_ID_JSON, request_id)
 
 
-def test_the_parser_closes_rather_than_send_its_html_pages(gateway: Balancer) -> None:
-    """Where HAProxy's parser answers before a request exists, it closes the connection."""
-    frontend = _section(render(gateway), "frontend gateway")
-    for status in (400, 408, 500, 501):
-        assert f"errorfile {status} /dev/null" in frontend
+def test_the_parsers_answers_come_from_problem_error_files(gateway: Balancer) -> None:
+    """Every status HAProxy's parser picks before a request exists has an error file: a whole
+    problem+json response (no request id, which does not exist yet), a 4xx for whatever the
+    client sent, and a connection that sent nothing is closed without one."""
+    frontend = _section(_render(gateway), "frontend gateway")
+    assert "option http-ignore-probes" in frontend
+    assert "option disable-h2-upgrade" in frontend
+    files = error_files(gateway)
+    for status in (400, 408, 413, 422, 500, 501):
+        assert f"errorfile {status} {ERRORS / f'{status}.http'}" in frontend
+        head, _, body = files[f"{status}.http"].partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        problem = json.loads(body)
+        assert lines[0] == f"HTTP/1.1 {problem['status']} {HTTPStatus(problem['status']).phrase}"
+        assert "Content-Type: application/problem+json" in lines
+        assert f"Content-Length: {len(body)}" in lines and "Connection: close" in lines
+        assert problem["type"] == f"https://itinera.dev/problems/{problem['code']}"
+        assert problem["title"] and problem["detail"] and "request_id" not in problem
+        assert problem["status"] < 500 or status == 500, status
+    assert json.loads(files["408.http"].partition(b"\r\n\r\n")[2])["code"] == "request_timeout"
+    assert json.loads(files["501.http"].partition(b"\r\n\r\n")[2])["status"] == 400
 
 
 def test_alb_matchers_become_status_checks() -> None:
@@ -176,7 +200,7 @@ def test_alb_matchers_become_status_checks() -> None:
     def expect(matcher: str) -> str:
         group = TargetGroup(logical_id="G", service="s", health=HealthCheck(matcher=matcher))
         balancer = Balancer(name="s", port=1, group=group, targets=(), socket=Path("/s"))
-        return next(line for line in _section(render(balancer), "backend s")
+        return next(line for line in _section(_render(balancer), "backend s")
                     if line.startswith("http-check expect"))
 
     assert expect("200") == "http-check expect status 200"

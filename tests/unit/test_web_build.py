@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,9 @@ import pytest
 
 from gateway.web import HTML_CACHE, IMMUTABLE, BuildError, build, sign_in_config, upload
 from gateway.web.build import STATIC
+from itinera.localstack.cloudfront import distribution
+from itinera.localstack.cloudfront.signin import local_sign_in_config
+from itinera.localstack.template import Template, load_sam, transform
 
 
 def test_assets_are_named_by_content_hash_and_the_html_names_them() -> None:
@@ -57,26 +61,44 @@ def test_an_html_without_the_asset_reference_is_a_build_error(tmp_path: Path) ->
         build(tmp_path)
 
 
-def test_the_page_loads_nothing_from_another_origin() -> None:
-    """No absolute URL in the HTML or CSS; the policy allows only this origin (and Cognito)."""
+@pytest.fixture(scope="module")
+def cfn() -> Template:
+    """The real template, transformed as for a local run."""
+    return transform(load_sam(), region="eu-west-1")
+
+
+def test_the_page_loads_nothing_the_headers_policy_forbids(cfn: Template) -> None:
+    """No absolute URL, inline script, inline style or event handler in the page: what it
+    loads is this origin's (and a data: icon), all the template's CSP header allows."""
     html = (STATIC / "index.html").read_text()
     css = (STATIC / "app.css").read_text()
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "url(" not in css and "@import" not in css
-    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
-    assert policy and "default-src 'none'" in policy.group(1)
-    assert "script-src 'self';" in policy.group(1)
+    assert not re.search(r"<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=|javascript:",
+                         html)
+    assert re.findall(r'(?:src|href)="([^"#]+)"', html) == ["data:,", "app.css", "app.js"]
+    policy = distribution(cfn).default.headers
+    assert policy is not None
+    csp = str(policy.header("Content-Security-Policy"))
+    for directive in ("default-src 'none'", "script-src 'self'", "style-src 'self'",
+                      "img-src 'self' data:", "frame-ancestors 'none'"):
+        assert f"{directive};" in f"{csp};", directive
 
 
-def test_sign_in_settings_name_the_local_endpoint_or_cognito() -> None:
-    """config.json says how travellers sign in: a local name, Cognito's hosted UI, or not."""
-    local = json.loads(sign_in_config(local_token_url="/_local/token").body)
-    assert local == {"sign_in": {"kind": "local", "token_url": "/_local/token"}}
+def test_the_deploys_build_never_names_the_local_sign_in() -> None:
+    """What `itinera web publish` uploads (the build and a Cognito or empty config.json)
+    cannot point the page at /_local/*: only the local stack writes that config."""
+    assert "local_token_url" not in inspect.signature(sign_in_config).parameters
     hosted = json.loads(sign_in_config(cognito_domain="auth.example.com",
                                        cognito_client_id="abc").body)
     assert hosted["sign_in"] == {"kind": "cognito", "domain": "auth.example.com",
                                  "client_id": "abc"}
     assert json.loads(sign_in_config().body) == {"sign_in": {"kind": "none"}}
+    for asset in [*build(), sign_in_config(), sign_in_config(cognito_domain="a",
+                                                             cognito_client_id="b")]:
+        assert b"/_local" not in asset.body, asset.key
+    assert json.loads(local_sign_in_config().body) == {
+        "sign_in": {"kind": "local", "token_url": "/_local/token"}}
 
 
 def test_upload_puts_the_html_last_with_each_objects_headers() -> None:

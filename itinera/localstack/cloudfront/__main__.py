@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from pathlib import Path
 
 from itinera.auth import LocalIssuer
-from itinera.localstack.cloudfront.edge import create_app
+from itinera.localstack.cloudfront.edge import create_app, late_answer, viewer_error_headers
 from itinera.localstack.cloudfront.model import distribution
 from itinera.localstack.cloudfront.signin import token_routes
+from itinera.localstack.cloudfront.viewer import ViewerLimits, ViewerRunner, serve_viewers
 from itinera.localstack.template import load_sam, transform
 from itinera.logs import configure_logging
-from itinera.serving import run
 
 
 def main() -> None:
@@ -30,8 +31,12 @@ def main() -> None:
     dist = distribution(transform(load_sam(), region=record["region"],
                                   parameters=record["parameters"]))
     origins = dict(o.split("=", 1) for o in args.origin)
-    app = create_app(dist, origins, extra_routes=token_routes(LocalIssuer(args.jwt_dir)))
-    run(app, host=args.host, port=args.port)
+    limits = ViewerLimits()
+    app = create_app(dist, origins, extra_routes=token_routes(LocalIssuer(args.jwt_dir)),
+                     limits=limits)
+    runner = ViewerRunner(app, limits=limits, late_answer=late_answer(dist, limits),
+                          on_error=viewer_error_headers(dist))
+    asyncio.run(serve_viewers(runner, args.host, args.port))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from itinera.localstack.cloudfront.headers import HeadersPolicy, headers_policy
 from itinera.localstack.template import Template, TemplateError
 
 DISTRIBUTION = "AWS::CloudFront::Distribution"
@@ -17,12 +18,26 @@ CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 
 
 @dataclass(frozen=True, kw_only=True)
+class OriginTimeouts:
+    """How CloudFront talks to an origin, in seconds; its documented defaults where unset."""
+
+    # Per try to connect, and how many tries (a request is sent once connected).
+    connection_timeout: float = 10.0
+    connection_attempts: int = 3
+    # For the answer's first byte and between its packets (GET and HEAD try again on it).
+    read_timeout: float = 30.0
+    # How long an idle connection to the origin is kept for the next request.
+    keepalive_timeout: float = 5.0
+
+
+@dataclass(frozen=True, kw_only=True)
 class Origin:
     """Where a behaviour sends requests: an S3 bucket or a load balancer, by logical id."""
 
     id: str
     kind: str  # "s3" or "alb"
     resource: str
+    timeouts: OriginTimeouts = OriginTimeouts()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +49,7 @@ class Behavior:
     methods: frozenset[str] = DEFAULT_METHODS
     compress: bool = False
     cached: bool = True
+    headers: HeadersPolicy | None = None
 
     def matches(self, path: str) -> bool:
         """Return whether *path* matches this behaviour's pattern, as CloudFront matches it."""
@@ -52,6 +68,11 @@ class Distribution:
         """Return the first behaviour whose pattern matches *path* (the default matches all)."""
         return next(b for b in self.behaviors if b.matches(path))
 
+    @property
+    def default(self) -> Behavior:
+        """Return the default behaviour (`*`): it answers before a request's path is known."""
+        return self.behaviors[-1]
+
 
 def distribution(template: Template) -> Distribution:
     """Return the template's one distribution."""
@@ -66,10 +87,12 @@ def distribution(template: Template) -> Distribution:
         if spec["TargetOriginId"] not in origins:
             raise TemplateError(f"behaviour {pattern} targets unknown origin "
                                 f"{spec['TargetOriginId']}")
+        policy = _ref(spec.get("ResponseHeadersPolicyId"))
         return Behavior(path_pattern=pattern, origin=origins[spec["TargetOriginId"]],
                         methods=frozenset(spec.get("AllowedMethods", DEFAULT_METHODS)),
                         compress=bool(spec.get("Compress", False)),
-                        cached=spec.get("CachePolicyId") != CACHING_DISABLED)
+                        cached=spec.get("CachePolicyId") != CACHING_DISABLED,
+                        headers=headers_policy(template, policy) if policy else None)
 
     ordered = [behavior(b, b["PathPattern"]) for b in config.get("CacheBehaviors", [])]
     ordered.append(behavior(config["DefaultCacheBehavior"], "*"))
@@ -96,7 +119,20 @@ def alb_service(template: Template, alb: str) -> str:
     return services[0]
 
 
+def _timeouts(spec: dict[str, Any]) -> OriginTimeouts:
+    defaults = OriginTimeouts()
+    kinds = ("VpcOriginConfig", "CustomOriginConfig", "S3OriginConfig")
+    config: dict[str, Any] = next((spec[k] for k in kinds if k in spec), {})
+    return OriginTimeouts(
+        connection_timeout=float(spec.get("ConnectionTimeout", defaults.connection_timeout)),
+        connection_attempts=int(spec.get("ConnectionAttempts", defaults.connection_attempts)),
+        read_timeout=float(config.get("OriginReadTimeout", defaults.read_timeout)),
+        keepalive_timeout=float(config.get("OriginKeepaliveTimeout",
+                                           defaults.keepalive_timeout)))
+
+
 def _origin(template: Template, spec: dict[str, Any]) -> Origin:
+    timeouts = _timeouts(spec)
     vpc_origin = _ref(spec.get("VpcOriginConfig", {}).get("VpcOriginId"))
     if vpc_origin:
         # A VPC origin reaches an internal load balancer, named by the VpcOrigin resource.
@@ -104,7 +140,7 @@ def _origin(template: Template, spec: dict[str, Any]) -> Origin:
         balancer = _ref(endpoint.get("Arn"))
         if not balancer:
             raise TemplateError(f"VPC origin {vpc_origin} names no load balancer by !Ref")
-        return Origin(id=spec["Id"], kind="alb", resource=balancer)
+        return Origin(id=spec["Id"], kind="alb", resource=balancer, timeouts=timeouts)
     domain = spec["DomainName"]
     attribute = domain.get("Fn::GetAtt") if isinstance(domain, dict) else None
     if not attribute:
@@ -113,9 +149,9 @@ def _origin(template: Template, spec: dict[str, Any]) -> Origin:
                             "!GetAtt <LoadBalancer>.DNSName or a VPC origin")
     resource, name = attribute if isinstance(attribute, list) else attribute.split(".", 1)
     if "S3OriginConfig" in spec and name in ("RegionalDomainName", "DomainName"):
-        return Origin(id=spec["Id"], kind="s3", resource=resource)
+        return Origin(id=spec["Id"], kind="s3", resource=resource, timeouts=timeouts)
     if "CustomOriginConfig" in spec and name == "DNSName":
-        return Origin(id=spec["Id"], kind="alb", resource=resource)
+        return Origin(id=spec["Id"], kind="alb", resource=resource, timeouts=timeouts)
     raise TemplateError(f"origin {spec['Id']} ({resource}.{name}) is neither an S3 bucket "
                         "nor a load balancer")
 

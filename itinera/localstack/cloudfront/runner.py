@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from itinera.localstack.cloudfront.model import Distribution, alb_service, distribution
-from itinera.localstack.cloudfront.signin import TOKEN_PATH
+from itinera.localstack.cloudfront.signin import local_sign_in_config
 from itinera.localstack.processes import Child, Supervisor, python, wait_http
 from itinera.localstack.resources import Deployed
 
@@ -47,10 +47,10 @@ def plan(deployed: Deployed, *, port: int, service_ports: dict[str, int]) -> Edg
 
 def publish_page(deployed: Deployed, s3: Any) -> None:
     """Upload the same build the deploy uploads, signing in with a local name."""
-    from gateway.web import build, sign_in_config, upload
+    from gateway.web import build, upload
 
     bucket = _web_bucket(deployed)
-    upload(s3, bucket, [*build(), sign_in_config(local_token_url=TOKEN_PATH)])
+    upload(s3, bucket, [*build(), local_sign_in_config()])
 
 
 def start_edge(supervisor: Supervisor, edge: Edge, *, deployed_record: Path, jwt_dir: Path,

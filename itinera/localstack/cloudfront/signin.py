@@ -1,19 +1,26 @@
 """Local sign-in: a traveller's name gets a token from the local issuer (development only).
 
-On AWS the page signs in through the Cognito user pool's hosted UI; this route exists only in
-the local CloudFront stand-in, never in the gateway or anything deployed.
+On AWS the page signs in through the Cognito user pool's hosted UI; this route and the
+`config.json` that points the page at it exist only in the local CloudFront stand-in and the
+local stack's upload, never in the gateway, the template or the deploy's build.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.web import Asset, config_asset
 from itinera.auth import SUBJECT, LocalIssuer
 from itinera.errors import BadRequest, ItineraError, ValidationFailed
 from itinera.web import json_response, problem_response
 
 TOKEN_PATH = "/_local/token"  # noqa: S105 - a path, not a secret
 TOKEN_TTL_SECONDS = 3600
+
+
+def local_sign_in_config() -> Asset:
+    """Return the local stack's `config.json`: sign in by name at the local token route."""
+    return config_asset({"kind": "local", "token_url": TOKEN_PATH})
 
 
 def token_routes(issuer: LocalIssuer) -> list[web.RouteDef]:

@@ -13,6 +13,8 @@ from itinera.localstack.elb.problems import (
     REQUEST_ID,
     Problem,
     body_format,
+    error_file,
+    parser_problems,
     problems,
 )
 
@@ -28,10 +30,9 @@ MAX_HEADER_LINE_BYTES = 8000
 MAX_HEADER_LINES = 100
 # The body limit; the services' own limit (64 KiB) is lower and answers in problem+json too.
 MAX_BODY_BYTES = 1024 * 1024
-# What HAProxy's HTTP/1 parser answers before a request exists: malformed or oversized
-# requests, slow headers, unsupported framing, internal errors.
-PARSER_STATUSES = (400, 408, 500, 501)
-BUFFER_BYTES = 32 * 1024
+# Headers up to this size are parsed and meet our own 414/431 problems (100 KB of query or
+# header included); only larger ones stop in the parser, which answers from its error files.
+BUFFER_BYTES = 128 * 1024
 PARSER_MAX_HEADER_LINES = 120
 # Statuses HAProxy has no error slot for; only our deny rules answer them.
 DENY_ONLY_STATUSES = (414, 431)
@@ -93,6 +94,10 @@ class Balancer:
         health = self.group.health
         return max(1, math.ceil(local_seconds(health.interval) * health.healthy_threshold))
 
+    def parser_problems(self) -> dict[int, Problem]:
+        """Return the problems of the parser's statuses, by status."""
+        return parser_problems(request_timeout=self.timeouts.http_request)
+
     def problems(self) -> tuple[Problem, ...]:
         """Return the problems this balancer answers with."""
         return problems(max_body=self.max_body, max_url=MAX_URL_BYTES,
@@ -107,10 +112,16 @@ def quote(text: str) -> str:
     return f'"{escaped}"'
 
 
-def render(balancer: Balancer) -> str:
-    """Return the whole configuration file for *balancer*."""
+def render(balancer: Balancer, *, error_dir: Path) -> str:
+    """Return the whole configuration file for *balancer*, its error files in *error_dir*."""
     return "\n".join([*_global(balancer), "", *_defaults(balancer), "",
-                      *_frontend(balancer), "", *_backend(balancer), ""])
+                      *_frontend(balancer, error_dir), "", *_backend(balancer), ""])
+
+
+def error_files(balancer: Balancer) -> dict[str, bytes]:
+    """Return the parser's error files by name: one problem+json response per status."""
+    return {f"{status}.http": error_file(problem)
+            for status, problem in balancer.parser_problems().items()}
 
 
 def _ms(seconds: float) -> str:
@@ -126,8 +137,6 @@ def _global(b: Balancer) -> list[str]:
         # One thread: the stack runs two balancers and a dozen services on a laptop.
         "    nbthread 1",
         "    maxconn 2048",
-        # Requests whose headers fit in a buffer get our own 414/431 problems; only larger
-        # ones meet the parser's limit, where HAProxy can only close the connection.
         f"    tune.bufsize {BUFFER_BYTES}",
         f"    tune.http.maxhdr {PARSER_MAX_HEADER_LINES}",
     ]
@@ -158,16 +167,23 @@ def _problem_response(b: Balancer, problem: Problem) -> str:
             f"lf-string {quote(body_format(problem))} {headers}")
 
 
-def _frontend(b: Balancer) -> list[str]:
+def _frontend(b: Balancer, error_dir: Path) -> list[str]:
     lines = [
         f"frontend {b.name}",
         f"    bind 127.0.0.1:{b.port}",
         # Evaluated when first used, after the headers are parsed: "<uuid> <client id or nothing>".
         f"    unique-id-format {quote('%[uuid()] %[' + CLIENT_REQUEST_ID + ']')}",
+        # A connection that sent nothing is closed without a 408 (browsers pre-connect).
+        "    option http-ignore-probes",
+        # ALB speaks HTTP/2 over TLS listeners only: a cleartext HTTP/2 preface is a bad
+        # HTTP/1 request here too.
+        "    option disable-h2-upgrade",
     ]
-    # HAProxy's HTTP/1 parser answers these itself, before a request exists, and can only send
-    # its built-in HTML page; an empty error file makes it close the connection instead.
-    lines += [f"    errorfile {status} /dev/null" for status in PARSER_STATUSES]
+    # HAProxy's HTTP/1 parser answers these itself, before a request exists, from the
+    # frontend's error files (static: no request id yet). HAProxy before 3.3 sends its
+    # built-in HTML page instead whatever the file holds, unless the file is empty.
+    lines += [f"    errorfile {status} {error_dir / f'{status}.http'}"
+              for status in b.parser_problems()]
     return [*lines, f"    default_backend {b.name}"]
 
 

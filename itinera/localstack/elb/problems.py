@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from http import HTTPStatus
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE = "https://itinera.dev/problems/{code}"
@@ -66,13 +67,48 @@ def problems(*, max_body: int, max_url: int, max_header_line: int, max_header_li
     )
 
 
+def parser_problems(*, request_timeout: float) -> dict[int, Problem]:
+    """Return, by the status HAProxy's HTTP/1 parser picks, the problem each one answers.
+
+    HAProxy 2.6 (mux_h1.c) answers these before a request exists: 400 for a malformed request
+    line, header or chunk, or headers past its buffer; 408 for headers not in within `timeout
+    http-request`; 413 for an HTTP/1.0 GET, HEAD or DELETE with a body; 422 for a transfer
+    coding other than chunked; 500 when it fails itself. 501 is declared but never sent. The
+    client's bytes are at fault in all but 500, so none of those answers is a 5xx.
+    """
+    malformed = Problem(400, "bad_request", "Bad request",
+                        "The request is malformed, or its request line or headers are too "
+                        "large.")
+    return {
+        400: malformed, 413: malformed, 422: malformed, 501: malformed,
+        408: Problem(408, "request_timeout", "Request timeout",
+                     f"The request headers did not arrive within {_seconds(request_timeout)}."),
+        500: Problem(500, "internal_error", "Internal error",
+                     "The load balancer failed to handle the request."),
+    }
+
+
+def error_file(problem: Problem, *, headers: dict[str, str] | None = None) -> bytes:
+    """Return *problem* as a whole HTTP response, for an `errorfile` (no request id: static)."""
+    body = json.dumps(_document(problem), separators=(",", ":")).encode()
+    lines = [f"HTTP/1.1 {problem.status} {HTTPStatus(problem.status).phrase}",
+             f"Content-Type: {PROBLEM_JSON}", f"Content-Length: {len(body)}",
+             "Cache-Control: no-store", *[f"{k}: {v}" for k, v in (headers or {}).items()],
+             # The parser gave up on this connection's bytes: nothing after them can be read.
+             "Connection: close"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
 def body_format(problem: Problem) -> str:
     """Return the problem document as a HAProxy log-format string (the request id filled in)."""
-    fixed = json.dumps({"type": PROBLEM_TYPE.format(code=problem.code), "title": problem.title,
-                        "status": problem.status, "code": problem.code,
-                        "detail": problem.detail}, separators=(",", ":"))
+    fixed = json.dumps(_document(problem), separators=(",", ":"))
     # The id may hold quotes or backslashes, so it goes in through the json converter.
     return fixed[:-1] + ',"request_id":"' + REQUEST_ID_JSON + '"}'
+
+
+def _document(problem: Problem) -> dict[str, object]:
+    return {"type": PROBLEM_TYPE.format(code=problem.code), "title": problem.title,
+            "status": problem.status, "code": problem.code, "detail": problem.detail}
 
 
 def _seconds(value: float) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX, Balancer, render
+from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX, Balancer, error_files, render
 from itinera.localstack.elb.metrics import az_of, by_az, health_of
 from itinera.localstack.elb.runtime import RuntimeApi
 from itinera.localstack.processes import Child, Supervisor
@@ -31,6 +32,25 @@ def find_haproxy() -> str:
     return found
 
 
+def haproxy_version(binary: str | None = None) -> tuple[int, int]:
+    """Return the installed HAProxy's (major, minor) version."""
+    out = subprocess.run([binary or find_haproxy(), "-v"], capture_output=True, text=True,
+                         check=True).stdout
+    match = re.search(r"version (\d+)\.(\d+)", out)
+    if match is None:
+        raise RuntimeError(f"cannot read HAProxy's version from {out[:200]!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def parser_answers_from_error_files(version: tuple[int, int]) -> bool:
+    """Return whether this HAProxy answers its parser's errors from the error files.
+
+    Before 3.3 (commit d252ec2be, "Use configured error files if possible for early H1
+    errors") the HTTP/1 parser sends its built-in HTML page whatever the file holds.
+    """
+    return version >= (3, 3)
+
+
 def socket_path(state_dir: Path, name: str) -> Path:
     """Return where balancer *name* keeps its runtime API socket."""
     path = (state_dir / "run" / f"alb-{name}.sock").resolve()
@@ -45,8 +65,12 @@ def start_balancer(supervisor: Supervisor, balancer: Balancer) -> Child:
     binary = find_haproxy()
     folder = supervisor.state_dir / "elb"
     folder.mkdir(parents=True, exist_ok=True)
+    errors = folder / f"{balancer.name}-errors"
+    errors.mkdir(exist_ok=True)
+    for name, response in error_files(balancer).items():
+        (errors / name).write_bytes(response)
     config = folder / f"{balancer.name}.cfg"
-    config.write_text(render(balancer))
+    config.write_text(render(balancer, error_dir=errors.resolve()))
     checked = subprocess.run([binary, "-c", "-q", "-f", str(config)], capture_output=True,
                              text=True, check=False)
     if checked.returncode != 0:
