@@ -13,7 +13,15 @@ from aiohttp.http import SERVER_SOFTWARE
 from aiohttp.http_exceptions import BadHttpMessage, BadHttpMethod, LineTooLong
 
 from itinera.errors import BadRequest, ItineraError
-from itinera.web import PROBLEM_JSON, REQUEST_ID_HEADER, SERVED_BY, SERVED_BY_HEADER, request_id_of
+from itinera.logs import request_id_var
+from itinera.web import (
+    PROBLEM_JSON,
+    REQUEST_ID_HEADER,
+    SERVED_BY,
+    SERVED_BY_HEADER,
+    http_exception_problem,
+    request_id_of,
+)
 
 log = logging.getLogger("itinera.serving")
 # Every answer names the product, never the stack's versions: they tell a scanner what to try.
@@ -83,6 +91,28 @@ class ProblemRequestHandler(web_protocol.RequestHandler):
         return response
 
 
+def _answering_http_errors(handle: Any) -> Any:
+    """Return *handle* (an app's) answering the HTTP errors raised before its middleware as
+    problems: aiohttp's Expect check runs ahead of middleware, and its 417 quotes the header."""
+
+    async def handler(request: web.BaseRequest) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handle(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            request_id = request_id_of(request.headers)
+            token = request_id_var.set(request_id)
+            try:
+                response = http_exception_problem(exc, request.path)
+            finally:
+                request_id_var.reset(token)
+            response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+
+    return handler
+
+
 class _ProblemServer(web.Server):
     """aiohttp's Server, making a `ProblemRequestHandler` for each connection."""
 
@@ -112,7 +142,8 @@ class ServiceRunner(web.AppRunner):
         # aiohttp has no public hook for the answers its protocol makes itself (text/plain,
         # echoing the request line); the Server builds each connection's handler, so it is
         # remade, with the same arguments, as one that builds ours.
-        return _ProblemServer(server.request_handler, request_factory=server.request_factory,
+        return _ProblemServer(_answering_http_errors(server.request_handler),
+                              request_factory=server.request_factory,
                               handler_cancellation=server.handler_cancellation,
                               loop=server._loop, **server._kwargs)
 

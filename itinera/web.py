@@ -103,7 +103,7 @@ async def request_context_middleware(
         except ItineraError as err:
             response = problem_response(err, request.path)
         except web.HTTPException as exc:
-            response = _http_exception_problem(exc, request.path)
+            response = http_exception_problem(exc, request.path)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -123,8 +123,10 @@ async def request_context_middleware(
         request_id_var.reset(token)
 
 
-def _http_exception_problem(exc: web.HTTPException, instance: str) -> web.Response:
-    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+def http_exception_problem(exc: web.HTTPException, instance: str) -> web.Response:
+    """Return aiohttp's HTTP error *exc* as a problem, in its reason's words, not its text."""
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+             417: "expectation_failed"}
     err = ItineraError.answered(exc.status, codes.get(exc.status, "http_error"), exc.reason,
                                 exc.reason)
     response = problem_response(err, instance)

@@ -210,6 +210,15 @@ async def test_what_the_parser_refuses_is_a_problem(gateway: Gateway, raw: bytes
         assert sent.decode() not in problem["detail"]
 
 
+async def test_an_expectation_other_than_100_continue_is_a_problem(gateway: Gateway) -> None:
+    """aiohttp checks Expect before any middleware: its 417 is still a problem, with a
+    request id, that quotes nothing the client sent."""
+    answer = await exchange(gateway.port, request("GET", SEARCH, b"Expect: 999-nope"))
+    problem = assert_problem(answer, 417, "expectation_failed")
+    assert "999-nope" not in answer.body.decode()
+    assert problem["instance"] == "/v1/flights"
+
+
 async def test_an_upstream_problem_names_the_public_path(gateway: Gateway) -> None:
     """Inventory's 404 reaches the client with `instance` the path it asked for, not
     inventory's internal one; its code, detail and own fields stay."""
