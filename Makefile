@@ -79,11 +79,11 @@ test: $(STAMP) $(CHECKOV_STAMP) $(SCHEMATHESIS_STAMP) $(SAM_STAMP) haproxy chrom
 
 # Rewrite the alarms, dashboard and their parameters in infra/sam/monitoring.yaml from dashboards/alarms.yaml.
 monitoring: $(STAMP)
-	$(VENV)/bin/python dashboards/render.py
+	$(VENV)/bin/itinera render monitoring
 
 # Rewrite the FIS experiment templates in infra/sam/chaos.yaml from chaos/experiments/.
 chaos: $(STAMP)
-	$(VENV)/bin/python -m chaos.render
+	$(VENV)/bin/itinera render chaos
 
 # Redraw docs/architecture.png (committed, so `make test` never needs graphviz).
 diagram: $(STAMP)
@@ -97,7 +97,7 @@ bench: $(STAMP) haproxy
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy itinera gateway inventory checkout notifier loadtests chaos
+	$(VENV)/bin/mypy itinera gateway inventory checkout notifier localaws loadtests chaos dashboards operations cli
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache *.egg-info

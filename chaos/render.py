@@ -8,9 +8,7 @@ EventBridge Scheduler schedule (created DISABLED) and a role that may start that
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -179,21 +177,6 @@ def rendered(template: str, experiments: list[Experiment]) -> str:
     return template[:start] + render_section(experiments) + template[end:]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write the section into chaos.yaml, or with --check say whether it is up to date."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the template is stale")
-    args = parser.parse_args(argv)
-    current = TEMPLATE.read_text()
-    wanted = rendered(current, load_experiments())
-    if args.check:
-        if wanted != current:
-            print("infra/sam/chaos.yaml is stale: run `make chaos`", file=sys.stderr)
-            return 1
-        return 0
-    TEMPLATE.write_text(wanted)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def wanted(current: str) -> str:
+    """Return the chaos template *current* as the experiments say it should read."""
+    return rendered(current, load_experiments())

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from itinera.ops.check import Violation
+from operations.check import Violation
 
 # Which invariants (numbered as in DESIGN.md) each kind of damage breaks.
 OVERSOLD = frozenset({1, 2})  # more seats held or sold than exist, or sold without a booking
@@ -60,7 +60,7 @@ def settle_and_check(state_dir: Path, *, grace_s: float, settle_s: float) -> Inv
     Work younger than *grace_s* is not judged, so the first look waits that long; a booking
     still pending when *settle_s* is up counts as lost.
     """
-    from itinera.commands.checkout import check_stack, stack_record
+    from cli.commands.checkout import check_stack, stack_record
 
     record = stack_record(state_dir)
     started = time.monotonic()

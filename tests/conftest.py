@@ -20,7 +20,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     if os.environ.get("ITINERA_SKIP_SERVICES"):  # unit-only runs on a machine without them
         yield
         return
-    from itinera.localstack import deps
+    from localaws import deps
 
     state = ROOT / ".local"
     mysql_cfg = deps.mysql_config_from_env(os.environ)

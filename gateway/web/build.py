@@ -60,7 +60,7 @@ def sign_in_config(*, cognito_domain: str = "", cognito_client_id: str = "") -> 
     """Return `config.json`: how this deployment signs travellers in (Cognito, or not at all).
 
     A deployment signs in through Cognito only; the local stack's sign-in by name writes its
-    own `config.json` (itinera/localstack/cloudfront/signin.py), never this build.
+    own `config.json` (localaws/cloudfront/signin.py), never this build.
     """
     sign_in: dict[str, Any] = {"kind": "none"}
     if cognito_domain and cognito_client_id:

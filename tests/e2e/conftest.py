@@ -12,8 +12,8 @@ import aiomysql
 import pytest
 
 from itinera.auth import LocalIssuer
-from itinera.localstack.config import StackConfig
-from itinera.localstack.stack import LocalStack
+from localaws.config import StackConfig
+from localaws.stack import LocalStack
 
 # Separate ports, database and Redis db let several test runs share one machine.
 E2E_PORT_BASE = int(os.environ.get("ITINERA_E2E_PORT_BASE", "18080"))

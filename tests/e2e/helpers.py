@@ -155,7 +155,7 @@ async def wait_for_email(http: aiohttp.ClientSession, moto_url: str, *, to: str,
 async def run_cli(*args: str) -> tuple[int, str, str]:
     """Run `itinera ARGS` in a subprocess and return its exit code, stdout and stderr."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "itinera.cli", *args,
+        sys.executable, "-m", "cli.main", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 120)
     return proc.returncode or 0, out.decode(), err.decode()

@@ -1,7 +1,7 @@
 """The attacks travel sites meet, through the public entry: seat spinning and card testing are
 refused past their limits with 429 and Retry-After, while other travellers and a family of
 nine book as usual. A stack of its own runs the production limits per traveller (the local
-stage widens only the per-address and per-card ones: itinera/localstack/config.py)."""
+stage widens only the per-address and per-card ones: localaws/config.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 
 from itinera.auth import LocalIssuer
-from itinera.localstack.cloudwatch.reader import local_reader
-from itinera.localstack.config import StackConfig
-from itinera.localstack.stack import LocalStack
+from localaws.cloudwatch.reader import local_reader
+from localaws.config import StackConfig
+from localaws.stack import LocalStack
 from tests.e2e import helpers
 from tests.e2e.conftest import E2E_PORT_BASE, RunningStack
 from tests.e2e.helpers import auth, book, wait_for_status

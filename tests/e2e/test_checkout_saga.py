@@ -24,11 +24,11 @@ from checkout.repository import BookingRepository
 from checkout.saga import BookingSaga, SnsPublisher, utcnow
 from itinera.aws import session
 from itinera.http import ServiceClient
-from itinera.localstack.config import aws_env
-from itinera.localstack.events import sqs_event
-from itinera.localstack.functions import functions
-from itinera.ops.check import Tables, check
 from itinera.web import SERVICE_TOKEN_HEADER
+from localaws.config import aws_env
+from localaws.events import sqs_event
+from localaws.functions import functions
+from operations.check import Tables, check
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import (
     auth,

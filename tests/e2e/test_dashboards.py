@@ -11,8 +11,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from itinera.commands.dashboard import local_inputs
-from itinera.dashboard.render import Report, render
+from cli.commands.dashboard import local_inputs
+from dashboards.drawing.render import Report, render
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import book, find_flight, hold_seats, run_cli, wait_for_status
 

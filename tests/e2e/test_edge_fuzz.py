@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from itinera.localstack.elb.runner import haproxy_version, parser_answers_from_error_files
+from localaws.elb.runner import haproxy_version, parser_answers_from_error_files
 from tests.e2e import fuzz
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import find_flight, hold_seats

@@ -12,10 +12,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from itinera.localstack.config import StackConfig
-from itinera.localstack.faults import Fault, FaultControl
-from itinera.localstack.faults import plan as fault_plan
-from itinera.localstack.stack import LocalStack
+from localaws.config import StackConfig
+from localaws.faults import Fault, FaultControl
+from localaws.faults import plan as fault_plan
+from localaws.stack import LocalStack
 from tests.e2e.conftest import E2E_PORT_BASE
 from tests.integration.conftest import eventually
 

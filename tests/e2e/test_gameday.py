@@ -16,14 +16,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from itinera.gameday.executor import Outcome, RollbackFile, execute
-from itinera.gameday.local import AlarmStopCheck, LocalEffects, aws_client
-from itinera.gameday.plan import PlannedAction
-from itinera.gameday.targets import Target, stack_record
-from itinera.localstack.config import StackConfig, local_seconds
-from itinera.localstack.ecs.azs import read_az_state
-from itinera.localstack.lambda_faults import location
-from itinera.localstack.stack import LocalStack
+from chaos.gameday.executor import Outcome, RollbackFile, execute
+from chaos.gameday.local import AlarmStopCheck, LocalEffects, aws_client
+from chaos.gameday.plan import PlannedAction
+from chaos.gameday.targets import Target, stack_record
+from localaws.config import StackConfig, local_seconds
+from localaws.ecs.azs import read_az_state
+from localaws.lambda_faults import location
+from localaws.stack import LocalStack
 from tests.e2e.conftest import E2E_PORT_BASE
 from tests.integration.conftest import eventually
 
@@ -63,7 +63,7 @@ def gameday_stack(services: None, tmp_path_factory: pytest.TempPathFactory
     running = LocalStack(config, say=lambda line: None)
     running.start()
     try:
-        subprocess.run([sys.executable, "-m", "itinera.cli", "--state-dir", str(state), "load",
+        subprocess.run([sys.executable, "-m", "cli.main", "--state-dir", str(state), "load",
                         "checkout", "--host", f"http://127.0.0.1:{config.gateway_port}",
                         "--users", "8", "--rate", "4", "--duration", "6",
                         "--report-dir", str(tmp_path_factory.mktemp("warm-up"))],
@@ -80,8 +80,8 @@ def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,
     """GIVEN 20 s of booking load, WHEN inventory's tasks in az-a are stopped, THEN the game
     day completes, its hypotheses hold, `itinera check` is clean, the experiment is recorded
     in the emulator's FIS, and the report is written."""
-    from itinera.gameday import report
-    from itinera.gameday.run import GamedayOptions, run_local, summary
+    from chaos.gameday import report
+    from chaos.gameday.run import GamedayOptions, run_local, summary
 
     state = gameday_stack.config.state_dir
     before = {n for n, t in stack_record(state)["tasks"].items()

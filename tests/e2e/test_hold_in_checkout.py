@@ -21,7 +21,7 @@ from checkout.payments import SimulatedPaymentProvider
 from checkout.repository import BookingRepository
 from checkout.saga import utcnow
 from checkout.service import BOOKING_NAMESPACE
-from itinera.ops.check import Tables, check
+from operations.check import Tables, check
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import (
     auth,

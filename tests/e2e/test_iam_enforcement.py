@@ -18,8 +18,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from itinera.auth import LocalIssuer
-from itinera.localstack.config import StackConfig
-from itinera.localstack.stack import LocalStack
+from localaws.config import StackConfig
+from localaws.stack import LocalStack
 from tests.e2e.conftest import E2E_PORT_BASE
 from tests.e2e.helpers import auth, book, find_flight, hold_seats, wait_for_email, wait_for_status
 

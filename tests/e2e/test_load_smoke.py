@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 def itinera(*args: str) -> tuple[int, str]:
     """Run `itinera ARGS`, bounded, and return its exit code and output."""
-    done = subprocess.run([sys.executable, "-m", "itinera.cli", *args], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True,
                           text=True, timeout=180, check=False)
     return done.returncode, done.stdout + done.stderr
 

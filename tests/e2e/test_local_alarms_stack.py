@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from itinera.localstack.ecs.azs import set_az_available
+from localaws.ecs.azs import set_az_available
 from tests.e2e.conftest import RunningStack
 
 

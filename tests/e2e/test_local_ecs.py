@@ -19,9 +19,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from itinera.localstack.config import StackConfig
-from itinera.localstack.ecs.azs import set_az_available
-from itinera.localstack.stack import LocalStack
+from localaws.config import StackConfig
+from localaws.ecs.azs import set_az_available
+from localaws.stack import LocalStack
 
 pytestmark = pytest.mark.e2e
 
@@ -221,7 +221,7 @@ async def test_losing_az_a_under_load(ecs_stack: LocalStack,
     finally:
         await load.stop()
     check = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "itinera.cli", "--state-dir", str(state_dir), "check",
+        sys.executable, "-m", "cli.main", "--state-dir", str(state_dir), "check",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output, _ = await asyncio.wait_for(check.communicate(), timeout=120)
     assert check.returncode == 0, output.decode()
@@ -232,7 +232,7 @@ def test_status_shows_services_tasks_and_decisions(ecs_stack: LocalStack) -> Non
     health and age, and the per-AZ health of both load balancers."""
     import json
 
-    out = subprocess.run([sys.executable, "-m", "itinera.cli", "--state-dir",
+    out = subprocess.run([sys.executable, "-m", "cli.main", "--state-dir",
                           str(ecs_stack.config.state_dir), "status", "--json"],
                          capture_output=True, text=True, timeout=30, check=True).stdout
     report = json.loads(out)

@@ -10,10 +10,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from itinera.localstack.cloudwatch.alb import alb_names
-from itinera.localstack.cloudwatch.reader import local_reader
-from itinera.localstack.config import AZS
-from itinera.localstack.functions import functions
+from localaws.cloudwatch.alb import alb_names
+from localaws.cloudwatch.reader import local_reader
+from localaws.config import AZS
+from localaws.functions import functions
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import book, find_flight, hold_seats
 

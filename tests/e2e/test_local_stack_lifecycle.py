@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from itinera.auth import LocalIssuer
-from itinera.localstack.config import StackConfig
-from itinera.localstack.processes import port_open
+from localaws.config import StackConfig
+from localaws.processes import port_open
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ def _start(state: Path) -> subprocess.Popen[str]:
     # A record left by an earlier run in the same folder would describe its tasks.
     (state / "run" / "stack.json").unlink(missing_ok=True)
     return subprocess.Popen(
-        [sys.executable, "-m", "itinera.cli", "--state-dir", str(state), "run",
+        [sys.executable, "-m", "cli.main", "--state-dir", str(state), "run",
          "--port-base", str(PORT_BASE), "--stage", "lifecycle", "--database", DATABASE,
          "--redis-db", "4"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -8,7 +8,7 @@ import time
 import aiohttp
 import pytest
 
-from itinera.ops.trace import LogLine, booking_trace, read_lines
+from operations.trace import LogLine, booking_trace, read_lines
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import (
     book,

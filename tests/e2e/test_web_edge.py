@@ -7,7 +7,7 @@ import re
 import aiohttp
 import pytest
 
-from itinera.localstack import cloudfront
+from localaws import cloudfront
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import auth
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from itinera.localstack.resources import Deployed
-from itinera.localstack.template import TEMPLATE_PATH, Template, _decode, load_sam, transform
+from localaws.resources import Deployed
+from localaws.template import TEMPLATE_PATH, Template, _decode, load_sam, transform
 
 ROOT = Path(__file__).resolve().parents[2]
 SAM_DIR = ROOT / "infra" / "sam"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from itinera.dashboard.source import local_dashboards
-from itinera.dashboard.widgets import lines
-from itinera.localstack.resources import Deployed
-from itinera.localstack.template import Template
+from dashboards.drawing.source import local_dashboards
+from dashboards.drawing.widgets import lines
+from localaws.resources import Deployed
+from localaws.template import Template
 from tests.infra.conftest import REGION, of_type
 
 SLUGS = ("async-pipeline", "autoscaling", "booking-slo", "business", "multi-az")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from itinera.localstack.template import Template
+from localaws.template import Template
 from tests.infra.conftest import SAM_DIR, TEMPLATES, raw
 
 ROOT = Path(__file__).resolve().parents[2]

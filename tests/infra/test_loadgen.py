@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from itinera.localstack.template import load_sam
+from localaws.template import load_sam
 
 ROOT = Path(__file__).resolve().parents[2]
 LOADGEN = ROOT / "infra" / "sam" / "loadgen.yaml"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from itinera.localstack.iam import action_policies, process_roles
-from itinera.localstack.template import Template
+from localaws.iam import action_policies, process_roles
+from localaws.template import Template
 
 
 def test_each_local_process_runs_as_its_template_role(cfn: Template) -> None:

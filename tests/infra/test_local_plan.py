@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from itinera.localstack.functions import functions
-from itinera.localstack.resources import Deployed
-from itinera.localstack.template import (
+from localaws.functions import functions
+from localaws.resources import Deployed
+from localaws.template import (
     APPLIED_THROUGH_API,
     CREATED_BY_STACK,
     EMULATED_LOCALLY,

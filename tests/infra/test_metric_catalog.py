@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from dashboards.drawing import search
+from dashboards.drawing.widgets import lines
 from gateway.routes import OPERATIONS
-from itinera.dashboard import search
-from itinera.dashboard.widgets import lines
 from tests.infra.conftest import ROOT
 
 CATALOG = ROOT / "dashboards" / "metrics.yaml"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from itinera.localstack.template import Template, TemplateError, load_sam
+from localaws.template import Template, TemplateError, load_sam
 from tests.infra.conftest import (
     PRIVATE_SUBNETS,
     SAM_DIR,

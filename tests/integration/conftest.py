@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from itinera.localstack.elb import (
+from localaws.elb import (
     Balancer,
     RuntimeApi,
     Target,
@@ -24,8 +24,8 @@ from itinera.localstack.elb import (
     start_balancer,
     target_groups,
 )
-from itinera.localstack.processes import Supervisor, port_open, wait_http
-from itinera.localstack.template import load_sam, transform
+from localaws.processes import Supervisor, port_open, wait_http
+from localaws.template import load_sam, transform
 
 
 def free_port() -> int:
@@ -168,10 +168,10 @@ async def balancer(supervisor: Supervisor, gateway_group: TargetGroup
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    """The stack's moto server (itinera.localstack.moto_server) of this module's own."""
+    """The stack's moto server (localaws.moto_server) of this module's own."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "itinera.localstack.moto_server", "-H", "127.0.0.1",
+        [sys.executable, "-m", "localaws.moto_server", "-H", "127.0.0.1",
          "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
     url = f"http://127.0.0.1:{port}"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from itinera.aws import BOTO_CONFIG, session
-from itinera.localstack.functions import FunctionSpec
-from itinera.localstack.lambda_faults import (
+from localaws.functions import FunctionSpec
+from localaws.lambda_faults import (
     DELAY,
     ERROR,
     Fault,
@@ -22,8 +22,8 @@ from itinera.localstack.lambda_faults import (
     InjectedFault,
     settings_object,
 )
-from itinera.localstack.lambda_invoker import Invoker
-from itinera.localstack.processes import wait_http
+from localaws.lambda_invoker import Invoker
+from localaws.processes import wait_http
 from tests.integration.conftest import free_port
 
 BUCKET = "itinera-test-fis-config"

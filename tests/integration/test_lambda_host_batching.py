@@ -9,8 +9,8 @@ from typing import Any
 import aioboto3
 import pytest
 
-from itinera.localstack.functions import QueueMapping
-from itinera.localstack.lambda_host import _gather_batch
+from localaws.functions import QueueMapping
+from localaws.lambda_host import _gather_batch
 
 pytestmark = pytest.mark.integration
 

@@ -14,11 +14,11 @@ from typing import Any
 import boto3
 import pytest
 
-from itinera.localstack.alarms.install import install
-from itinera.localstack.alarms.runner import AlarmRunner, history_path, status
-from itinera.localstack.cloudwatch.reader import CloudWatchReader
-from itinera.localstack.resources import deploy
-from itinera.localstack.template import load_sam, transform
+from localaws.alarms.install import install
+from localaws.alarms.runner import AlarmRunner, history_path, status
+from localaws.cloudwatch.reader import CloudWatchReader
+from localaws.resources import deploy
+from localaws.template import load_sam, transform
 from tests.integration.conftest import free_port
 
 REGION = "eu-west-1"

@@ -15,11 +15,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from itinera.localstack.cloudfront import distribution
-from itinera.localstack.cloudfront.edge import create_app, late_answer, viewer_error_headers
-from itinera.localstack.cloudfront.model import Distribution, OriginTimeouts
-from itinera.localstack.cloudfront.viewer import ViewerLimits, ViewerRunner
-from itinera.localstack.template import load_sam, transform
+from localaws.cloudfront import distribution
+from localaws.cloudfront.edge import create_app, late_answer, viewer_error_headers
+from localaws.cloudfront.model import Distribution, OriginTimeouts
+from localaws.cloudfront.viewer import ViewerLimits, ViewerRunner
+from localaws.template import load_sam, transform
 from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.integration

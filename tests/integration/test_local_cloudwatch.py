@@ -12,13 +12,13 @@ import aiohttp
 import boto3
 import pytest
 
-from itinera.localstack.cloudwatch.agent import Agent
-from itinera.localstack.cloudwatch.alb import AlbNames
-from itinera.localstack.cloudwatch.publish import Publisher
-from itinera.localstack.cloudwatch.reader import CloudWatchReader, LocalReader
-from itinera.localstack.cloudwatch.sqs import QueueSampler
-from itinera.localstack.cloudwatch.store import MetricStore, store_path
 from itinera.metrics import emf_line
+from localaws.cloudwatch.agent import Agent
+from localaws.cloudwatch.alb import AlbNames
+from localaws.cloudwatch.publish import Publisher
+from localaws.cloudwatch.reader import CloudWatchReader, LocalReader
+from localaws.cloudwatch.sqs import QueueSampler
+from localaws.cloudwatch.store import MetricStore, store_path
 from tests.integration.conftest import BalancerFactory, eventually
 
 pytestmark = pytest.mark.integration

@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 from multidict import CIMultiDict
 
-from itinera.localstack.elb import status
-from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX, Target, fail_open_args, server_args
-from itinera.localstack.elb.runner import haproxy_version, parser_answers_from_error_files
+from localaws.elb import status
+from localaws.elb.haproxy import FAIL_OPEN_SUFFIX, Target, fail_open_args, server_args
+from localaws.elb.runner import haproxy_version, parser_answers_from_error_files
 from tests.integration.conftest import BalancerFactory, FakeTask, RunningBalancer, eventually
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestServer
 
-from itinera.localstack.faults import (
+from localaws.faults import (
     Fault,
     FaultControl,
     FaultProxies,

@@ -13,8 +13,8 @@ import pymysql
 import pytest
 import redis
 
-from itinera.localstack import deps, servers
-from itinera.localstack.deps import (
+from localaws import deps, servers
+from localaws.deps import (
     DependencyMissing,
     MysqlConfig,
     PrivateServer,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from itinera.bench.run import Options, table
-from itinera.bench.wrk import Result, parse
+from loadtests.bench.run import Options, table
+from loadtests.bench.wrk import Result, parse
 
 WRK = """Running 8s test @ http://127.0.0.1:27080/v1/flights?origin=LHR
   1 threads and 64 connections

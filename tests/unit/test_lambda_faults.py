@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from itinera.localstack.lambda_faults import (
+from localaws.lambda_faults import (
     DELAY,
     ERROR,
     Decision,

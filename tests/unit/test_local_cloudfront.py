@@ -12,16 +12,16 @@ from multidict import CIMultiDict
 
 from gateway.routes import OPERATIONS
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer, TokenVerifier
-from itinera.localstack.cloudfront import (
+from localaws.cloudfront import (
     TOKEN_PATH,
     alb_service,
     create_app,
     distribution,
     token_routes,
 )
-from itinera.localstack.cloudfront.headers import AddedHeader, HeadersPolicy
-from itinera.localstack.cloudfront.model import OriginTimeouts
-from itinera.localstack.template import Template, TemplateError, load_sam, transform
+from localaws.cloudfront.headers import AddedHeader, HeadersPolicy
+from localaws.cloudfront.model import OriginTimeouts
+from localaws.template import Template, TemplateError, load_sam, transform
 
 
 @pytest.fixture(scope="module")

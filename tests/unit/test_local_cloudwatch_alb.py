@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from itinera.localstack.cloudwatch.alb import (
+from localaws.cloudwatch.alb import (
     AlbNames,
     AlbSampler,
     parse_request,
     response_times,
 )
-from itinera.localstack.cloudwatch.emf import Datum, dimensions_of
+from localaws.cloudwatch.emf import Datum, dimensions_of
 
 NAMES = {"gateway": AlbNames(load_balancer="app/lb/1", target_group="targetgroup/tg/2")}
 LB_TG = {"LoadBalancer": "app/lb/1", "TargetGroup": "targetgroup/tg/2"}

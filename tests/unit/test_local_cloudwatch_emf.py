@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from itinera.localstack.cloudwatch.emf import dimensions_of, parse_line
 from itinera.metrics import emf, emf_line
+from localaws.cloudwatch.emf import dimensions_of, parse_line
 
 
 def _line(document: dict[str, object]) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from itinera.localstack.cloudwatch.emf import Datum
-from itinera.localstack.cloudwatch.publish import Publisher, metric_data
+from localaws.cloudwatch.emf import Datum
+from localaws.cloudwatch.publish import Publisher, metric_data
 
 
 class FakeCloudWatch:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from itinera.localstack.cloudwatch.emf import Datum
-from itinera.localstack.cloudwatch.reader import CloudWatchReader, LocalReader
-from itinera.localstack.cloudwatch.store import MetricStore
+from localaws.cloudwatch.emf import Datum
+from localaws.cloudwatch.reader import CloudWatchReader, LocalReader
+from localaws.cloudwatch.store import MetricStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from itinera.localstack.cloudwatch.emf import Datum
-from itinera.localstack.cloudwatch.stats import is_percentile, statistic
-from itinera.localstack.cloudwatch.store import MetricStore
+from localaws.cloudwatch.emf import Datum
+from localaws.cloudwatch.stats import is_percentile, statistic
+from localaws.cloudwatch.store import MetricStore
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 DIMS = (("LoadBalancer", "app/lb/1"), ("TargetGroup", "targetgroup/tg/2"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from itinera.localstack.cloudwatch.tail import LogTailer
+from localaws.cloudwatch.tail import LogTailer
 
 
 def test_existing_files_are_followed_from_their_end(tmp_path: Path) -> None:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from itinera.localstack.ecs.autoscaler import Autoscaler
-from itinera.localstack.ecs.model import EcsService, ecs_services
-from itinera.localstack.ecs.scheduler import Scheduler
-from itinera.localstack.processes import Supervisor
-from itinera.localstack.template import load_sam, transform
+from localaws.ecs.autoscaler import Autoscaler
+from localaws.ecs.model import EcsService, ecs_services
+from localaws.ecs.scheduler import Scheduler
+from localaws.processes import Supervisor
+from localaws.template import load_sam, transform
 
 GROUPS = {"GatewayTargetGroup": "targetgroup/itinera-dev-GatewayTargetGroup/0123456789abcdef",
           "InventoryTargetGroup": "targetgroup/itinera-dev-InventoryTargetGroup/fedcba9876543210"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from itinera.localstack.ecs.model import EcsService, cpu_metric, ecs_services
-from itinera.localstack.template import load_sam, transform
+from localaws.ecs.model import EcsService, cpu_metric, ecs_services
+from localaws.template import load_sam, transform
 
 
 @pytest.fixture(scope="module")

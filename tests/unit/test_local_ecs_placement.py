@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itinera.localstack.ecs.placement import (
+from localaws.ecs.placement import (
     Placed,
     az_for_new_task,
     az_to_rebalance,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from itinera.localstack.ecs.model import ScalingPolicy
-from itinera.localstack.ecs.scaling import ScalingState, decide
+from localaws.ecs.model import ScalingPolicy
+from localaws.ecs.scaling import ScalingState, decide
 
 CPU = ScalingPolicy(name="cpu", metric_type="ECSServiceAverageCPUUtilization", target=60,
                     scale_out_cooldown=30, scale_in_cooldown=120)

@@ -6,8 +6,8 @@ import json
 import time
 from pathlib import Path
 
-from itinera.localstack.ecs.azs import read_az_state, set_az_available
-from itinera.localstack.ecs.status import status, table
+from localaws.ecs.azs import read_az_state, set_az_available
+from localaws.ecs.status import status, table
 
 
 def write_stack(state: Path) -> None:

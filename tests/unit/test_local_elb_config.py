@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from itinera.localstack.config import LOCAL_TIME_SCALE, local_seconds
-from itinera.localstack.elb import (
+from localaws.config import LOCAL_TIME_SCALE, local_seconds
+from localaws.elb import (
     Balancer,
     HealthCheck,
     Target,
@@ -19,9 +19,9 @@ from itinera.localstack.elb import (
     render,
     target_groups,
 )
-from itinera.localstack.elb.haproxy import FAIL_OPEN_SUFFIX, MAX_HEADER_LINE_BYTES, error_files
-from itinera.localstack.elb.problems import REQUEST_ID_JSON
-from itinera.localstack.template import Template, TemplateError, load_sam, transform
+from localaws.elb.haproxy import FAIL_OPEN_SUFFIX, MAX_HEADER_LINE_BYTES, error_files
+from localaws.elb.problems import REQUEST_ID_JSON
+from localaws.template import Template, TemplateError, load_sam, transform
 
 # Every status HAProxy 2.6 can answer itself (configuration.txt, "http-error").
 HAPROXY_STATUSES = {400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503,

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from itinera.localstack.elb.names import load_balancer_of
-from itinera.localstack.resources import Deployed
-from itinera.localstack.template import Template, load_sam, transform
+from localaws.elb.names import load_balancer_of
+from localaws.resources import Deployed
+from localaws.template import Template, load_sam, transform
 
 
 @pytest.fixture(scope="module")

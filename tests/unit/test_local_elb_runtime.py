@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from itinera.localstack.elb import runner
-from itinera.localstack.elb.metrics import az_of, by_az, health_of
-from itinera.localstack.elb.runtime import RuntimeApiError, parse_servers_state, parse_stat
+from localaws.elb import runner
+from localaws.elb.metrics import az_of, by_az, health_of
+from localaws.elb.runtime import RuntimeApiError, parse_servers_state, parse_stat
 
 # Answers of HAProxy 2.6.12 (trimmed to the columns that matter, in its order).
 SERVERS_STATE = """1

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from itinera.localstack.events import (
+from localaws.events import (
     failed_message_ids,
     http_api_event,
     http_api_response,
     sqs_event,
 )
-from itinera.localstack.functions import Route, Schedule
+from localaws.functions import Route, Schedule
 
 ROUTE = Route(method="GET", path="/v1/bookings/{booking_id}", authorizer=None)
 
@@ -114,7 +114,7 @@ def test_schedules_run_rate_expressions_only() -> None:
 def test_rest_event_has_the_shape_of_a_real_payload_1_event(event_loader: Any) -> None:
     """Our REST API event carries the keys of a private REST API's proxy event with a
     Cognito authorizer: headers as sent, the stage in requestContext.path, claims as strings."""
-    from itinera.localstack.events import rest_api_event
+    from localaws.events import rest_api_event
 
     real = event_loader("rest_api_create_booking")
     route = Route(method="POST", path="/v1/bookings", authorizer={}, kind="rest", stage="live")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from itinera.localstack.faults import Fault, FaultError
+from localaws.faults import Fault, FaultError
 
 
 def test_a_cut_with_a_duration_is_accepted() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from itinera.localstack.config import AZS, StackConfig
-from itinera.localstack.faults import plan
+from localaws.config import AZS, StackConfig
+from localaws.faults import plan
 
 
 def test_proxy_ports_are_the_stacks_own_and_collide_with_nothing() -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from itinera.localstack.cloudwatch.emf import parse_line
-from itinera.localstack.functions import FunctionSpec
-from itinera.localstack.lambda_invoker import Invoker, Throttled
+from localaws.cloudwatch.emf import parse_line
+from localaws.functions import FunctionSpec
+from localaws.lambda_invoker import Invoker, Throttled
 
 RELEASE = threading.Event()
 
@@ -85,8 +85,8 @@ async def test_reserved_concurrency_throttles(capsys: pytest.CaptureFixture[str]
 def test_template_lambda_alarms_name_the_published_function() -> None:
     """The template's checkout API alarm resolves FunctionName to the function's logical id,
     which is the name the local host runs it under (`FunctionSpec.name`)."""
-    from itinera.localstack.resources import Deployed
-    from itinera.localstack.template import load_sam, transform
+    from localaws.resources import Deployed
+    from localaws.template import load_sam, transform
 
     template = transform(load_sam(), region="eu-west-1",
                          parameters={"InventoryUrl": "http://127.0.0.1:8081"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from itinera.localstack.config import DEFAULT_TIME_SCALE, time_scale
+from localaws.config import DEFAULT_TIME_SCALE, time_scale
 
 
 def test_unset_or_empty_gives_the_default() -> None:

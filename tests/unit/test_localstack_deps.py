@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from itinera.localstack.deps import (
+from itinera.settings import SettingsError
+from localaws.deps import (
     DependencyMissing,
     MysqlConfig,
     RedisConfig,
@@ -13,7 +14,6 @@ from itinera.localstack.deps import (
     quote_identifier,
     redis_config_from_env,
 )
-from itinera.settings import SettingsError
 
 
 def test_mysql_config_defaults_when_env_is_empty() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from itinera.localstack.nested import FlattenError
-from itinera.localstack.template import TemplateError, load_sam
+from localaws.nested import FlattenError
+from localaws.template import TemplateError, load_sam
 
 CHILD = {
     "Parameters": {"Name": {"Type": "String"}, "Port": {"Type": "String", "Default": ""}},

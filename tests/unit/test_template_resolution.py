@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from itinera.localstack.functions import functions
-from itinera.localstack.resources import Deployed
-from itinera.localstack.template import (
+from localaws.functions import functions
+from localaws.resources import Deployed
+from localaws.template import (
     CREATED_BY_STACK,
     Template,
     TemplateError,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from itinera import tracing
 from itinera.logs import JsonFormatter, request_id_var, trace_header_var
-from itinera.ops.trace import LogLine, booking_trace, read_lines
+from operations.trace import LogLine, booking_trace, read_lines
 
 HEADER = "Root=1-5f84c7a5-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
 BOOKING = "b" * 32

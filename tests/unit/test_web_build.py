@@ -12,9 +12,9 @@ import pytest
 
 from gateway.web import HTML_CACHE, IMMUTABLE, BuildError, build, sign_in_config, upload
 from gateway.web.build import STATIC
-from itinera.localstack.cloudfront import distribution
-from itinera.localstack.cloudfront.signin import local_sign_in_config
-from itinera.localstack.template import Template, load_sam, transform
+from localaws.cloudfront import distribution
+from localaws.cloudfront.signin import local_sign_in_config
+from localaws.template import Template, load_sam, transform
 
 
 def test_assets_are_named_by_content_hash_and_the_html_names_them() -> None:

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from inventory.keys import catalog_key
 from itinera.api.search import FlightSearch
-from itinera.localstack.deps import RedisConfig, ensure_redis
+from localaws.deps import RedisConfig, ensure_redis
 
 from .conftest import TOKEN, free_port
 

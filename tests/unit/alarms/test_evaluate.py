@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from itinera.localstack.alarms.evaluate import alarm_series, evaluate_metric_alarm, window
-from itinera.localstack.alarms.memory import MemoryReader
+from localaws.alarms.evaluate import alarm_series, evaluate_metric_alarm, window
+from localaws.alarms.memory import MemoryReader
 
 NOW = datetime(2026, 11, 27, 12, 0, 30, tzinfo=UTC)
 DIMS = {"QueueName": "itinera-dev-checkout-dlq"}

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from itinera.localstack.alarms.composite import RuleError, evaluate_rule, referenced
-from itinera.localstack.alarms.expression import ExpressionError, evaluate
+from localaws.alarms.composite import RuleError, evaluate_rule, referenced
+from localaws.alarms.expression import ExpressionError, evaluate
 
 T1, T2, T3 = (datetime(2026, 1, 1, 0, m, tzinfo=UTC) for m in (1, 2, 3))
 STATES = {"outage": "ALARM", "burn-1h": "ALARM", "burn-5m": "OK", "dlq": "INSUFFICIENT_DATA"}

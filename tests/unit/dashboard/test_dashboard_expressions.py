@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from itinera.dashboard.expressions import evaluate
+from dashboards.drawing.expressions import evaluate
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from itinera.dashboard.source import local_history
+from dashboards.drawing.source import local_history
 
 
 def test_history_lines_become_transitions(tmp_path: Path) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,10 +11,10 @@ from typing import Any
 import matplotlib.image
 import pytest
 
-from itinera.dashboard.plot import spans
-from itinera.dashboard.render import render
-from itinera.dashboard.search import Dimensions
-from itinera.dashboard.source import AlarmState, DashboardSource, Transition
+from dashboards.drawing.plot import spans
+from dashboards.drawing.render import render
+from dashboards.drawing.search import Dimensions
+from dashboards.drawing.source import AlarmState, DashboardSource, Transition
 
 ROOT = Path(__file__).resolve().parents[3]
 END = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -25,13 +23,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def bodies() -> Any:
-    """dashboards/bodies.py, loaded from its file (dashboards/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("dashboards_bodies_test",
-                                                  ROOT / "dashboards" / "bodies.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    """dashboards/bodies.py: the five dashboards."""
+    from dashboards import bodies as module
+
     return module
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from itinera.dashboard.search import Dimensions, Search, distinct_labels, find, parse
+from dashboards.drawing.search import Dimensions, Search, distinct_labels, find, parse
 
 PER_AZ = ("SEARCH('{AWS/ApplicationELB,AvailabilityZone,LoadBalancer,TargetGroup} "
           "MetricName=\"RequestCount\" TargetGroup=\"targetgroup/gw/1\"', 'Sum', 60)")

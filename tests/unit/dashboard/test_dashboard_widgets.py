@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from itinera.dashboard.widgets import expand, lines, metric_query, scaled_period
+from dashboards.drawing.widgets import expand, lines, metric_query, scaled_period
 
 
 def test_repeat_rest_keeps_the_leading_values_of_the_row_above() -> None:

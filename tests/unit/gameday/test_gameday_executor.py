@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from chaos.experiments import Experiment, load_experiments
-from itinera.gameday.actions import apply, undo
-from itinera.gameday.executor import RollbackFile, execute
-from itinera.gameday.plan import PlannedAction, plan, substitute
-from itinera.gameday.run import local_names
-from itinera.gameday.targets import Target, resolve
+from chaos.gameday.actions import apply, undo
+from chaos.gameday.executor import RollbackFile, execute
+from chaos.gameday.plan import PlannedAction, plan, substitute
+from chaos.gameday.run import local_names
+from chaos.gameday.targets import Target, resolve
 
 AZ_A = Target(name="subnets", resource_type="aws:ec2:subnet", azs=("az-a",))
 TASKS = Target(name="tasks", resource_type="aws:ecs:task", azs=("az-a",), service="inventory")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from chaos.experiments import Hypothesis
-from itinera.gameday.hypotheses import evaluate, judge, measure, windows
-from itinera.ops.check import Violation
+from chaos.gameday.hypotheses import evaluate, judge, measure, windows
 from loadtests.invariants import InvariantResult
 from loadtests.stats import AGGREGATED, EndpointStats, Recorded, Sample
+from operations.check import Violation
 
 CLEAN = InvariantResult(ran=True, violations=[])
 T0 = 1_000
@@ -120,9 +120,9 @@ def test_no_data_fails_and_tolerance_widens_the_bound() -> None:
 
 def test_a_stopped_timed_fault_ends_at_its_rollback() -> None:
     """A failover cut short by a stop condition ends when rolled back; a stop-task is none."""
-    from itinera.gameday.executor import Event, Outcome
-    from itinera.gameday.plan import PlannedAction
-    from itinera.gameday.run import timed_fault_end
+    from chaos.gameday.executor import Event, Outcome
+    from chaos.gameday.plan import PlannedAction
+    from chaos.gameday.run import timed_fault_end
 
     failover = PlannedAction(name="f", action_id="aws:rds:failover-db-cluster", parameters={},
                              targets={}, local_duration_s=20)

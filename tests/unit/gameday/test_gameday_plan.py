@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chaos.experiments import EXPERIMENTS, load_experiment
-from itinera.gameday.plan import iso_seconds, plan, span, substitute, waves
-from itinera.gameday.targets import resolve, running_tasks
+from chaos.gameday.plan import iso_seconds, plan, span, substitute, waves
+from chaos.gameday.targets import resolve, running_tasks
 
 
 def test_fis_durations_read_as_seconds() -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from itinera.ops.check import Violation
 from loadtests import summary
 from loadtests.invariants import DOUBLED, LOST, OVERSOLD, InvariantResult, not_run
 from loadtests.judge import evaluate, load_thresholds
 from loadtests.plots import write_plots
 from loadtests.stats import Recorded, Sample, per_second
+from operations.check import Violation
 
 PARAMETERS = {"users": 10, "duration_s": 20, "shape": "ramp", "rate": None,
               "host": "http://127.0.0.1:18080"}

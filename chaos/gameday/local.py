@@ -1,0 +1,125 @@
+"""The local stack's side of a game day: its levers (Effects), alarms and FIS record."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import boto3
+
+from chaos.gameday.targets import Target, running_tasks, stack_record
+from localaws.faults.client import FaultControl
+from localaws.faults.model import Fault
+from localaws.lambda_faults import location
+
+
+def aws_client(record: dict[str, Any], service: str) -> Any:
+    """Return a boto3 client on the stack's emulator, with the operator's credentials."""
+    aws = record["aws"]
+    return boto3.client(service, endpoint_url=aws["AWS_ENDPOINT_URL"],
+                        region_name=aws["AWS_DEFAULT_REGION"],
+                        aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
+                        aws_session_token=aws.get("AWS_SESSION_TOKEN"))
+
+
+class LocalEffects:
+    """Pull the running local stack's levers: tasks, AZ marks, fault proxies, Lambda faults."""
+
+    def __init__(self, state_dir: Path, session: aiohttp.ClientSession) -> None:
+        self.state_dir = state_dir
+        self.record = stack_record(state_dir)
+        self._session = session
+        self._s3: Any = None
+
+    def _control(self) -> FaultControl:
+        url = self.record.get("faults_url")
+        if not url:
+            raise RuntimeError("the stack runs without fault proxies; start it with "
+                               "`itinera run --fault-proxies`")
+        return FaultControl(str(url), self._session)
+
+    def stop_tasks(self, target: Target) -> list[str]:
+        """Stop the target's running tasks as ECS does (SIGTERM); the scheduler replaces them."""
+        stopped = []
+        for name, pid in running_tasks(stack_record(self.state_dir), target):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+            stopped.append(name)
+        return stopped
+
+    def set_az(self, az: str, available: bool) -> None:
+        """Mark *az* for the local ECS scheduler (its tasks stop while it is unavailable)."""
+        from localaws.ecs.azs import set_az_available
+
+        set_az_available(self.state_dir, az, available, reason="game day")
+
+    async def proxy_fault(self, fault: dict[str, Any], *, dependency: str | None,
+                          az: str | None) -> list[str]:
+        """Apply *fault* to the matching proxies."""
+        return await self._control().apply(Fault.from_json(fault), dependency=dependency, az=az)
+
+    async def clear_proxies(self) -> None:
+        """Lift every proxy fault (nothing to do when the stack has no proxies)."""
+        if self.record.get("faults_url"):
+            await self._control().clear()
+
+    def _object(self, function: str) -> tuple[Any, str, str]:
+        where = self.record.get("fis_configuration_location")
+        if not where:
+            raise RuntimeError("the stack gives its functions no FIS configuration location")
+        if self._s3 is None:
+            self._s3 = aws_client(self.record, "s3")
+        bucket, key = location(str(where), function)
+        return self._s3, bucket, key
+
+    async def put_lambda(self, function: str, body: bytes) -> None:
+        """Write *function*'s settings object, which its Lambda host polls."""
+        s3, bucket, key = self._object(function)
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+    async def delete_lambda(self, function: str) -> None:
+        """Delete *function*'s settings object."""
+        s3, bucket, key = self._object(function)
+        s3.delete_object(Bucket=bucket, Key=key)
+
+
+class AlarmStopCheck:
+    """Poll the stop-condition alarms' states in the emulator's CloudWatch."""
+
+    def __init__(self, record: dict[str, Any], names: list[str]) -> None:
+        self.names = names
+        self._cloudwatch = aws_client(record, "cloudwatch") if names else None
+
+    async def __call__(self) -> str | None:
+        """Return the first stop-condition alarm in ALARM, or None."""
+        if self._cloudwatch is None:
+            return None
+        found = self._cloudwatch.describe_alarms(AlarmNames=self.names)["MetricAlarms"]
+        return next((a["AlarmName"] for a in found if a["StateValue"] == "ALARM"), None)
+
+
+def record_in_fis(record: dict[str, Any], template: dict[str, Any], name: str
+                  ) -> dict[str, str]:
+    """Create the template and start an experiment in the emulator's FIS (it only records)."""
+    fis = aws_client(record, "fis")
+    role = f"arn:aws:iam::123456789012:role/itinera-{record.get('stage', 'dev')}-fis"
+    created = fis.create_experiment_template(
+        clientToken=name, description=template["description"], roleArn=role,
+        targets=template.get("targets", {}), actions=template["actions"],
+        stopConditions=template.get("stopConditions") or [{"source": "none"}],
+        tags=template.get("tags", {}))
+    template_id = created["experimentTemplate"]["id"]
+    started = fis.start_experiment(experimentTemplateId=template_id, tags={"Name": name})
+    return {"template_id": template_id, "experiment_id": started["experiment"]["id"]}
+
+
+def end_in_fis(record: dict[str, Any], experiment_id: str, state: str) -> None:
+    """Stop the emulator's experiment when the local one did not complete."""
+    if state != "completed":
+        aws_client(record, "fis").stop_experiment(id=experiment_id)

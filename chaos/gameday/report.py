@@ -1,0 +1,107 @@
+"""The game day's report: report.md (tables and timeline) and index.html with the figure."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from chaos.gameday.run import Result
+
+
+def _clock(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%H:%M:%S.%f")[:-3]
+
+
+def alarm_transitions(state_dir: Path, start: float, end: float) -> list[dict[str, Any]]:
+    """Return the alarm transitions between *start* and *end* from alarm-history.jsonl."""
+    path = state_dir / "run" / "alarm-history.jsonl"
+    if not path.exists():
+        return []
+    found = []
+    for line in path.read_text().splitlines():
+        try:
+            item = json.loads(line)
+            at = datetime.fromisoformat(item["time"]).timestamp()
+        except (ValueError, KeyError):
+            continue
+        if start <= at <= end:
+            found.append({**item, "at": at})
+    return found
+
+
+def _fmt(value: float | None) -> str:
+    return "no data" if value is None else f"{value:.4g}"
+
+
+def markdown(result: Result, transitions: list[dict[str, Any]]) -> str:
+    """Return report.md's text."""
+    r, out = result, []
+    out.append(f"# Game day: {r.experiment.name}: **{'PASS' if r.passed else 'FAIL'}**\n")
+    out.append(f"{r.experiment.template['description']}\n")
+    out.append(f"- experiment state: **{r.outcome.state}** {r.outcome.reason}")
+    out.append(f"- FIS record in the emulator: template {r.fis.get('template_id')}, "
+               f"experiment {r.fis.get('experiment_id')}")
+    out.append(f"- load: {r.load_end - r.load_start:.0f} s of `{r.experiment.load}` from "
+               f"{_clock(r.load_start)} UTC")
+    out.append(f"- time scale: {r.scale:g} (FIS durations and CloudWatch periods run that much "
+               f"faster locally; ITINERA_TIME_SCALE)")
+    if r.fault_window:
+        out.append(f"- fault window: {_clock(r.fault_window[0])} to "
+                   f"{_clock(r.fault_window[1])} UTC (shaded in the figure)")
+    out.append("\n## Hypotheses\n")
+    out.append("| phase | expected | window (s from load start) | observed | verdict |")
+    out.append("| --- | --- | --- | --- | --- |")
+    for v in r.verdicts:
+        lo, hi = (w - r.load_start for w in v.window)
+        out.append(f"| {v.hypothesis.phase} | {v.expected} | {lo:.0f}-{hi:.0f} | "
+                   f"{_fmt(v.observed)} | {'holds' if v.holds else '**breached**'} |")
+    if not r.verdicts:
+        out.append("| | no hypothesis could be judged (no load data or no fault) | | | fail |")
+    out.append("\n## Actions\n")
+    out.append("| action | FIS action id | after | AWS duration | local duration |")
+    out.append("| --- | --- | --- | --- | --- |")
+    for a in r.actions:
+        out.append(f"| {a.name} | {a.action_id} | {', '.join(a.start_after) or '-'} | "
+                   f"{a.aws_duration_s:g} s | {a.local_duration_s:g} s |")
+    out.append("\n## Timeline (UTC)\n")
+    rows = [(e.at, e.kind, e.action, e.detail) for e in r.outcome.events]
+    rows += [(t["at"], "alarm", t["alarm"], f"{t['old']} -> {t['new']}: {t['reason']}")
+             for t in transitions]
+    for at, kind, what, detail in sorted(rows):
+        out.append(f"- {_clock(at)} **{kind}** {what}: {detail}")
+    out.append("\n## Recovery\n")
+    recovered = [t for t in transitions if t["new"] == "OK"]
+    out.append("\n".join(f"- {t['alarm']} OK again at {_clock(t['at'])}" for t in recovered)
+               or "- no alarm went back to OK during the run (none fired, or none recovered)")
+    out.append("\n## Invariant check (`itinera check`)\n")
+    inv = r.invariants.as_dict()
+    out.append(f"- holds: **{inv['holds']}** after {inv['attempts']} look(s) in "
+               f"{inv['seconds']} s {inv['error'] or ''}")
+    out += [f"  - invariant {v['invariant']}: {v['detail']}" for v in inv["violations"][:20]]
+    out.append("\n![game day](gameday.png)\n")
+    return "\n".join(out) + "\n"
+
+
+def write(result: Result, state_dir: Path, record: dict[str, Any]) -> Path:
+    """Write report.md, gameday.png and index.html into the result's folder."""
+    from chaos.gameday.plots import cloudwatch_series, write_figure
+
+    end = result.load_end + 5
+    transitions = alarm_transitions(state_dir, result.load_start - 5, end)
+    text = markdown(result, transitions)
+    (result.folder / "report.md").write_text(text)
+    try:
+        series = cloudwatch_series(record, state_dir, result.load_start - 5, end)
+    except Exception as exc:  # the figure still shows the load run without CloudWatch
+        series = {}
+        text += f"\n(CloudWatch series unavailable: {exc!r})\n"
+    write_figure(result.folder, result.recorded, series, result.fault_window)
+    page = ("<!doctype html><meta charset=utf-8><title>game day "
+            f"{html.escape(result.experiment.name)}</title><body style='font-family:sans-serif;"
+            f"max-width:60em'><pre style='white-space:pre-wrap'>{html.escape(text)}</pre>"
+            "<img src='gameday.png' style='max-width:100%'></body>")
+    (result.folder / "index.html").write_text(page)
+    return result.folder

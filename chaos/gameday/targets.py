@@ -1,0 +1,71 @@
+"""Resolving an experiment's targets against the running local stack (its stack.json)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from localaws.config import AZS
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    """What one FIS target selects locally: AZs, a service's tasks, or Lambda functions."""
+
+    name: str
+    resource_type: str
+    azs: tuple[str, ...] = AZS
+    service: str | None = None
+    functions: tuple[str, ...] = ()
+
+
+def _filter_values(target: dict[str, Any], path: str) -> list[str]:
+    return [str(v) for f in target.get("filters", []) if f.get("path") == path
+            for v in f.get("values", [])]
+
+
+def resolve(name: str, target: dict[str, Any]) -> Target:
+    """Return the local selection of one (substituted) template target."""
+    kind = str(target["resourceType"])
+    azs = tuple(_filter_values(target, "AvailabilityZone")) or AZS
+    parameters = target.get("parameters", {})
+    if kind == "aws:elasticache:replicationgroup" and "availabilityZoneIdentifier" in parameters:
+        azs = (str(parameters["availabilityZoneIdentifier"]),)
+    unknown = [az for az in azs if az not in AZS]
+    if unknown:
+        raise ValueError(f"target {name}: no local AZ {', '.join(unknown)} (local: {AZS})")
+    if kind == "aws:lambda:function":
+        # A function's ARN ends with its name; locally Ref gives the logical id.
+        functions = tuple(str(arn).rsplit(":", 1)[-1] for arn in target.get("resourceArns", []))
+        return Target(name=name, resource_type=kind, functions=functions)
+    service = parameters.get("service") if kind == "aws:ecs:task" else None
+    return Target(name=name, resource_type=kind, azs=azs, service=service)
+
+
+def stack_record(state_dir: Path) -> dict[str, Any]:
+    """Return the running stack's record, or raise naming how to start one."""
+    path = state_dir / "run" / "stack.json"
+    if not path.exists():
+        raise RuntimeError(f"no running local stack under {state_dir} (no {path}); start one "
+                           f"with `itinera run --fault-proxies`")
+    return dict(json.loads(path.read_text()))
+
+
+def _service_of(name: str, task: dict[str, Any]) -> str:
+    if task.get("service"):
+        return str(task["service"])
+    return name.split("-az-", 1)[0]
+
+
+def running_tasks(record: dict[str, Any], target: Target) -> list[tuple[str, int]]:
+    """Return (name, pid) of the target's running tasks in the stack record, now."""
+    found = []
+    for name, task in record.get("tasks", {}).items():
+        if task.get("az") not in target.azs or task.get("state", "RUNNING") != "RUNNING":
+            continue
+        if target.service is not None and _service_of(name, task) != target.service:
+            continue
+        found.append((name, int(task["pid"])))
+    return sorted(found)

@@ -1,0 +1,2 @@
+"""The `itinera` command: thin commands over the tools (localaws, loadtests, chaos,
+dashboards, operations)."""

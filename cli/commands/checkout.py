@@ -1,0 +1,102 @@
+"""`itinera redrive` and `itinera check`: operate the checkout pipeline and its invariants."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiomysql
+
+from itinera.aws import BOTO_CONFIG, session
+from operations import trace
+from operations.check import Tables, Violation, as_json, check, report
+from operations.redrive import redrive
+
+
+def stack_record(state_dir: Path) -> dict[str, Any]:
+    """Return what the running local stack wrote about itself, and point AWS SDKs at it."""
+    path = state_dir / "run" / "stack.json"
+    if not path.exists():
+        raise SystemExit(f"no local stack record at {path}: start one with `make run`, or "
+                         f"pass the AWS names explicitly")
+    record: dict[str, Any] = json.loads(path.read_text())
+    os.environ.update(record["aws"])
+    return record
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    if args.dlq_url and args.queue_url:
+        dlq_url, queue_url = args.dlq_url, args.queue_url
+    else:
+        queues = stack_record(args.state_dir)["dead_letter_queues"]
+        if args.queue not in queues:
+            raise SystemExit(f"unknown queue {args.queue}; queues with a DLQ: "
+                             f"{', '.join(sorted(queues))}")
+        dlq_url, queue_url = queues[args.queue]["dlq_url"], queues[args.queue]["queue_url"]
+
+    async def go() -> int:
+        async with session().client("sqs", config=BOTO_CONFIG) as sqs:
+            return await redrive(sqs, dlq_url=dlq_url, target_url=queue_url, limit=args.limit)
+
+    moved = asyncio.run(go())
+    print(f"moved {moved} message(s) from {dlq_url} back to {queue_url}")
+    return 0
+
+
+async def check_stack(record: dict[str, Any], *, grace: timedelta) -> list[Violation]:
+    """Return the invariant violations of the stack described by *record* (`stack.json`)."""
+    db, names = record["database"], record["resources"]
+    pool = await aiomysql.create_pool(host=db["host"], port=db["port"], user=db["user"],
+                                      password=os.environ.get("DB_PASSWORD", "itinera"),
+                                      db=db["name"], autocommit=True, maxsize=2)
+    try:
+        async with session().client("dynamodb", config=BOTO_CONFIG) as dynamodb:
+            return await check(pool=pool, dynamodb=dynamodb, tables=Tables(
+                bookings=names["BookingsTable"], payments=names["PaymentsTable"],
+                notifications=names["NotificationsTable"]), grace=grace)
+    finally:
+        pool.close()
+        await pool.wait_closed()
+
+
+def _check(args: argparse.Namespace) -> int:
+    record = stack_record(args.state_dir)
+    violations = asyncio.run(check_stack(record, grace=timedelta(seconds=args.grace_seconds)))
+    print(as_json(violations) if args.json else report(violations))
+    return 1 if violations else 0
+
+
+def _trace(args: argparse.Namespace) -> int:
+    log_dir = args.state_dir / "logs"
+    lines = trace.booking_trace(trace.read_lines(log_dir), args.booking_id)
+    if not lines:
+        print(f"no log line under {log_dir} names booking {args.booking_id}")
+        return 1
+    print(trace.render(lines))
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add `redrive`, `check` and `trace` to the command line."""
+    r = sub.add_parser("redrive", help="move dead-lettered messages back to their queue")
+    r.add_argument("--queue", default="CheckoutQueue",
+                   help="logical name of the source queue in the template")
+    r.add_argument("--limit", type=int, default=1000, help="move at most this many")
+    r.add_argument("--dlq-url", help="on AWS: the dead-letter queue URL")
+    r.add_argument("--queue-url", help="on AWS: the queue to move messages back to")
+    r.set_defaults(func=_redrive)
+
+    c = sub.add_parser("check", help="verify the booking invariants of a running stack")
+    c.add_argument("--grace-seconds", type=int, default=120,
+                   help="leave work younger than this alone (it may still be in flight)")
+    c.add_argument("--json", action="store_true", help="print violations as JSON")
+    c.set_defaults(func=_check)
+
+    t = sub.add_parser("trace", help="one booking's log lines from every service, in order")
+    t.add_argument("booking_id", help="the booking's id (32 hex digits)")
+    t.set_defaults(func=_trace)

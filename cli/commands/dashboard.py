@@ -1,0 +1,109 @@
+"""`itinera dashboard render`: every dashboard of the stack as PNGs and one HTML page."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> timedelta:
+    """Return `15m`, `90s`, `2h` or `1d` as a timedelta."""
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"want a duration such as 15m, 90s or 2h: {text}")
+    return timedelta(seconds=int(match.group(1)) * UNITS[match.group(2)])
+
+
+def local_inputs(state_dir: Path) -> dict[str, Any]:
+    """Return render()'s inputs for the local stack whose folder is *state_dir*."""
+    import boto3
+
+    from dashboards.drawing.search import CloudWatchCatalog
+    from dashboards.drawing.source import (
+        alarm_states,
+        load_deployed,
+        local_dashboards,
+        local_history,
+    )
+    from localaws import config
+    from localaws.cloudwatch.reader import local_reader
+
+    stack = json.loads((state_dir / "run" / "stack.json").read_text())
+    deployed = load_deployed(state_dir)
+    creds = stack["aws"]
+    client = boto3.client("cloudwatch", endpoint_url=creds["AWS_ENDPOINT_URL"],
+                          region_name=deployed.region,
+                          aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                          aws_session_token=creds.get("AWS_SESSION_TOKEN"))
+    stage = deployed.template.parameters.get("Stage", "dev")
+    return {"dashboards": local_dashboards(deployed),
+            "reader": local_reader(state_dir, creds["AWS_ENDPOINT_URL"], deployed.region,
+                                   credentials=creds),
+            "catalog": CloudWatchCatalog(client),
+            "alarms": alarm_states(client, prefix=f"itinera-{stage}-"),
+            "transitions": local_history(state_dir),
+            # The stack's own scale: this process may run with another ITINERA_TIME_SCALE.
+            "scale": float(stack.get("time_scale", config.LOCAL_TIME_SCALE)),
+            "source": f"the local stack in {state_dir} (moto and the raw metric store)"}
+
+
+def aws_inputs(*, stage: str, region: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """Return render()'s inputs for the stage deployed in AWS (credentials from the env)."""
+    import boto3
+
+    from dashboards.drawing.search import CloudWatchCatalog
+    from dashboards.drawing.source import alarm_states, aws_dashboards, aws_history
+    from localaws.cloudwatch.reader import CloudWatchReader
+
+    client = boto3.client("cloudwatch", region_name=region) if region \
+        else boto3.client("cloudwatch")
+    prefix = f"itinera-{stage}-"
+    return {"dashboards": aws_dashboards(client, prefix), "reader": CloudWatchReader(client),
+            "catalog": CloudWatchCatalog(client), "alarms": alarm_states(client, prefix),
+            "transitions": aws_history(client, start, end), "scale": 1.0,
+            "source": f"CloudWatch ({client.meta.region_name})"}
+
+
+def _render(args: argparse.Namespace) -> int:
+    from dashboards.drawing.render import render
+    from localaws.config import ROOT
+
+    end = datetime.now(UTC)
+    start = end - args.since
+    inputs = (aws_inputs(stage=args.stage, region=args.region, start=start, end=end)
+              if args.aws else local_inputs(args.state_dir))
+    out = args.out or ROOT / "reports" / "dashboards" / end.strftime("%Y%m%dT%H%M%SZ")
+    report = render(**inputs, start=start, end=end, out=out)
+    print(f"time scale {report.scale}: a 60 s period is {round(60 * report.scale, 3)} s")
+    for dashboard in report.dashboards:
+        with_data = sum(w.has_data for w in dashboard.widgets)
+        print(f"{dashboard.name}: {with_data}/{len(dashboard.widgets)} widgets with data")
+        for problem in dashboard.unresolved:
+            print(f"  unresolved: {problem}")
+    print(f"wrote {report.index}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add `dashboard render` to the command line."""
+    dashboard = sub.add_parser("dashboard", help="the stack's CloudWatch dashboards")
+    commands = dashboard.add_subparsers(dest="dashboard_command", required=True)
+    render = commands.add_parser(
+        "render", help="draw every dashboard widget as a PNG and write an HTML page with the "
+                       "alarms' states and changes (local stack, or --aws)")
+    render.add_argument("--since", type=duration, default=timedelta(minutes=15),
+                        help="how far back: 15m, 90s, 2h, 1d (default 15m)")
+    render.add_argument("--out", type=Path, default=None,
+                        help="output folder (default reports/dashboards/<timestamp>/)")
+    render.add_argument("--aws", action="store_true",
+                        help="read the deployed stack's dashboards from real CloudWatch")
+    render.add_argument("--stage", default="dev", help="the stage with --aws (default dev)")
+    render.add_argument("--region", default="", help="the region with --aws")
+    render.set_defaults(func=_render)

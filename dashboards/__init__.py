@@ -1,0 +1,1 @@
+"""CloudWatch alarms and dashboards as code: definitions, template rendering, offline drawing."""

@@ -1,4 +1,0 @@
-"""CloudWatch, locally: EMF extraction from the stack's logs, metrics into moto, a raw store."""
-
-# The module the stack runs as a process.
-AGENT = "itinera.localstack.cloudwatch.agent"

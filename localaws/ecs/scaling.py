@@ -1,0 +1,147 @@
+"""Target tracking as Application Auto Scaling does it for ECS: pure decisions from datapoints.
+
+The rules (AWS's, for target tracking):
+- scale out when a policy's metric is above its target on 3 consecutive datapoints;
+- scale in only when it is more than 10% below target on 15 consecutive datapoints;
+- the new capacity is ceil(capacity * metric / target), bounded by the scalable target;
+- during a scale-out cooldown the capacity already added counts: a further scale-out happens
+  only if the capacity the metric asks for exceeds the desired count, and it is computed from
+  the capacity the metric was measured on (before the cooldown started);
+- a scale-out is never held back by a scale-in cooldown (it interrupts it); a scale-in waits
+  out its cooldown;
+- with several policies: out if any says out (the largest capacity wins), in only if all say
+  in (the largest of their capacities, so none goes below what it needs);
+- missing datapoints (insufficient data) never cause a scale-in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from localaws.ecs.model import ScalingPolicy
+
+OUT_DATAPOINTS = 3
+IN_DATAPOINTS = 15
+# Scale in only when the metric is this far below target, so capacity does not flap.
+IN_MARGIN = 0.9
+
+Action = Literal["out", "in", "none"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyVote:
+    """What one policy says about the capacity, and why."""
+
+    policy: str
+    action: Action
+    capacity: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """One evaluation: the desired count before and after, and the reason."""
+
+    action: Action
+    previous: int
+    desired: int
+    reason: str
+    votes: tuple[PolicyVote, ...] = ()
+
+
+@dataclass(kw_only=True)
+class ScalingState:
+    """What a scalable target remembers between evaluations (times in local seconds)."""
+
+    desired: int
+    min_capacity: int
+    max_capacity: int
+    scale_out_at: float | None = None
+    # The capacity the metric was measured on when the running scale-out cooldown began.
+    capacity_before_out: int | None = None
+    scale_in_at: float | None = None
+    history: list[Decision] = field(default_factory=list)
+
+
+def vote(policy: ScalingPolicy, datapoints: list[float | None], capacity: int, *,
+         low: int, high: int) -> PolicyVote:
+    """Return what *policy* says, given its datapoints (oldest first, None for missing)."""
+    recent = datapoints[-OUT_DATAPOINTS:]
+    target = policy.target
+    if len(recent) == OUT_DATAPOINTS and all(v is not None and v > target for v in recent):
+        latest = float(recent[-1])  # type: ignore[arg-type]
+        wanted = min(high, math.ceil(capacity * latest / target))
+        return PolicyVote(policy=policy.name, action="out", capacity=wanted,
+                          reason=f"{policy.name}: {_fmt(recent)} > {target:g} on "
+                                 f"{OUT_DATAPOINTS} datapoints")
+    window = datapoints[-IN_DATAPOINTS:]
+    if len(window) < IN_DATAPOINTS or any(v is None for v in window):
+        missing = IN_DATAPOINTS - sum(v is not None for v in window)
+        return PolicyVote(policy=policy.name, action="none", capacity=capacity,
+                          reason=f"{policy.name}: insufficient data ({missing} of "
+                                 f"{IN_DATAPOINTS} datapoints missing)")
+    values = [float(v) for v in window if v is not None]
+    if all(v < target * IN_MARGIN for v in values):
+        # The highest of the window: capacity for the busiest minute of it.
+        wanted = max(low, math.ceil(capacity * max(values) / target))
+        return PolicyVote(policy=policy.name, action="in", capacity=wanted,
+                          reason=f"{policy.name}: below {target * IN_MARGIN:g} on "
+                                 f"{IN_DATAPOINTS} datapoints (max {max(values):.4g})")
+    return PolicyVote(policy=policy.name, action="none", capacity=capacity,
+                      reason=f"{policy.name}: {values[-1]:.4g} near target {target:g}")
+
+
+def decide(state: ScalingState, policies: list[ScalingPolicy],
+           datapoints: dict[str, list[float | None]], *, now: float, time_scale: float
+           ) -> Decision:
+    """Evaluate every policy and update *state*; return the decision."""
+    previous = state.desired
+    out_cooldown = max((p.scale_out_cooldown for p in policies), default=0.0) * time_scale
+    in_cooldown = max((p.scale_in_cooldown for p in policies), default=0.0) * time_scale
+    cooling_out = state.scale_out_at is not None and now - state.scale_out_at < out_cooldown
+    cooling_in = state.scale_in_at is not None and now - state.scale_in_at < in_cooldown
+    # In a scale-out cooldown the metric still reflects the capacity before it.
+    measured_on = (state.capacity_before_out if cooling_out and state.capacity_before_out
+                   else state.desired)
+    votes = tuple(vote(p, datapoints.get(p.name, []), measured_on,
+                       low=state.min_capacity, high=state.max_capacity) for p in policies)
+    outs = [v for v in votes if v.action == "out"]
+    decision = Decision(action="none", previous=previous, desired=previous,
+                        reason="; ".join(v.reason for v in votes) or "no policies")
+    if outs:
+        best = max(outs, key=lambda v: v.capacity)
+        if best.capacity > state.desired:
+            if not cooling_out:
+                state.capacity_before_out = state.desired
+            state.desired, state.scale_out_at = best.capacity, now
+            # A scale-out interrupts a scale-in cooldown.
+            state.scale_in_at = None
+            decision = Decision(action="out", previous=previous, desired=best.capacity,
+                                reason=best.reason + (" (cooldown: capacity added counts)"
+                                                      if cooling_out else ""), votes=votes)
+        else:
+            decision = Decision(action="none", previous=previous, desired=previous,
+                                reason=f"{best.reason}, but {state.desired} tasks already "
+                                       f"cover {best.capacity}", votes=votes)
+    elif votes and all(v.action == "in" for v in votes):
+        wanted = max(v.capacity for v in votes)
+        if cooling_in:
+            decision = Decision(action="none", previous=previous, desired=previous,
+                                reason="scale-in cooldown: " + decision.reason, votes=votes)
+        elif wanted < state.desired:
+            state.desired, state.scale_in_at = wanted, now
+            decision = Decision(action="in", previous=previous, desired=wanted,
+                                reason="all policies below target: " + decision.reason,
+                                votes=votes)
+    else:
+        decision = Decision(action="none", previous=previous, desired=previous,
+                            reason=decision.reason, votes=votes)
+    state.history.append(decision)
+    del state.history[:-50]
+    return decision
+
+
+def _fmt(values: list[float | None]) -> str:
+    return "[" + ", ".join(f"{v:.4g}" for v in values if v is not None) + "]"

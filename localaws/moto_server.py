@@ -1,0 +1,122 @@
+"""moto's server as the local stack runs it: kept connections, a pool of threads, one more view.
+
+`python -m moto.server` serves moto with werkzeug's development server, which closes the
+connection after every response (werkzeug sends `Connection: close` always) and starts a
+thread per connection: every AWS call of every service paid a TCP handshake and a thread on
+both sides. Here the same moto application runs under waitress, in one process (moto keeps
+its state in memory), with HTTP/1.1 keep-alive and a fixed pool of threads. Three lookups
+moto repeats on every request are remembered, because what they read never changes while the
+server runs: the list of moto's service packages (read from the disk), the backend for a
+host name, and the action methods of a response class. And SQS's receive reads a queue's
+retention period directly: moto computed every attribute of the queue, counting all its
+messages, for each message it handed out, so a backlog made each receive slower. Measured in
+docs/performance.md.
+
+One more read-only view: CloudWatch publishes AWS/SQS ApproximateAgeOfOldestMessage; moto
+has no such figure, and finding it through the SQS API means receiving messages, which bumps
+their receive counts and so the dead-letter logic. `GET /moto-api/itinera/sqs-oldest`
+answers `{account: {region: {queue name: age}}}` (the age in seconds, null for an empty
+queue), counting every message not yet deleted and no longer delayed (in flight included),
+as SQS does.
+
+Run it as `python -m localaws.moto_server -H HOST -p PORT`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import signal
+import sys
+import time
+from typing import Any
+
+OLDEST_PATH = "/moto-api/itinera/sqs-oldest"
+# Long polls (SQS ReceiveMessage with a wait) hold a thread each for up to 20 s: the Lambda
+# host's pollers, the notifier tasks' and the tests' together stay well below this.
+THREADS = 64
+# Every AWS client keeps a pool of connections; waitress's default limit (100) would stall.
+CONNECTION_LIMIT = 2000
+
+Ages = dict[str, dict[str, dict[str, float | None]]]
+
+
+def oldest_ages(backends: Any, now_ms: float) -> Ages:
+    """Return each queue's oldest message age in seconds (None when it holds none)."""
+    out: Ages = {}
+    for account_id, regions in list(backends.items()):
+        for region, backend in list(regions.items()):
+            for queue in list(backend.queues.values()):
+                # A copy: the server's other threads send and delete meanwhile.
+                sent = [m.sent_timestamp for m in list(queue._messages)
+                        if m.sent_timestamp is not None and not m.delayed]
+                out.setdefault(account_id, {}).setdefault(region, {})[queue.name] = (
+                    (now_ms - min(sent)) / 1000 if sent else None)
+    return out
+
+
+def _view(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
+    from moto.sqs.models import sqs_backends
+
+    ages = oldest_ages(sqs_backends, time.time() * 1000)
+    return 200, {"Content-Type": "application/json"}, json.dumps(ages)
+
+
+def _remember_static_lookups() -> None:
+    """Compute once what moto otherwise recomputes per request from unchanging inputs."""
+    from moto import backends
+    from moto.core import responses
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    modules = tuple(backends.list_of_moto_modules())  # a directory listing of moto itself
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    # inspect.getmembers over the response class, for every call
+    responses.method_names_from_class = functools.cache(  # type: ignore[assignment]
+        responses.method_names_from_class)
+
+    def retained(backend: SQSBackend, queue_name: str, message: Any) -> bool:
+        queue: Any = backend.get_queue(queue_name)  # moto sets the attribute from its name
+        period = float(queue.message_retention_period)
+        return bool(period + message.sent_timestamp / 1000 > unix_time())
+
+    SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign,assignment]
+
+
+def application() -> Any:
+    """Return moto's WSGI application with the view registered and the lookups remembered."""
+    from moto.moto_api._internal import urls
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class Dispatcher(DomainDispatcherApplication):
+        """moto's dispatcher; a host name's backend is matched against its patterns once."""
+
+        @functools.cache  # noqa: B019 - one dispatcher per process, kept for its lifetime
+        def get_backend_for_host(self, host: str | None) -> Any:
+            return super().get_backend_for_host(host)
+
+    _remember_static_lookups()
+    urls.url_paths["{0}" + OLDEST_PATH + "$"] = _view
+    app = Dispatcher(create_backend_app)
+    app.debug = True  # type: ignore[attr-defined] # as moto's own server sets it
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve moto on HOST:PORT until SIGTERM or SIGINT."""
+    import waitress
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=5000)
+    parser.add_argument("--threads", type=int, default=THREADS)
+    args = parser.parse_args(argv)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(0))
+    waitress.serve(application(), host=args.host, port=args.port, threads=args.threads,
+                   connection_limit=CONNECTION_LIMIT, ident="moto", _quiet=True)
+
+
+if __name__ == "__main__":
+    main()
