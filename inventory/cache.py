@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -12,9 +12,7 @@ from urllib.parse import unquote, urlsplit
 import orjson
 from aiocache import RedisCache
 from aiocache.serializers import BaseSerializer
-from aiohttp import web
 
-from inventory.keys import cache_key, settings_key
 from inventory.metrics import put_metrics
 
 log = logging.getLogger("inventory.cache")
@@ -164,12 +162,3 @@ def new_redis_cache(url: str) -> RedisCache:
     return RedisCache(**redis_params(url), namespace=NAMESPACE, serializer=OrjsonSerializer(),
                       timeout=OP_TIMEOUT_S, create_connection_timeout=OP_TIMEOUT_S,
                       connection_pool_kwargs={"socket_timeout": OP_TIMEOUT_S})
-
-
-async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Hold the search cache for the app's lifetime."""
-    settings = app[settings_key]
-    search_cache = SearchCache(new_redis_cache(settings.redis_url), ttl=settings.cache_ttl_seconds)
-    app[cache_key] = search_cache
-    yield
-    await search_cache.close()

@@ -6,15 +6,13 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias, TypeVar
 
 import aiomysql
 import pymysql
-from aiohttp import web
 
 from inventory.credentials import PasswordSource, password_source, tls_context
-from inventory.keys import pool_key, settings_key
 from inventory.settings import DatabaseSettings
 
 log = logging.getLogger("inventory.db")
@@ -69,19 +67,6 @@ async def close_pool(pool: aiomysql.Pool) -> None:
     """Close *pool* and wait for its connections to go."""
     pool.close()
     await pool.wait_closed()
-
-
-async def mysql_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Hold the pool for the app's lifetime; it connects on first use.
-
-    The service starts (and answers /health) while the database is unreachable or, on a first
-    deploy, before the migration task has created its user; /ready reports MySQL until then.
-    A start that needed the database would crash-loop and trip ECS's circuit breaker.
-    """
-    pool = await create_pool(app[settings_key].db, minsize=0)
-    app[pool_key] = pool
-    yield
-    await close_pool(pool)
 
 
 async def ping(pool: aiomysql.Pool) -> None:

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from inventory.admin import AdminRepository
-from inventory.cache import redis_ctx
 from inventory.callers import CHECKOUT, GATEWAY, service_token_middleware
-from inventory.catalog import Catalog
-from inventory.db import mysql_ctx, ping
-from inventory.holds import HoldRepository
-from inventory.hotels import HotelCatalog
-from inventory.keys import (
-    admin_key,
-    business_key,
-    cache_key,
-    catalog_key,
-    holds_key,
-    hotels_key,
-    pool_key,
-    settings_key,
-)
-from inventory.metrics import new_batch, stats_ctx
+from inventory.db import ping
+from inventory.keys import business_key, cache_key, pool_key, settings_key
+from inventory.metrics import new_batch
+from inventory.resources import mysql_ctx, redis_ctx, repositories_ctx, stats_ctx
 from inventory.routes import setup_routes
 from inventory.settings import Settings
 from inventory.sweeper import sweeper_ctx
@@ -32,15 +19,6 @@ from inventory.unavailable import database_unavailable_middleware
 from itinera.web import check_passes, json_response, new_app
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-async def repositories_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Build the repositories on the open pool."""
-    app[catalog_key] = Catalog(app[pool_key])
-    app[hotels_key] = HotelCatalog(app[pool_key])
-    app[holds_key] = HoldRepository(app[pool_key], ttl_seconds=app[settings_key].hold_ttl_seconds)
-    app[admin_key] = AdminRepository(app[pool_key], app[catalog_key])
-    yield
 
 
 @web.middleware

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from aiohttp import web
+import aiomysql
 
 from inventory.db import fetch_all
-from inventory.keys import business_key, cache_key, pool_key, stats_task_key
 from itinera.metric_batch import MetricBatch
 from itinera.metrics import put_metrics as shared_put_metrics
 
@@ -51,39 +48,11 @@ def cache_deltas(now: Mapping[str, int], last: Mapping[str, int]) -> dict[str, f
             "SearchCacheHitRatio": round(delta["hits"] / lookups, 4) if lookups else 0}
 
 
-async def _oversold(app: web.Application) -> None:
+async def put_oversold(pool: aiomysql.Pool) -> None:
+    """Write the units held or sold beyond capacity (0 unless a constraint broke)."""
     try:
-        rows = await fetch_all(app[pool_key], OVERSOLD_SQL)
+        rows = await fetch_all(pool, OVERSOLD_SQL)
     except Exception as exc:  # the database may be down; the gap in the graph says so
         log.warning("oversold check failed", extra={"error": f"{type(exc).__name__}: {exc}"})
         return
     put_metrics({"OversoldUnits": int(rows[0]["oversold"])})
-
-
-async def stats_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Log the cache's counters and the business counters every second, the oversold check
-    every ten."""
-
-    async def emit() -> None:
-        last: dict[str, int] = {}
-        ticks = 0
-        while True:
-            await asyncio.sleep(STATS_INTERVAL_S)
-            now = app[cache_key].stats.counters()
-            metrics = cache_deltas(now, last)
-            last = now
-            if metrics:
-                put_metrics(metrics)
-            app[business_key].flush()
-            ticks += 1
-            if ticks * STATS_INTERVAL_S >= OVERSOLD_INTERVAL_S:
-                ticks = 0
-                await _oversold(app)
-
-    task = asyncio.create_task(emit())
-    app[stats_task_key] = task
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    app[business_key].flush()
