@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from dashboards.drawing.render import Report
+from dashboards.drawing.report import Report
 
 STYLE = """body{font-family:sans-serif;margin:1.5em;color:#222}
 figure{display:inline-block;margin:.4em;vertical-align:top;border:1px solid #ddd;padding:.3em}

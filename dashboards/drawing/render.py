@@ -3,50 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from dashboards.drawing import page, plot
 from dashboards.drawing.query import MetricReader, fetch
+from dashboards.drawing.report import RenderedDashboard, RenderedWidget, Report
 from dashboards.drawing.search import MetricCatalog
 from dashboards.drawing.source import AlarmState, DashboardSource, Transition
-
-
-@dataclass(frozen=True)
-class RenderedWidget:
-    """One widget as drawn: its picture, whether it had data, and what went wrong."""
-
-    title: str
-    kind: str
-    png: str  # relative to the output folder
-    has_data: bool
-    series: list[tuple[str, int]] = field(default_factory=list)  # label, points
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class RenderedDashboard:
-    """One dashboard's widgets in body order."""
-
-    name: str
-    widgets: list[RenderedWidget]
-    unresolved: list[str]
-    picture: str  # the composed dashboard.png, relative to the output folder
-
-
-@dataclass(frozen=True)
-class Report:
-    """Everything one render wrote, with the index page's path."""
-
-    dashboards: list[RenderedDashboard]
-    alarms: list[AlarmState]
-    transitions: list[Transition]
-    start: datetime
-    end: datetime
-    scale: float
-    index: Path
 
 
 def _slug(text: str) -> str:
