@@ -95,9 +95,12 @@ bench: $(STAMP) haproxy
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } || { echo "install wrk: apt-get install -y wrk"; exit 1; }
 	$(VENV)/bin/itinera bench
 
+# lint-imports checks the import rules in pyproject.toml; it takes a fraction of a second, so it
+# runs without a cache (no cache folder in the tree).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy itinera gateway inventory checkout notifier localaws loadtests chaos dashboards operations cli
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache *.egg-info
