@@ -86,7 +86,7 @@ def test_each_service_image_runs_unprivileged_with_a_health_check(service: str) 
     """Each Dockerfile builds on python:3.11-slim with the pins, drops root and checks /health."""
     text = (ROOT / "infra" / "sam" / "docker" / f"{service}.Dockerfile").read_text()
     assert text.count("FROM python:3.11-slim") == 2
-    assert "pip install -c constraints.txt ." in text
+    assert "pip install -c constraints.txt -r requirements.txt" in text
     assert "USER 10001" in text and "/health" in text.split("HEALTHCHECK", 1)[1]
     assert text.rstrip().endswith(f'CMD ["python", "-m", "{service}"]')
 

@@ -87,6 +87,21 @@ def test_the_arm64_build_holds_arm64_binaries_and_only_the_functions_code(
     assert size < LAMBDA_UNZIPPED_LIMIT
 
 
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_the_build_holds_the_function_packages_and_what_pip_installed_alone(
+        builds: dict[str, Path], function: str) -> None:
+    """Besides the files pip installed from requirements.txt (every distribution's RECORD
+    lists its own), the deployed build holds exactly the checkout package, the runtime kit and
+    requirements.txt: no other package, README or file of the repository."""
+    code = builds["arm64"] / function
+    installed = set()
+    for record in code.glob("*.dist-info/RECORD"):
+        installed |= {line.split(",", 1)[0].split("/", 1)[0]
+                      for line in record.read_text().splitlines() if line}
+    ours = {path.name for path in code.iterdir()} - installed
+    assert ours == {"checkout", "itinera", "requirements.txt"}
+
+
 def test_the_build_installs_the_pinned_versions(builds: dict[str, Path]) -> None:
     """Every distribution in the build is at the version constraints.txt pins, if it pins it."""
     pins = {}
