@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 
-from checkout.runtime import shutdown
 from tests.unit.checkout.api_calls import (
     BOOKING_BODY,
     BOOKING_ID,
@@ -16,17 +14,9 @@ from tests.unit.checkout.api_calls import (
     RecordingService,
     call,
     rest_event,
-    use_service,
 )
 
 TRACE = "Root=1-67891233-abcdef012345678912345678;Sampled=1"
-
-
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingService]:
-    """A recording checkout service behind the handler; the environment's loop closed after."""
-    yield use_service(monkeypatch)
-    shutdown()
 
 
 def test_the_recorded_rest_api_event_starts_a_checkout(service: RecordingService) -> None:

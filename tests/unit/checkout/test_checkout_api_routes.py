@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,17 +17,9 @@ from tests.unit.checkout.api_calls import (
     RecordingService,
     call,
     rest_event,
-    use_service,
 )
 
 BOOKING = "/v1/bookings/{booking_id}"
-
-
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingService]:
-    """A recording checkout service behind the handler; the environment's loop closed after."""
-    yield use_service(monkeypatch)
-    shutdown()
 
 
 def test_the_routes_are_the_templates_api_events() -> None:
