@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -13,36 +12,30 @@ from pydantic import BaseModel
 
 from gateway.keys import edge_cache_key, settings_key, verifier_key
 from itinera.api.bookings import idempotency_key
-from itinera.api.types import CABINS, CATALOG_ID, HEX_ID, ROOM_CODE, Contract
+from itinera.api.types import CABINS, Contract, anchored
 from itinera.api.validation import parse_body, parse_query
 from itinera.auth import Principal, require_admin
 from itinera.errors import BadRequest, RequestTimeout
+from itinera.routes import PATH_PATTERNS, Route, aiohttp_path
 from itinera.web import IDEMPOTENCY_HEADER
 from itinera.web import read_body as read_decoded_body
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Auth = Literal["none", "traveller", "admin"]
 
-# Every path parameter: the pattern its route accepts, so nothing else (no `..%2F`) reaches a
-# handler, and the schema the document gives it.
+# Every path parameter: the pattern its route admits (one for every service), and the schema
+# the document gives it.
 PATH_PARAMS: dict[str, tuple[str, dict[str, Any]]] = {
-    "flight_id": (CATALOG_ID, {"type": "string", "pattern": f"^{CATALOG_ID}$"}),
-    "hotel_id": (CATALOG_ID, {"type": "string", "pattern": f"^{CATALOG_ID}$"}),
-    "hold_id": (HEX_ID, {"type": "string", "pattern": f"^{HEX_ID}$"}),
-    "booking_id": (HEX_ID, {"type": "string", "pattern": f"^{HEX_ID}$"}),
-    "cabin": ("|".join(CABINS), {"enum": list(CABINS)}),
-    "room_type": (ROOM_CODE, {"type": "string", "pattern": f"^{ROOM_CODE}$"}),
-}
+    name: (pattern, {"enum": list(CABINS)} if name == "cabin"
+           else {"type": "string", "pattern": anchored(pattern)})
+    for name, pattern in PATH_PATTERNS.items()}
 
 
 @dataclass(frozen=True, kw_only=True)
-class Operation:
+class Operation(Route[Handler]):
     """A method and path of the public API, with everything the document says about it."""
 
     operation_id: str
-    method: str
-    path: str
-    handler: Handler
     summary: str
     ok: int = 200
     response: type[BaseModel] | None = None
@@ -60,7 +53,7 @@ class Operation:
     @property
     def route(self) -> str:
         """Return the aiohttp route, each parameter constrained to its pattern."""
-        return re.sub(r"\{(\w+)\}", lambda m: f"{{{m[1]}:{PATH_PARAMS[m[1]][0]}}}", self.path)
+        return aiohttp_path(self.path)
 
 
 @dataclass(frozen=True)

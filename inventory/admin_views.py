@@ -8,9 +8,7 @@ from inventory.keys import admin_key, cache_key, catalog_key, holds_key, hotels_
 from inventory.views import catalog_id
 from itinera.api.admin import CabinCapacity, HoldListing, NewFlight, NewHotel, NightsCapacity
 from itinera.api.search import HotelStay
-from itinera.api.types import CABINS
 from itinera.api.validation import parse_query
-from itinera.errors import NotFound
 from itinera.web import json_response, read_model
 
 
@@ -34,9 +32,8 @@ async def create_hotel(request: web.Request) -> web.Response:
 async def set_cabin_capacity(request: web.Request) -> web.Response:
     """Change one cabin's capacity; 409 capacity_below_committed under held + sold."""
     flight_id = catalog_id(request, "flight_id")
+    # The route admits the known cabins only.
     cabin = request.match_info["cabin"]
-    if cabin not in CABINS:
-        raise NotFound(f"no cabin {cabin[:20]!r}")
     body = await read_model(CabinCapacity, request)
     return json_response(await request.app[admin_key].set_cabin_capacity(flight_id, cabin,
                                                                          body.capacity))

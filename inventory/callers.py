@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from itinera.errors import Forbidden, Unauthorized
+from itinera.routes import Route
 from itinera.web import ADMIN_HEADER, SERVICE_TOKEN_HEADER
 
 GATEWAY, CHECKOUT = "gateway", "checkout"
@@ -15,8 +17,19 @@ INTERNAL_PREFIX = "/internal/"
 ADMIN_PREFIX = "/internal/admin/"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# Each internal handler and the callers it serves; a handler missing here serves nobody.
-callers_key = web.AppKey("inventory_route_callers", dict[Handler, frozenset[str]])
+
+
+@dataclass(frozen=True, kw_only=True)
+class InventoryRoute(Route[Handler]):
+    """A route of inventory and the services whose credential it admits."""
+
+    # None for the public reads under /v1, which take no credential; an internal route
+    # without callers serves nobody.
+    callers: frozenset[str] | None = None
+
+
+# Each route the router matched, as the table declares it.
+routes_key = web.AppKey("inventory_routes", dict[web.AbstractRoute, InventoryRoute])
 
 
 def service_token_middleware(tokens: Mapping[str, str]) -> Callable[
@@ -34,8 +47,8 @@ def service_token_middleware(tokens: Mapping[str, str]) -> Callable[
         if not callers:
             raise Unauthorized("a valid X-Service-Token header is required")
         if request.match_info.http_exception is None:
-            allowed = request.app[callers_key].get(request.match_info.handler, frozenset())
-            if not callers & allowed:
+            route = request.app[routes_key].get(request.match_info.route)
+            if route is None or not callers & (route.callers or frozenset()):
                 raise Forbidden("this route does not serve the calling service")
         if (request.path.startswith(ADMIN_PREFIX)
                 and request.headers.get(ADMIN_HEADER, "").lower() != "true"):

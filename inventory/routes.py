@@ -1,47 +1,57 @@
-"""URL map of the inventory service; path parameters admit only their contract's pattern."""
+"""The inventory service's routes, one per line: method, path, handler and who may call it."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from inventory import admin_views, views
-from inventory.callers import CHECKOUT, GATEWAY, Handler, callers_key
-from itinera.api.types import CATALOG_ID, HEX_ID, ROOM_CODE
+from inventory.callers import CHECKOUT, GATEWAY, InventoryRoute, routes_key
+from itinera.routes import aiohttp_path
 
-FLIGHT = f"{{flight_id:{CATALOG_ID}}}"
-HOTEL = f"{{hotel_id:{CATALOG_ID}}}"
-HOLD = f"{{hold_id:{HEX_ID}}}"
-BOTH = frozenset({GATEWAY, CHECKOUT})
+# The gateway acts for travellers and operators, checkout pays for holds: a leaked gateway
+# credential confirms nothing.
+BY_GATEWAY = frozenset({GATEWAY})
+BY_CHECKOUT = frozenset({CHECKOUT})
+BY_BOTH = BY_GATEWAY | BY_CHECKOUT
 
-# Internal routes and the one service each serves: the gateway acts for travellers and
-# operators, checkout pays for holds. A leaked gateway credential confirms nothing.
-INTERNAL: list[tuple[str, str, Handler, frozenset[str]]] = [
-    ("POST", "/internal/holds", views.create_hold, frozenset({GATEWAY})),
-    ("GET", f"/internal/holds/{HOLD}", views.get_hold, BOTH),
-    ("DELETE", f"/internal/holds/{HOLD}", views.delete_hold, frozenset({GATEWAY})),
-    ("POST", f"/internal/holds/{HOLD}/pin", views.pin_hold, frozenset({CHECKOUT})),
-    ("POST", f"/internal/holds/{HOLD}/confirm", views.confirm_hold, frozenset({CHECKOUT})),
-    ("POST", f"/internal/holds/{HOLD}/release", views.release_hold, frozenset({CHECKOUT})),
-    ("POST", f"/internal/holds/{HOLD}/cancel", views.cancel_hold, frozenset({CHECKOUT})),
-    ("GET", "/internal/stats", admin_views.stats, BOTH),
-    ("POST", "/internal/admin/flights", admin_views.create_flight, frozenset({GATEWAY})),
-    ("PATCH", f"/internal/admin/flights/{FLIGHT}/cabins/{{cabin}}",
-     admin_views.set_cabin_capacity, frozenset({GATEWAY})),
-    ("POST", "/internal/admin/hotels", admin_views.create_hotel, frozenset({GATEWAY})),
-    ("PATCH", f"/internal/admin/hotels/{HOTEL}/room-types/{{room_type:{ROOM_CODE}}}/nights",
-     admin_views.set_room_capacity, frozenset({GATEWAY})),
-    ("GET", "/internal/admin/holds", admin_views.list_holds, frozenset({GATEWAY})),
+ROUTES = [
+    InventoryRoute(method="GET", path="/v1/flights", handler=views.search_flights),
+    InventoryRoute(method="GET", path="/v1/flights/{flight_id}", handler=views.get_flight),
+    InventoryRoute(method="GET", path="/v1/hotels", handler=views.search_hotels),
+    InventoryRoute(method="GET", path="/v1/hotels/{hotel_id}", handler=views.get_hotel),
+    InventoryRoute(method="POST", path="/internal/holds", handler=views.create_hold,
+                   callers=BY_GATEWAY),
+    InventoryRoute(method="GET", path="/internal/holds/{hold_id}", handler=views.get_hold,
+                   callers=BY_BOTH),
+    InventoryRoute(method="DELETE", path="/internal/holds/{hold_id}",
+                   handler=views.delete_hold, callers=BY_GATEWAY),
+    InventoryRoute(method="POST", path="/internal/holds/{hold_id}/pin", handler=views.pin_hold,
+                   callers=BY_CHECKOUT),
+    InventoryRoute(method="POST", path="/internal/holds/{hold_id}/confirm",
+                   handler=views.confirm_hold, callers=BY_CHECKOUT),
+    InventoryRoute(method="POST", path="/internal/holds/{hold_id}/release",
+                   handler=views.release_hold, callers=BY_CHECKOUT),
+    InventoryRoute(method="POST", path="/internal/holds/{hold_id}/cancel",
+                   handler=views.cancel_hold, callers=BY_CHECKOUT),
+    InventoryRoute(method="GET", path="/internal/stats", handler=admin_views.stats,
+                   callers=BY_BOTH),
+    InventoryRoute(method="POST", path="/internal/admin/flights",
+                   handler=admin_views.create_flight, callers=BY_GATEWAY),
+    InventoryRoute(method="PATCH", path="/internal/admin/flights/{flight_id}/cabins/{cabin}",
+                   handler=admin_views.set_cabin_capacity, callers=BY_GATEWAY),
+    InventoryRoute(method="POST", path="/internal/admin/hotels",
+                   handler=admin_views.create_hotel, callers=BY_GATEWAY),
+    InventoryRoute(method="PATCH",
+                   path="/internal/admin/hotels/{hotel_id}/room-types/{room_type}/nights",
+                   handler=admin_views.set_room_capacity, callers=BY_GATEWAY),
+    InventoryRoute(method="GET", path="/internal/admin/holds", handler=admin_views.list_holds,
+                   callers=BY_GATEWAY),
 ]
 
 
 def setup_routes(app: web.Application) -> None:
-    """Add the public and internal routes to *app*, and who may call each internal one."""
-    r = app.router
-    r.add_get("/v1/flights", views.search_flights)
-    r.add_get(f"/v1/flights/{FLIGHT}", views.get_flight)
-    r.add_get("/v1/hotels", views.search_hotels)
-    r.add_get(f"/v1/hotels/{HOTEL}", views.get_hotel)
-    app[callers_key] = {}
-    for method, path, handler, callers in INTERNAL:
-        r.add_route(method, path, handler)
-        app[callers_key][handler] = callers
+    """Add every route of the table to *app*, each parameter held to its pattern."""
+    app[routes_key] = {}
+    for route in ROUTES:
+        added = app.router.add_route(route.method, aiohttp_path(route.path), route.handler)
+        app[routes_key][added] = route

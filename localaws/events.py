@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from multidict import CIMultiDict
 
 from localaws.functions import Route
 
@@ -126,15 +127,22 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-def http_api_response(result: Any) -> tuple[int, dict[str, str], bytes]:
-    """Turn a handler's result into an HTTP response the way payload 2.0 does."""
+def http_api_response(result: Any) -> tuple[int, CIMultiDict[str], bytes]:
+    """Turn a handler's result into an HTTP response the way API Gateway does.
+
+    A REST API also reads `multiValueHeaders`; a name in both keeps its multiple values only.
+    """
     if isinstance(result, dict) and "statusCode" in result:
-        headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        multi = {str(k): v for k, v in (result.get("multiValueHeaders") or {}).items()}
+        headers = CIMultiDict((str(k), str(v)) for k, v in (result.get("headers") or {}).items()
+                              if str(k) not in multi)
+        for name, values in multi.items():
+            headers.extend((name, str(v)) for v in values)
         body = result.get("body") or ""
         raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
         return int(result["statusCode"]), headers, raw
     # Without a statusCode, API Gateway assumes 200 and a JSON body.
-    return 200, {"content-type": "application/json"}, orjson.dumps(result)
+    return 200, CIMultiDict({"content-type": "application/json"}), orjson.dumps(result)
 
 
 def sqs_event(messages: Iterable[Mapping[str, Any]], *, queue_arn: str,

@@ -80,6 +80,16 @@ def test_handler_answers_become_http_responses() -> None:
                                                b'{"ok":true}')
 
 
+def test_a_rest_api_answer_may_carry_multi_value_headers() -> None:
+    """As a REST API reads them: every value of `multiValueHeaders`, which win over `headers`."""
+    status, headers, body = http_api_response({
+        "statusCode": 405, "body": "{}", "headers": {"Allow": "PUT", "X-A": "1"},
+        "multiValueHeaders": {"Allow": ["GET", "POST"], "Content-Type": ["application/json"]}})
+    assert (status, body) == (405, b"{}")
+    assert headers.getall("allow") == ["GET", "POST"]
+    assert headers["x-a"] == "1" and headers["content-type"] == "application/json"
+
+
 def test_sqs_event_has_the_shape_of_a_real_batch(event_loader: Any) -> None:
     """Our SQS batch event carries the same record keys as a recorded one."""
     real = event_loader("sqs_checkout_batch")["Records"][0]
