@@ -7,8 +7,7 @@ import logging
 import time
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from itinera.dynamo import Lease
 from itinera.tracing import traced
 from notifier.messages import email_for, itinerary_for, parse_delivery
 from notifier.settings import Settings
@@ -90,25 +89,16 @@ class Notifier:
                                              "event_type": event["event_type"]})
         return True
 
+    def _lease(self, event_id: str) -> Lease:
+        # Marked "sent" once delivered, which no claim takes over.
+        return Lease(db=self.dynamodb, table=self.settings.notifications_table,
+                     key={"notification_id": {"S": event_id}},
+                     seconds=CLAIM_TIMEOUT_SECONDS, busy=("state", "sending"))
+
     async def _claim(self, event_id: str) -> bool:
         now = int(time.time())
-        try:
-            await self.dynamodb.put_item(
-                TableName=self.settings.notifications_table,
-                Item={"notification_id": {"S": event_id}, "state": {"S": "sending"},
-                      "claimed_at": {"N": str(now)},
-                      "expiration": {"N": str(now + 30 * 24 * 3600)}},
-                ConditionExpression="attribute_not_exists(notification_id) OR "
-                                    "(#s = :sending AND claimed_at < :stale)",
-                ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={":sending": {"S": "sending"},
-                                           ":stale": {"N": str(now - CLAIM_TIMEOUT_SECONDS)}})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return await self._lease(event_id).claim(
+            now=now, fields={"expiration": {"N": str(now + 30 * 24 * 3600)}})
 
     async def _release(self, event_id: str) -> None:
-        await self.dynamodb.delete_item(TableName=self.settings.notifications_table,
-                                        Key={"notification_id": {"S": event_id}})
+        await self._lease(event_id).release()
