@@ -22,7 +22,7 @@ def event_for(booking: Booking, *, occurred_at: str) -> dict[str, Any]:
             "booking_id": booking.booking_id,
             "customer_id": booking.customer_id,
             "status": booking.status,
-            "items": booking.items,
+            "items": [i.model_dump(mode="json") for i in booking.items],
             "total": {"amount": booking.amount, "currency": booking.currency},
             "contact": {"email": booking.contact_email, "name": booking.contact_name},
             "failure_reason": booking.failure_reason,

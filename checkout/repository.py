@@ -6,12 +6,17 @@ import base64
 import json
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from checkout.model import TERMINAL, TRANSITIONS, Booking
+from itinera.api.holds import HeldItem
 from itinera.dynamo import Lease, conditionally
 
 # Sparse index: only bookings still in flight carry this attribute, so the reconciler reads
 # exactly those, oldest first, without scanning the table.
 OPEN_INDEX, OPEN_SHARD = "by_open", "open"
+# Stored as the contract's JSON (ids as strings), the shape inventory answered with.
+ITEMS = TypeAdapter(list[HeldItem])
 # Map of event type -> when a delivery claimed the right to publish it (a Lease per entry).
 PUBLISH_CLAIMS = "publish_claims"
 
@@ -29,7 +34,7 @@ def to_item(booking: Booking) -> dict[str, Any]:
     item: dict[str, Any] = {f: {"S": getattr(booking, f)} for f in _STRING_FIELDS
                             if getattr(booking, f) is not None}
     item["amount"] = {"N": str(booking.amount)}
-    item["items"] = {"S": json.dumps(booking.items, separators=(",", ":"))}
+    item["items"] = {"S": ITEMS.dump_json(booking.items).decode()}
     if booking.published:
         item["published"] = {"SS": sorted(booking.published)}
     item[PUBLISH_CLAIMS] = {"M": {}}  # claim_publish sets paths inside it
@@ -42,7 +47,7 @@ def from_item(item: dict[str, Any]) -> Booking:
     """Return the booking stored in *item*."""
     strings = {f: item[f]["S"] for f in _STRING_FIELDS if f in item}
     return Booking(**strings, amount=int(item["amount"]["N"]),
-                   items=json.loads(item["items"]["S"]),
+                   items=ITEMS.validate_json(item["items"]["S"]),
                    published=frozenset(item.get("published", {}).get("SS", [])))
 
 

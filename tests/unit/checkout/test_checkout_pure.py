@@ -9,6 +9,7 @@ from checkout.idempotency import payload_hash
 from checkout.model import CANCELLED, CANCELLING, CONFIRMED, FAILED, PENDING, Booking, can_move
 from checkout.payments import luhn_valid
 from checkout.settings import Settings
+from itinera.api.holds import HeldFlight
 from itinera.settings import SettingsError
 
 ENV = {"BOOKINGS_TABLE": "b", "IDEMPOTENCY_TABLE": "i", "PAYMENTS_TABLE": "p",
@@ -18,8 +19,9 @@ ENV = {"BOOKINGS_TABLE": "b", "IDEMPOTENCY_TABLE": "i", "PAYMENTS_TABLE": "p",
 
 
 def _booking(status: str = CONFIRMED) -> Booking:
-    item = {"kind": "flight", "flight_id": "7", "cabin": "economy", "quantity": 2,
-            "unit_price": {"amount": 6172, "currency": "EUR"}}
+    item = HeldFlight.model_validate({"kind": "flight", "flight_id": "7", "cabin": "economy",
+                                      "quantity": 2,
+                                      "unit_price": {"amount": 6172, "currency": "EUR"}})
     return Booking(booking_id="b" * 32, customer_id="alice", hold_id="f" * 32, status=status,
                    amount=12345, currency="EUR", items=[item],
                    contact_email="a@example.com", contact_name="Alice", payment_method="pm_1",
