@@ -225,7 +225,7 @@ class CrashBeforeConfirm(InventoryClient):
 
     crashed = False
 
-    async def confirm_hold(self, hold_id: str, *, booking_id: str) -> dict[str, Any]:
+    async def confirm_hold(self, hold_id: str, *, booking_id: str) -> Hold:
         """Die the first time, as a Lambda timing out after the charge would."""
         if not self.crashed:
             self.crashed = True
