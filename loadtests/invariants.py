@@ -60,9 +60,9 @@ def settle_and_check(state_dir: Path, *, grace_s: float, settle_s: float) -> Inv
     Work younger than *grace_s* is not judged, so the first look waits that long; a booking
     still pending when *settle_s* is up counts as lost.
     """
-    from cli.commands.checkout import check_stack, stack_record
+    from cli.commands.checkout import check_stack, local_stack
 
-    record = stack_record(state_dir)
+    record = local_stack(state_dir)
     started = time.monotonic()
     deadline = started + settle_s
     time.sleep(grace_s)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -13,19 +12,19 @@ from typing import Any
 import aiomysql
 
 from itinera.aws import BOTO_CONFIG, session
+from localaws.record import NoLocalStack, StackRecord, read_record
 from operations import trace
 from operations.check import Tables, Violation, as_json, check, report
 from operations.redrive import redrive
 
 
-def stack_record(state_dir: Path) -> dict[str, Any]:
-    """Return what the running local stack wrote about itself, and point AWS SDKs at it."""
-    path = state_dir / "run" / "stack.json"
-    if not path.exists():
-        raise SystemExit(f"no local stack record at {path}: start one with `make run`, or "
-                         f"pass the AWS names explicitly")
-    record: dict[str, Any] = json.loads(path.read_text())
-    os.environ.update(record["aws"])
+def local_stack(state_dir: Path) -> StackRecord:
+    """Return the running local stack's record, with this process's AWS SDKs pointed at it."""
+    try:
+        record = read_record(state_dir)
+    except NoLocalStack as exc:
+        raise SystemExit(f"{exc}, or pass the AWS names explicitly") from None
+    record.export_aws_env()
     return record
 
 
@@ -33,11 +32,11 @@ def _redrive(args: argparse.Namespace) -> int:
     if args.dlq_url and args.queue_url:
         dlq_url, queue_url = args.dlq_url, args.queue_url
     else:
-        queues = stack_record(args.state_dir)["dead_letter_queues"]
+        queues = local_stack(args.state_dir).dead_letter_queues
         if args.queue not in queues:
             raise SystemExit(f"unknown queue {args.queue}; queues with a DLQ: "
                              f"{', '.join(sorted(queues))}")
-        dlq_url, queue_url = queues[args.queue]["dlq_url"], queues[args.queue]["queue_url"]
+        dlq_url, queue_url = queues[args.queue].dlq_url, queues[args.queue].queue_url
 
     async def go() -> int:
         async with session().client("sqs", config=BOTO_CONFIG) as sqs:
@@ -48,12 +47,12 @@ def _redrive(args: argparse.Namespace) -> int:
     return 0
 
 
-async def check_stack(record: dict[str, Any], *, grace: timedelta) -> list[Violation]:
-    """Return the invariant violations of the stack described by *record* (`stack.json`)."""
-    db, names = record["database"], record["resources"]
-    pool = await aiomysql.create_pool(host=db["host"], port=db["port"], user=db["user"],
+async def check_stack(record: StackRecord, *, grace: timedelta) -> list[Violation]:
+    """Return the invariant violations of the stack described by *record*."""
+    db, names = record.database, record.resources
+    pool = await aiomysql.create_pool(host=db.host, port=db.port, user=db.user,
                                       password=os.environ.get("DB_PASSWORD", "itinera"),
-                                      db=db["name"], autocommit=True, maxsize=2)
+                                      db=db.name, autocommit=True, maxsize=2)
     try:
         async with session().client("dynamodb", config=BOTO_CONFIG) as dynamodb:
             return await check(pool=pool, dynamodb=dynamodb, tables=Tables(
@@ -65,7 +64,7 @@ async def check_stack(record: dict[str, Any], *, grace: timedelta) -> list[Viola
 
 
 def _check(args: argparse.Namespace) -> int:
-    record = stack_record(args.state_dir)
+    record = local_stack(args.state_dir)
     violations = asyncio.run(check_stack(record, grace=timedelta(seconds=args.grace_seconds)))
     print(as_json(violations) if args.json else report(violations))
     return 1 if violations else 0
