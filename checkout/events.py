@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from checkout.model import Booking
+from itinera.api.bookings import Contact
+from itinera.api.events import EVENT_TYPES, AnnouncedBooking, BookingEvent
 
-from checkout.model import CANCELLED, CONFIRMED, FAILED, Booking
-
-EVENT_TYPES = {CONFIRMED: "booking.confirmed", FAILED: "booking.failed",
-               CANCELLED: "booking.cancelled"}
+__all__ = ["EVENT_TYPES", "event_for", "message_attributes"]
 
 
-def event_for(booking: Booking, *, occurred_at: str) -> dict[str, Any]:
+def event_for(booking: Booking, *, occurred_at: str) -> BookingEvent:
     """Build the event announcing *booking*'s terminal status."""
-    event_type = EVENT_TYPES[booking.status]
-    return {
-        # Deterministic, so a consumer can drop the duplicate of a republished event.
-        "event_id": f"{booking.booking_id}:{event_type}",
-        "event_type": event_type,
-        "occurred_at": occurred_at,
-        "booking": {
-            "booking_id": booking.booking_id,
-            "customer_id": booking.customer_id,
-            "status": booking.status,
-            "items": booking.items,
-            "total": {"amount": booking.amount, "currency": booking.currency},
-            "contact": {"email": booking.contact_email, "name": booking.contact_name},
-            "failure_reason": booking.failure_reason,
-        },
-    }
+    # Validated, status included: only a terminal status has an event.
+    announced = AnnouncedBooking.model_validate({
+        "booking_id": booking.booking_id, "customer_id": booking.customer_id,
+        "status": booking.status, "items": booking.items, "total": booking.total,
+        "contact": Contact(email=booking.contact_email, name=booking.contact_name),
+        "failure_reason": booking.failure_reason})
+    return BookingEvent.announcing(announced, occurred_at=occurred_at)
 
 
-def message_attributes(event: dict[str, Any]) -> dict[str, dict[str, str]]:
+def message_attributes(event: BookingEvent) -> dict[str, dict[str, str]]:
     """Return the SNS message attributes that subscription filter policies match on."""
-    return {"event_type": {"DataType": "String", "StringValue": event["event_type"]}}
+    return {"event_type": {"DataType": "String", "StringValue": event.event_type}}

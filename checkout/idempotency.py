@@ -9,8 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from itinera.dynamo import Lease
 from itinera.errors import IdempotencyInProgress, IdempotencyKeyReused
 
 RECORD_TTL_SECONDS = 24 * 3600
@@ -46,22 +45,9 @@ class IdempotencyStore:
         deadline = time.monotonic() + self.wait_seconds
         while True:
             now = int(time.time())
-            try:
-                await self.db.put_item(
-                    TableName=self.table,
-                    Item={"id": {"S": record_id}, "state": {"S": "in_progress"},
-                          "payload_hash": {"S": body_hash},
-                          "in_progress_expiry": {"N": str(now + IN_PROGRESS_SECONDS)},
-                          "expiration": {"N": str(now + RECORD_TTL_SECONDS)}},
-                    ConditionExpression="attribute_not_exists(id) OR "
-                                        "(#st = :busy AND in_progress_expiry < :now)",
-                    ExpressionAttributeNames={"#st": "state"},
-                    ExpressionAttributeValues={":busy": {"S": "in_progress"},
-                                               ":now": {"N": str(now)}})
+            if await self._key_lease(record_id).claim(
+                    now=now, fields={"payload_hash": {"S": body_hash}, **_expiration(now)}):
                 return None
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
             answer = await self.db.get_item(TableName=self.table, ConsistentRead=True,
                                             Key={"id": {"S": record_id}})
             item = answer.get("Item")
@@ -88,44 +74,32 @@ class IdempotencyStore:
 
     async def abandon(self, principal: str, key: str) -> None:
         """Free the key after a failure, so the client may retry it."""
-        await self.db.delete_item(TableName=self.table, Key={"id": {"S": f"{principal}#{key}"}},
-                                  ConditionExpression="#st = :busy",
-                                  ExpressionAttributeNames={"#st": "state"},
-                                  ExpressionAttributeValues={":busy": {"S": "in_progress"}})
+        await self._key_lease(f"{principal}#{key}").release()
+
+    def _key_lease(self, record_id: str) -> Lease:
+        # The record is claimed while in progress; once completed it holds the answer for good.
+        return Lease(db=self.db, table=self.table, key={"id": {"S": record_id}},
+                     seconds=IN_PROGRESS_SECONDS, stamp=("in_progress_expiry",), expires=True,
+                     busy=("state", "in_progress"))
+
+    def _hold_lease(self, hold_id: str) -> Lease:
+        return Lease(db=self.db, table=self.table, key={"id": {"S": f"hold#{hold_id}"}},
+                     seconds=IN_PROGRESS_SECONDS, owner="booking_id")
 
     async def claim_hold(self, hold_id: str, booking_id: str) -> str:
         """Tie the hold to *booking_id* unless another booking has it; return the holder."""
-        now = int(time.time())
-        item = {"id": {"S": f"hold#{hold_id}"}, "booking_id": {"S": booking_id},
-                "claimed_at": {"N": str(now)},
-                "expiration": {"N": str(now + RECORD_TTL_SECONDS)}}
-        try:
-            await self.db.put_item(TableName=self.table, Item=item,
-                                   ConditionExpression="attribute_not_exists(id) OR "
-                                                       "booking_id = :mine",
-                                   ExpressionAttributeValues={":mine": {"S": booking_id}})
+        lease, now = self._hold_lease(hold_id), int(time.time())
+        if await lease.claim(holder=booking_id, fields=_expiration(now), now=now):
             return booking_id
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-        answer = await self.db.get_item(TableName=self.table, ConsistentRead=True,
-                                        Key={"id": {"S": f"hold#{hold_id}"}})
-        return str(answer["Item"]["booking_id"]["S"]) if "Item" in answer else booking_id
+        return await lease.holder() or booking_id
 
     async def take_over_hold(self, hold_id: str, stale_holder: str, booking_id: str) -> bool:
         """Move the hold from a holder that never wrote its booking (it crashed) to us."""
         now = int(time.time())
-        try:
-            await self.db.put_item(
-                TableName=self.table,
-                Item={"id": {"S": f"hold#{hold_id}"}, "booking_id": {"S": booking_id},
-                      "claimed_at": {"N": str(now)},
-                      "expiration": {"N": str(now + RECORD_TTL_SECONDS)}},
-                ConditionExpression="booking_id = :stale AND claimed_at < :cutoff",
-                ExpressionAttributeValues={":stale": {"S": stale_holder},
-                                           ":cutoff": {"N": str(now - IN_PROGRESS_SECONDS)}})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return await self._hold_lease(hold_id).take_over_if_stale(
+            stale_holder, holder=booking_id, fields=_expiration(now), now=now)
+
+
+def _expiration(now: int) -> dict[str, Any]:
+    """Return the TTL attribute of a record written at *now*."""
+    return {"expiration": {"N": str(now + RECORD_TTL_SECONDS)}}

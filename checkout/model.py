@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from itinera.api.bookings import Booking as BookingView
+from itinera.api.holds import HeldItem
+from itinera.api.types import Money
 
 PENDING, CONFIRMED, FAILED = "pending", "confirmed", "failed"
 CANCELLING, CANCELLED = "cancelling", "cancelled"
@@ -37,7 +39,7 @@ class Booking:
     status: str
     amount: int
     currency: str
-    items: list[dict[str, Any]]
+    items: list[HeldItem]
     contact_email: str
     contact_name: str
     payment_method: str
@@ -47,18 +49,16 @@ class Booking:
     failure_reason: str | None = None
     published: frozenset[str] = field(default_factory=frozenset)
 
+    @property
+    def total(self) -> Money:
+        """Return what the booking costs."""
+        return Money(amount=self.amount, currency=self.currency)
+
     def view(self) -> dict[str, Any]:
         """Return what the traveller sees of this booking."""
-        body: dict[str, Any] = {
-            "booking_id": self.booking_id,
-            "status": self.status,
-            "hold_id": self.hold_id,
-            "items": self.items,
-            "total": {"amount": self.amount, "currency": self.currency},
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        }
-        if self.failure_reason:
-            body["failure_reason"] = self.failure_reason
         # Through the contract's model, so the API never answers a shape it does not document.
-        return BookingView.model_validate(body).model_dump(mode="json", exclude_none=True)
+        return BookingView.model_validate({
+            "booking_id": self.booking_id, "status": self.status, "hold_id": self.hold_id,
+            "items": self.items, "total": self.total, "created_at": self.created_at,
+            "updated_at": self.updated_at, "failure_reason": self.failure_reason or None,
+        }).model_dump(mode="json", exclude_none=True)

@@ -9,8 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
+from itinera.dynamo import conditionally
 from itinera.errors import ValidationFailed
 
 SUCCEEDS, DECLINED, TRANSIENT = "succeeds", "declined", "transient"
@@ -144,12 +143,9 @@ class SimulatedPaymentProvider:
         item = {**key, "kind": {"S": "charge"}, "status": {"S": status},
                 "amount": {"N": str(amount)}, "currency": {"S": currency},
                 "idempotency_key": {"S": idempotency_key}, "fingerprint": {"S": fingerprint}}
-        try:
-            await self.db.put_item(TableName=self.table, Item=item,
-                                   ConditionExpression="attribute_not_exists(payment_id)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        if await conditionally(self.db.put_item(
+                TableName=self.table, Item=item,
+                ConditionExpression="attribute_not_exists(payment_id)")) is None:
             # An earlier delivery, or a concurrent one, charged under this key: its answer is
             # the answer (one conditional write in the usual case, not a read and a write).
             existing = await self.db.get_item(TableName=self.table, Key=key,
@@ -168,18 +164,15 @@ class SimulatedPaymentProvider:
     async def refund(self, *, payment_id: str) -> None:
         """Mark a capture refunded; a refunded one stays refunded."""
         await self._pause()
-        try:
-            await self.db.update_item(
-                TableName=self.table, Key={"payment_id": {"S": payment_id}},
-                UpdateExpression="SET #s = :refunded",
-                ConditionExpression="#s IN (:captured, :refunded)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":refunded": {"S": "refunded"},
-                                           ":captured": {"S": "captured"}})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise PaymentDeclined(f"{payment_id} is not a capture") from exc
-            raise
+        refunded = await conditionally(self.db.update_item(
+            TableName=self.table, Key={"payment_id": {"S": payment_id}},
+            UpdateExpression="SET #s = :refunded",
+            ConditionExpression="#s IN (:captured, :refunded)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":refunded": {"S": "refunded"},
+                                       ":captured": {"S": "captured"}}))
+        if refunded is None:
+            raise PaymentDeclined(f"{payment_id} is not a capture")
 
     async def ledger(self) -> list[dict[str, Any]]:
         """Return every charge in the ledger (for checks and tests)."""

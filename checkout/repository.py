@@ -6,13 +6,19 @@ import base64
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
+from pydantic import TypeAdapter
 
 from checkout.model import TERMINAL, TRANSITIONS, Booking
+from itinera.api.holds import HeldItem
+from itinera.dynamo import Lease, conditionally
 
 # Sparse index: only bookings still in flight carry this attribute, so the reconciler reads
 # exactly those, oldest first, without scanning the table.
 OPEN_INDEX, OPEN_SHARD = "by_open", "open"
+# Stored as the contract's JSON (ids as strings), the shape inventory answered with.
+ITEMS = TypeAdapter(list[HeldItem])
+# Map of event type -> when a delivery claimed the right to publish it (a Lease per entry).
+PUBLISH_CLAIMS = "publish_claims"
 
 _STRING_FIELDS = ("booking_id", "customer_id", "hold_id", "status", "currency", "contact_email",
                   "contact_name", "payment_method", "created_at", "updated_at", "payment_id",
@@ -28,10 +34,10 @@ def to_item(booking: Booking) -> dict[str, Any]:
     item: dict[str, Any] = {f: {"S": getattr(booking, f)} for f in _STRING_FIELDS
                             if getattr(booking, f) is not None}
     item["amount"] = {"N": str(booking.amount)}
-    item["items"] = {"S": json.dumps(booking.items, separators=(",", ":"))}
+    item["items"] = {"S": ITEMS.dump_json(booking.items).decode()}
     if booking.published:
         item["published"] = {"SS": sorted(booking.published)}
-    item["publish_claims"] = {"M": {}}  # claim_publish sets paths inside it
+    item[PUBLISH_CLAIMS] = {"M": {}}  # claim_publish sets paths inside it
     if booking.status not in TERMINAL:
         item["open_shard"] = {"S": OPEN_SHARD}
     return item
@@ -41,7 +47,7 @@ def from_item(item: dict[str, Any]) -> Booking:
     """Return the booking stored in *item*."""
     strings = {f: item[f]["S"] for f in _STRING_FIELDS if f in item}
     return Booking(**strings, amount=int(item["amount"]["N"]),
-                   items=json.loads(item["items"]["S"]),
+                   items=ITEMS.validate_json(item["items"]["S"]),
                    published=frozenset(item.get("published", {}).get("SS", [])))
 
 
@@ -54,14 +60,9 @@ class BookingRepository:
 
     async def create(self, booking: Booking) -> bool:
         """Store a new booking; return False if one with that id exists already."""
-        try:
-            await self.db.put_item(TableName=self.table, Item=to_item(booking),
-                                   ConditionExpression="attribute_not_exists(booking_id)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return await conditionally(self.db.put_item(
+            TableName=self.table, Item=to_item(booking),
+            ConditionExpression="attribute_not_exists(booking_id)")) is not None
 
     async def get(self, booking_id: str) -> Booking | None:
         """Return the booking or None."""
@@ -103,7 +104,7 @@ class BookingRepository:
             values[f":f{i}"] = {"S": value}
             sets.append(f"#f{i} = :f{i}")
         if claim is not None:
-            names.update({"#c": "publish_claims", "#e": claim[0]})
+            names.update({"#c": PUBLISH_CLAIMS, "#e": claim[0]})
             values[":claimed"] = {"N": str(claim[1])}
             sets.append("#c.#e = :claimed")
         for i, source in enumerate(sources):
@@ -114,16 +115,13 @@ class BookingRepository:
         else:
             values[":open"] = {"S": OPEN_SHARD}
             update = "SET " + ", ".join([*sets, "open_shard = :open"])
-        try:
-            answer = await self.db.update_item(
-                TableName=self.table, Key={"booking_id": {"S": booking_id}},
-                UpdateExpression=update, ConditionExpression=condition,
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise TransitionRefused(f"{booking_id} cannot move to {target}") from exc
-            raise
+        answer = await conditionally(self.db.update_item(
+            TableName=self.table, Key={"booking_id": {"S": booking_id}},
+            UpdateExpression=update, ConditionExpression=condition,
+            ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW"))
+        if answer is None:
+            raise TransitionRefused(f"{booking_id} cannot move to {target}")
         return from_item(answer["Attributes"])
 
     async def open_since(self, cutoff: str, *, limit: int = 100) -> list[str]:
@@ -145,19 +143,9 @@ class BookingRepository:
     async def claim_publish(self, booking_id: str, event_type: str, *, now: int,
                             stale_after: int) -> bool:
         """Claim the right to publish *event_type*; a claim older than *stale_after* s lapses."""
-        try:
-            await self.db.update_item(
-                TableName=self.table, Key={"booking_id": {"S": booking_id}},
-                UpdateExpression="SET #c.#e = :now",
-                ConditionExpression="attribute_not_exists(#c.#e) OR #c.#e < :stale",
-                ExpressionAttributeNames={"#c": "publish_claims", "#e": event_type},
-                ExpressionAttributeValues={":now": {"N": str(now)},
-                                           ":stale": {"N": str(now - stale_after)}})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        lease = Lease(db=self.db, table=self.table, key={"booking_id": {"S": booking_id}},
+                      seconds=stale_after, stamp=(PUBLISH_CLAIMS, event_type))
+        return await lease.claim(now=now)
 
     async def mark_published(self, booking_id: str, event_type: str) -> None:
         """Remember that *event_type* went out for the booking."""

@@ -8,14 +8,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import orjson
-
 from checkout.events import EVENT_TYPES, event_for, message_attributes
 from checkout.inventory import InventoryClient
 from checkout.model import CANCELLED, CANCELLING, CONFIRMED, FAILED, PENDING, TERMINAL, Booking
 from checkout.payments import PaymentDeclined, PaymentProvider
 from checkout.repository import BookingRepository, TransitionRefused
 from itinera import tracing
+from itinera.api.events import BookingEvent
 from itinera.errors import Conflict, NotFound
 
 log = logging.getLogger("checkout.saga")
@@ -24,7 +23,7 @@ log = logging.getLogger("checkout.saga")
 class Publisher(Protocol):
     """Where booking events go (SNS on AWS and on the local stack)."""
 
-    async def publish(self, event: dict[str, Any]) -> None:
+    async def publish(self, event: BookingEvent) -> None:
         """Publish one event."""
         ...
 
@@ -36,9 +35,9 @@ class SnsPublisher:
         self.sns = sns
         self.topic_arn = topic_arn
 
-    async def publish(self, event: dict[str, Any]) -> None:
+    async def publish(self, event: BookingEvent) -> None:
         """Publish *event* as JSON."""
-        await self.sns.publish(TopicArn=self.topic_arn, Message=orjson.dumps(event).decode(),
+        await self.sns.publish(TopicArn=self.topic_arn, Message=event.model_dump_json(),
                                MessageAttributes={**message_attributes(event),
                                                   **tracing.message_attributes()})
 

@@ -75,23 +75,22 @@ class CheckoutService:
         hold = await self.inventory.get_hold(hold_id, customer_id=customer_id)
         # Only a retry of this very checkout finds its own booking id on the hold; the usual
         # first attempt skips the read.
-        booking = await self.bookings.get(booking_id) if hold["booking_id"] == booking_id \
-            else None
+        booking = await self.bookings.get(booking_id) if hold.booking_id == booking_id else None
         if booking is None:
             # Who pays comes before the status, so a hold another booking pays for is "already
             # booked" whether or not the worker has confirmed it yet.
-            if hold["booking_id"] not in (None, booking_id) and \
-                    hold["status"] in ("active", "confirmed"):
+            if hold.booking_id not in (None, booking_id) and \
+                    hold.status in ("active", "confirmed"):
                 raise HoldAlreadyBooked(f"hold {hold_id} is paid for by another booking")
-            if hold["status"] != "active":
-                raise HoldNotActive(f"hold {hold_id} is {hold['status']}")
+            if hold.status != "active":
+                raise HoldNotActive(f"hold {hold_id} is {hold.status}")
             await self._claim_hold(hold_id, booking_id)
             await self._pin(hold_id, booking_id, customer_id)
             now = utcnow()
             booking = Booking(
                 booking_id=booking_id, customer_id=customer_id, hold_id=hold_id,
-                status=PENDING, amount=int(hold["total"]["amount"]),
-                currency=hold["total"]["currency"], items=hold["items"],
+                status=PENDING, amount=hold.total.amount, currency=hold.total.currency,
+                items=hold.items,
                 contact_email=email, contact_name=name, payment_method=method.token,
                 created_at=now, updated_at=now)
             if not await self.bookings.create(booking):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from operations.check import Violation
-from operations.local_stack import check_stack, stack_record
+from operations.local_stack import check_stack, local_stack
 
 # Which invariants (numbered as in DESIGN.md) each kind of damage breaks.
 OVERSOLD = frozenset({1, 2})  # more seats held or sold than exist, or sold without a booking
@@ -61,7 +61,7 @@ def settle_and_check(state_dir: Path, *, grace_s: float, settle_s: float) -> Inv
     Work younger than *grace_s* is not judged, so the first look waits that long; a booking
     still pending when *settle_s* is up counts as lost.
     """
-    record = stack_record(state_dir)
+    record = local_stack(state_dir)
     started = time.monotonic()
     deadline = started + settle_s
     time.sleep(grace_s)

@@ -26,6 +26,7 @@ from loadtests.catalog import Catalog, create_flash_flight, discover
 from loadtests.invariants import InvariantResult, not_run, settle_and_check
 from loadtests.scenarios import Scenario
 from loadtests.stats import read_recorded
+from localaws.record import NoLocalStack, read_record
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -56,10 +57,10 @@ class RunOptions:
 
 def default_host(state_dir: Path) -> str:
     """Return the gateway URL the local stack recorded, or `make run`'s default."""
-    record = state_dir / "run" / "stack.json"
-    if record.exists():
-        return str(json.loads(record.read_text()).get("gateway_url", "http://127.0.0.1:8080"))
-    return "http://127.0.0.1:8080"
+    try:
+        return read_record(state_dir).gateway_url
+    except NoLocalStack:
+        return "http://127.0.0.1:8080"
 
 
 def require_loopback(host: str) -> None:

@@ -37,6 +37,13 @@ from localaws.faults import plan as fault_plan
 from localaws.faults.proxy import Route
 from localaws.functions import functions
 from localaws.processes import Supervisor, port_open, python, wait_http
+from localaws.record import (
+    DatabaseRecord,
+    RedrivePair,
+    ServiceRecord,
+    StackRecord,
+    TaskRecord,
+)
 from localaws.resources import ACCOUNT_ID, Deployed, deploy
 from localaws.template import load_sam, transform
 
@@ -381,32 +388,25 @@ class LocalStack:
         assert self.deployed is not None
         cfg = self.config
         services = self.scheduler.snapshot()
-        record = {
-            "gateway_url": f"http://127.0.0.1:{cfg.gateway_port}",
-            "web_url": self.edge.url,
-            "aws": self.aws_credentials(), "database": {
-                "host": self.mysql.host, "port": self.mysql.port, "user": self.mysql.user,
-                "name": cfg.database},
-            "resources": {name: self.deployed.ref(name) for name in self.deployed.physical},
-            "tasks": {name: task for service in services.values()
-                      for name, task in service["tasks"].items()},
-            "services": {name: {k: v for k, v in service.items() if k != "tasks"}
-                         for name, service in services.items()},
-            "dead_letter_queues": dead_letter_queues(self.deployed),
+        record = StackRecord(
+            gateway_url=f"http://127.0.0.1:{cfg.gateway_port}", web_url=self.edge.url,
+            aws=self.aws_credentials(),
+            database=DatabaseRecord(host=self.mysql.host, port=self.mysql.port,
+                                    user=self.mysql.user, name=cfg.database),
+            resources={name: self.deployed.ref(name) for name in self.deployed.physical},
+            tasks={name: TaskRecord.model_validate(task) for service in services.values()
+                   for name, task in service["tasks"].items()},
+            services={name: ServiceRecord.model_validate(service)
+                      for name, service in services.items()},
+            dead_letter_queues=dead_letter_queues(self.deployed),
             # Reports (itinera dashboard render) scale periods as this stack runs them.
-            "time_scale": LOCAL_TIME_SCALE,
-            "stage": cfg.stage,
-            "faults_url": (f"http://127.0.0.1:{fault_plan.control_port(cfg)}"
-                           if cfg.fault_proxies else None),
-            "fis_configuration_location": self.fis_configuration_location(),
-        }
-        # Written whole and renamed: task changes come from several threads, and readers
-        # (`itinera status`, the load runs) must never see half a file.
+            time_scale=LOCAL_TIME_SCALE, stage=cfg.stage,
+            faults_url=(f"http://127.0.0.1:{fault_plan.control_port(cfg)}"
+                        if cfg.fault_proxies else None),
+            fis_configuration_location=self.fis_configuration_location())
+        # Task changes come from several threads: one writer at a time.
         with self._record_lock:
-            path = cfg.state_dir / "run" / "stack.json"
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(record, indent=2))
-            tmp.replace(path)
+            record.write(cfg.state_dir)
 
     def stop(self) -> None:
         """Stop every process this stack started, private database servers last."""
@@ -430,7 +430,7 @@ class LocalStack:
                                    f"see {dead.log_path}")
 
 
-def dead_letter_queues(deployed: Deployed) -> dict[str, dict[str, str]]:
+def dead_letter_queues(deployed: Deployed) -> dict[str, RedrivePair]:
     """Map each queue with a redrive policy to its own URL and its DLQ's URL."""
     out = {}
     queues = deployed.template.of_type("AWS::SQS::Queue")
@@ -440,7 +440,7 @@ def dead_letter_queues(deployed: Deployed) -> dict[str, dict[str, str]]:
             continue
         dlq_arn = deployed.resolve(policy["deadLetterTargetArn"])
         dlq = next(n for n in queues if deployed.get_att(n, "Arn") == dlq_arn)
-        out[name] = {"queue_url": deployed.ref(name), "dlq_url": deployed.ref(dlq)}
+        out[name] = RedrivePair(queue_url=deployed.ref(name), dlq_url=deployed.ref(dlq))
     return out
 
 

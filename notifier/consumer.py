@@ -7,8 +7,8 @@ import logging
 import time
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from itinera.api.events import BookingEvent
+from itinera.dynamo import Lease
 from itinera.tracing import traced
 from notifier.messages import email_for, itinerary_for, parse_delivery
 from notifier.settings import Settings
@@ -57,23 +57,22 @@ class Notifier:
             handled += 1
         return handled
 
-    async def handle(self, event: dict[str, Any]) -> bool:
+    async def handle(self, event: BookingEvent) -> bool:
         """Send the event's e-mail unless it was sent already; return whether it sent."""
-        event_id = event["event_id"]
+        event_id, booking = event.event_id, event.booking
         if not await self._claim(event_id):
             log.info("duplicate event dropped", extra={"event_id": event_id})
             return False
         try:
-            booking = event["booking"]
-            if event["event_type"] == "booking.confirmed":
+            if event.event_type == "booking.confirmed":
                 await self.s3.put_object(
                     Bucket=self.settings.itineraries_bucket,
-                    Key=f"itineraries/{booking['customer_id']}/{booking['booking_id']}.json",
+                    Key=f"itineraries/{booking.customer_id}/{booking.booking_id}.json",
                     Body=itinerary_for(event), ContentType="application/json")
             subject, text = email_for(event)
             answer = await self.ses.send_email(
                 Source=self.settings.ses_sender,
-                Destination={"ToAddresses": [booking["contact"]["email"]]},
+                Destination={"ToAddresses": [booking.contact.email]},
                 Message={"Subject": {"Data": subject}, "Body": {"Text": {"Data": text}}})
         except BaseException:
             await self._release(event_id)
@@ -86,29 +85,20 @@ class Notifier:
             ExpressionAttributeValues={":sent": {"S": "sent"},
                                        ":m": {"S": answer["MessageId"]}})
         log.info("notification sent", extra={"event_id": event_id,
-                                             "booking_id": event["booking"]["booking_id"],
-                                             "event_type": event["event_type"]})
+                                             "booking_id": booking.booking_id,
+                                             "event_type": event.event_type})
         return True
+
+    def _lease(self, event_id: str) -> Lease:
+        # Marked "sent" once delivered, which no claim takes over.
+        return Lease(db=self.dynamodb, table=self.settings.notifications_table,
+                     key={"notification_id": {"S": event_id}},
+                     seconds=CLAIM_TIMEOUT_SECONDS, busy=("state", "sending"))
 
     async def _claim(self, event_id: str) -> bool:
         now = int(time.time())
-        try:
-            await self.dynamodb.put_item(
-                TableName=self.settings.notifications_table,
-                Item={"notification_id": {"S": event_id}, "state": {"S": "sending"},
-                      "claimed_at": {"N": str(now)},
-                      "expiration": {"N": str(now + 30 * 24 * 3600)}},
-                ConditionExpression="attribute_not_exists(notification_id) OR "
-                                    "(#s = :sending AND claimed_at < :stale)",
-                ExpressionAttributeNames={"#s": "state"},
-                ExpressionAttributeValues={":sending": {"S": "sending"},
-                                           ":stale": {"N": str(now - CLAIM_TIMEOUT_SECONDS)}})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return await self._lease(event_id).claim(
+            now=now, fields={"expiration": {"N": str(now + 30 * 24 * 3600)}})
 
     async def _release(self, event_id: str) -> None:
-        await self.dynamodb.delete_item(TableName=self.settings.notifications_table,
-                                        Key={"notification_id": {"S": event_id}})
+        await self._lease(event_id).release()

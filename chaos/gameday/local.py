@@ -8,22 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import boto3
 
-from chaos.gameday.targets import Target, running_tasks, stack_record
+from chaos.gameday.targets import Target, running_tasks
 from localaws.faults.client import FaultControl
 from localaws.faults.model import Fault
 from localaws.lambda_faults import location
-
-
-def aws_client(record: dict[str, Any], service: str) -> Any:
-    """Return a boto3 client on the stack's emulator, with the operator's credentials."""
-    aws = record["aws"]
-    return boto3.client(service, endpoint_url=aws["AWS_ENDPOINT_URL"],
-                        region_name=aws["AWS_DEFAULT_REGION"],
-                        aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
-                        aws_session_token=aws.get("AWS_SESSION_TOKEN"))
+from localaws.record import StackRecord, read_record
 
 
 class LocalEffects:
@@ -31,21 +21,22 @@ class LocalEffects:
 
     def __init__(self, state_dir: Path, session: aiohttp.ClientSession) -> None:
         self.state_dir = state_dir
-        self.record = stack_record(state_dir)
+        self.record = read_record(state_dir)
         self._session = session
         self._s3: Any = None
 
     def _control(self) -> FaultControl:
-        url = self.record.get("faults_url")
+        url = self.record.faults_url
         if not url:
             raise RuntimeError("the stack runs without fault proxies; start it with "
                                "`itinera run --fault-proxies`")
-        return FaultControl(str(url), self._session)
+        return FaultControl(url, self._session)
 
     def stop_tasks(self, target: Target) -> list[str]:
         """Stop the target's running tasks as ECS does (SIGTERM); the scheduler replaces them."""
         stopped = []
-        for name, pid in running_tasks(stack_record(self.state_dir), target):
+        # Read again: the scheduler replaced tasks since the run began.
+        for name, pid in running_tasks(read_record(self.state_dir).tasks, target):
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
@@ -66,16 +57,16 @@ class LocalEffects:
 
     async def clear_proxies(self) -> None:
         """Lift every proxy fault (nothing to do when the stack has no proxies)."""
-        if self.record.get("faults_url"):
+        if self.record.faults_url:
             await self._control().clear()
 
     def _object(self, function: str) -> tuple[Any, str, str]:
-        where = self.record.get("fis_configuration_location")
+        where = self.record.fis_configuration_location
         if not where:
             raise RuntimeError("the stack gives its functions no FIS configuration location")
         if self._s3 is None:
-            self._s3 = aws_client(self.record, "s3")
-        bucket, key = location(str(where), function)
+            self._s3 = self.record.client("s3")
+        bucket, key = location(where, function)
         return self._s3, bucket, key
 
     async def put_lambda(self, function: str, body: bytes) -> None:
@@ -92,9 +83,9 @@ class LocalEffects:
 class AlarmStopCheck:
     """Poll the stop-condition alarms' states in the emulator's CloudWatch."""
 
-    def __init__(self, record: dict[str, Any], names: list[str]) -> None:
+    def __init__(self, record: StackRecord, names: list[str]) -> None:
         self.names = names
-        self._cloudwatch = aws_client(record, "cloudwatch") if names else None
+        self._cloudwatch = record.client("cloudwatch") if names else None
 
     async def __call__(self) -> str | None:
         """Return the first stop-condition alarm in ALARM, or None."""
@@ -104,11 +95,11 @@ class AlarmStopCheck:
         return next((a["AlarmName"] for a in found if a["StateValue"] == "ALARM"), None)
 
 
-def record_in_fis(record: dict[str, Any], template: dict[str, Any], name: str
+def record_in_fis(record: StackRecord, template: dict[str, Any], name: str
                   ) -> dict[str, str]:
     """Create the template and start an experiment in the emulator's FIS (it only records)."""
-    fis = aws_client(record, "fis")
-    role = f"arn:aws:iam::123456789012:role/itinera-{record.get('stage', 'dev')}-fis"
+    fis = record.client("fis")
+    role = f"arn:aws:iam::123456789012:role/itinera-{record.stage}-fis"
     created = fis.create_experiment_template(
         clientToken=name, description=template["description"], roleArn=role,
         targets=template.get("targets", {}), actions=template["actions"],
@@ -119,7 +110,7 @@ def record_in_fis(record: dict[str, Any], template: dict[str, Any], name: str
     return {"template_id": template_id, "experiment_id": started["experiment"]["id"]}
 
 
-def end_in_fis(record: dict[str, Any], experiment_id: str, state: str) -> None:
+def end_in_fis(record: StackRecord, experiment_id: str, state: str) -> None:
     """Stop the emulator's experiment when the local one did not complete."""
     if state != "completed":
-        aws_client(record, "fis").stop_experiment(id=experiment_id)
+        record.client("fis").stop_experiment(id=experiment_id)

@@ -10,18 +10,18 @@ from typing import Any
 from loadtests import names
 from loadtests.plots import _pyplot, errors, requests_per_second
 from loadtests.stats import AGGREGATED, Recorded
+from localaws.record import StackRecord
 
 
-def cloudwatch_series(record: dict[str, Any], state_dir: Path, start: float, end: float
+def cloudwatch_series(record: StackRecord, state_dir: Path, start: float, end: float
                       ) -> dict[str, dict[str, list[tuple[float, float]]]]:
     """Return HealthyHostCount per target group and AZ, and RunningTaskCount per service."""
-    from chaos.gameday.local import aws_client
     from localaws.cloudwatch.reader import local_reader
 
-    aws = record["aws"]
+    aws = record.aws
     reader = local_reader(state_dir, aws["AWS_ENDPOINT_URL"], aws["AWS_DEFAULT_REGION"],
                           credentials=aws)
-    cloudwatch = aws_client(record, "cloudwatch")
+    cloudwatch = record.client("cloudwatch")
     wanted = {"healthy hosts": ("AWS/ApplicationELB", "HealthyHostCount"),
               "running tasks": ("ECS/ContainerInsights", "RunningTaskCount")}
     out: dict[str, dict[str, list[tuple[float, float]]]] = {}

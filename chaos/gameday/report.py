@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.gameday.run import Result
+from localaws.record import StackRecord
 
 
 def _clock(at: float) -> str:
@@ -85,7 +86,7 @@ def markdown(result: Result, transitions: list[dict[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write(result: Result, state_dir: Path, record: dict[str, Any]) -> Path:
+def write(result: Result, state_dir: Path, record: StackRecord) -> Path:
     """Write report.md, gameday.png and index.html into the result's folder."""
     from chaos.gameday.plots import cloudwatch_series, write_figure
 

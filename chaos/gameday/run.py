@@ -18,12 +18,13 @@ from chaos.gameday.executor import Outcome, RollbackFile, execute
 from chaos.gameday.hypotheses import Verdict, evaluate, windows
 from chaos.gameday.local import AlarmStopCheck, LocalEffects, end_in_fis, record_in_fis
 from chaos.gameday.plan import PlannedAction, plan, span, substitute
-from chaos.gameday.targets import resolve, stack_record
+from chaos.gameday.targets import resolve
 from loadtests.invariants import InvariantResult, settle_and_check
 from loadtests.runner import RunOptions, locust_command, prepare, run_locust
 from loadtests.scenarios import scenario
 from loadtests.stats import Recorded, read_recorded
 from localaws.config import time_scale
+from localaws.record import read_record
 
 ACCOUNT = "123456789012"
 # Seconds of load after the last action by default: the "after" phase's figures.
@@ -75,10 +76,8 @@ def experiment_path(name: str) -> Path:
     return path
 
 
-def local_names(record: dict[str, Any], target_az: str) -> dict[str, str]:
+def local_names(*, stage: str, region: str, target_az: str) -> dict[str, str]:
     """Return the local values of the template's `${...}` substitutions."""
-    stage = str(record.get("stage", "dev"))
-    region = str(record["aws"]["AWS_DEFAULT_REGION"])
     return {"Stage": stage, "TargetAz": target_az, "Cluster": f"itinera-{stage}",
             "AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": ACCOUNT,
             "AuroraClusterId": f"itinera-{stage}-aurora",
@@ -112,10 +111,10 @@ async def _first_sample(folder: Path, load: asyncio.Future[Any], *, within: floa
 async def _experiment(options: GamedayOptions, experiment: Experiment, template: dict[str, Any],
                       actions: list[PlannedAction], baseline_s: float, folder: Path,
                       load: asyncio.Future[Any]) -> tuple[Outcome, dict[str, str]]:
-    record = stack_record(options.state_dir)
+    record = read_record(options.state_dir)
     targets = {n: resolve(n, t) for n, t in template.get("targets", {}).items()}
-    stage = record.get("stage", "dev")
-    stop = AlarmStopCheck(record, [f"itinera-{stage}-{n}" for n in alarm_names(experiment)])
+    stop = AlarmStopCheck(record, [f"itinera-{record.stage}-{n}"
+                                   for n in alarm_names(experiment)])
     # The baseline: the load runs unhurt first, so "before" has its own figures; it starts
     # when locust records its first second, not when its process starts.
     await _first_sample(folder, load, within=60.0)
@@ -138,16 +137,17 @@ async def _experiment(options: GamedayOptions, experiment: Experiment, template:
 def run_local(options: GamedayOptions) -> Result:
     """Run the game day against the local stack and judge it (the report is written apart)."""
     experiment = load_experiment(experiment_path(options.experiment))
-    record = stack_record(options.state_dir)
-    stage = record.get("stage", "dev")
+    record = read_record(options.state_dir)
     firing = asyncio.run(AlarmStopCheck(
-        record, [f"itinera-{stage}-{n}" for n in alarm_names(experiment)])())
+        record, [f"itinera-{record.stage}-{n}" for n in alarm_names(experiment)])())
     if firing:
         # As FIS refuses to start: no steady state to compare against.
         raise SystemExit(f"stop condition {firing} is in ALARM: the stack is not in its steady "
                          f"state; wait until it is OK ({options.state_dir}/run/"
                          f"alarm-history.jsonl) and run again")
-    template = substitute(experiment.template, local_names(record, options.target_az))
+    template = substitute(experiment.template, local_names(
+        stage=record.stage, region=record.aws["AWS_DEFAULT_REGION"],
+        target_az=options.target_az))
     scale = time_scale()
     actions = plan(experiment, scale=scale)
     chosen = scenario(options.load or experiment.load)
@@ -161,7 +161,7 @@ def run_local(options: GamedayOptions) -> Result:
     run_id = f"gameday-{started:%Y%m%dT%H%M%SZ}"
     load_options = RunOptions(
         scenario=chosen, users=options.users or min(chosen.users, 20), duration_s=load_s,
-        shape="steady", rate=None, processes=0, host=str(record["gateway_url"]),
+        shape="steady", rate=None, processes=0, host=record.gateway_url,
         state_dir=options.state_dir, report_root=folder, thresholds_path=Path("-"))
     catalog = asyncio.run(prepare(load_options, run_id=run_id))
     (folder / "catalog.json").write_text(catalog.to_json())

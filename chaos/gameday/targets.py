@@ -1,13 +1,13 @@
-"""Resolving an experiment's targets against the running local stack (its stack.json)."""
+"""Resolving an experiment's targets against the running local stack (its record)."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from localaws.config import AZS
+from localaws.record import TaskRecord
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,28 +44,13 @@ def resolve(name: str, target: dict[str, Any]) -> Target:
     return Target(name=name, resource_type=kind, azs=azs, service=service)
 
 
-def stack_record(state_dir: Path) -> dict[str, Any]:
-    """Return the running stack's record, or raise naming how to start one."""
-    path = state_dir / "run" / "stack.json"
-    if not path.exists():
-        raise RuntimeError(f"no running local stack under {state_dir} (no {path}); start one "
-                           f"with `itinera run --fault-proxies`")
-    return dict(json.loads(path.read_text()))
-
-
-def _service_of(name: str, task: dict[str, Any]) -> str:
-    if task.get("service"):
-        return str(task["service"])
-    return name.split("-az-", 1)[0]
-
-
-def running_tasks(record: dict[str, Any], target: Target) -> list[tuple[str, int]]:
-    """Return (name, pid) of the target's running tasks in the stack record, now."""
+def running_tasks(tasks: Mapping[str, TaskRecord], target: Target) -> list[tuple[str, int]]:
+    """Return (name, pid) of the target's running tasks among the stack record's *tasks*."""
     found = []
-    for name, task in record.get("tasks", {}).items():
-        if task.get("az") not in target.azs or task.get("state", "RUNNING") != "RUNNING":
+    for name, task in tasks.items():
+        if task.az not in target.azs or task.state != "RUNNING":
             continue
-        if target.service is not None and _service_of(name, task) != target.service:
+        if target.service is not None and task.service_of(name) != target.service:
             continue
-        found.append((name, int(task["pid"])))
+        found.append((name, task.pid))
     return sorted(found)

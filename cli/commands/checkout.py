@@ -10,7 +10,7 @@ from typing import Any
 from itinera.aws import BOTO_CONFIG, session
 from operations import trace
 from operations.check import as_json, report
-from operations.local_stack import check_stack, stack_record
+from operations.local_stack import check_stack, local_stack
 from operations.redrive import redrive
 
 
@@ -18,11 +18,11 @@ def _redrive(args: argparse.Namespace) -> int:
     if args.dlq_url and args.queue_url:
         dlq_url, queue_url = args.dlq_url, args.queue_url
     else:
-        queues = stack_record(args.state_dir)["dead_letter_queues"]
+        queues = local_stack(args.state_dir).dead_letter_queues
         if args.queue not in queues:
             raise SystemExit(f"unknown queue {args.queue}; queues with a DLQ: "
                              f"{', '.join(sorted(queues))}")
-        dlq_url, queue_url = queues[args.queue]["dlq_url"], queues[args.queue]["queue_url"]
+        dlq_url, queue_url = queues[args.queue].dlq_url, queues[args.queue].queue_url
 
     async def go() -> int:
         async with session().client("sqs", config=BOTO_CONFIG) as sqs:
@@ -34,7 +34,7 @@ def _redrive(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    record = stack_record(args.state_dir)
+    record = local_stack(args.state_dir)
     violations = asyncio.run(check_stack(record, grace=timedelta(seconds=args.grace_seconds)))
     print(as_json(violations) if args.json else report(violations))
     return 1 if violations else 0

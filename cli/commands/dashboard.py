@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,8 +21,6 @@ def duration(text: str) -> timedelta:
 
 def local_inputs(state_dir: Path) -> dict[str, Any]:
     """Return render()'s inputs for the local stack whose folder is *state_dir*."""
-    import boto3
-
     from dashboards.drawing.search import CloudWatchCatalog
     from dashboards.drawing.source import (
         alarm_states,
@@ -31,17 +28,13 @@ def local_inputs(state_dir: Path) -> dict[str, Any]:
         local_dashboards,
         local_history,
     )
-    from localaws import config
     from localaws.cloudwatch.reader import local_reader
+    from localaws.record import read_record
 
-    stack = json.loads((state_dir / "run" / "stack.json").read_text())
+    stack = read_record(state_dir)
     deployed = load_deployed(state_dir)
-    creds = stack["aws"]
-    client = boto3.client("cloudwatch", endpoint_url=creds["AWS_ENDPOINT_URL"],
-                          region_name=deployed.region,
-                          aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-                          aws_session_token=creds.get("AWS_SESSION_TOKEN"))
+    creds = stack.aws
+    client = stack.client("cloudwatch")
     stage = deployed.template.parameters.get("Stage", "dev")
     return {"dashboards": local_dashboards(deployed),
             "reader": local_reader(state_dir, creds["AWS_ENDPOINT_URL"], deployed.region,
@@ -50,7 +43,7 @@ def local_inputs(state_dir: Path) -> dict[str, Any]:
             "alarms": alarm_states(client, prefix=f"itinera-{stage}-"),
             "transitions": local_history(state_dir),
             # The stack's own scale: this process may run with another ITINERA_TIME_SCALE.
-            "scale": float(stack.get("time_scale", config.LOCAL_TIME_SCALE)),
+            "scale": stack.time_scale,
             "source": f"the local stack in {state_dir} (moto and the raw metric store)"}
 
 

@@ -30,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
         return run_on_aws(boto3.client("fis"), stage=args.stage, experiment=args.experiment)
     from chaos.gameday import report
     from chaos.gameday.run import GamedayOptions, run_local, summary
-    from chaos.gameday.targets import stack_record
+    from localaws.record import read_record
 
     try:
         result = run_local(GamedayOptions(
@@ -41,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
         # The executor rolled every fault back before this point (its finally).
         print("itinera gameday: interrupted; every fault was rolled back; no verdict")
         return 130
-    report.write(result, args.state_dir, stack_record(args.state_dir))
+    report.write(result, args.state_dir, read_record(args.state_dir))
     doc = summary(result)
     for h in doc["hypotheses"]:
         print(f"  {h['phase']:6} {h['expected']:40} observed {h['observed']}: "

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import StringConstraints
 
 from itinera.api.errors import MissingIdempotencyKey
-from itinera.api.holds import HeldFlight, HeldRooms
+from itinera.api.holds import HeldItem
 from itinera.api.types import IDEMPOTENCY_KEY, Contract, HexId, Money, Timestamp, query_int
 from itinera.errors import BadRequest
 
@@ -51,7 +51,7 @@ class Booking(Contract):
     booking_id: HexId
     status: BookingStatus
     hold_id: HexId
-    items: list[Annotated[HeldFlight | HeldRooms, Field(discriminator="kind")]]
+    items: list[HeldItem]
     total: Money
     created_at: Timestamp
     updated_at: Timestamp

@@ -107,10 +107,19 @@ class HeldRooms(Contract):
     kind: Literal["hotel"]
     hotel_id: CatalogId
     room_type: RoomCode
-    check_in: str
-    check_out: str
+    check_in: IsoDate
+    check_out: IsoDate
     rooms: int
     unit_price: Money
+
+    @property
+    def nights(self) -> int:
+        """Return the number of nights of the stay."""
+        return (self.check_out - self.check_in).days
+
+
+# What a hold keeps and a booking buys: seats or rooms at their locked-in price.
+HeldItem = Annotated[HeldFlight | HeldRooms, Field(discriminator="kind")]
 
 
 class Hold(Contract):
@@ -119,7 +128,7 @@ class Hold(Contract):
     id: HexId
     customer_id: str
     status: HoldStatus
-    items: list[Annotated[HeldFlight | HeldRooms, Field(discriminator="kind")]]
+    items: list[HeldItem]
     total: Money
     expires_at: Timestamp
     created_at: Timestamp

@@ -11,25 +11,24 @@ from typing import Any
 from localaws import elb
 from localaws.ecs.autoscaler import scaling_log_path
 from localaws.ecs.azs import read_az_state
+from localaws.record import read_record
 
 LAST_DECISIONS = 5
 
 
 def status(state_dir: Path) -> dict[str, Any]:
     """Return the running stack's ECS services, tasks, AZs, decisions and LB health."""
-    try:
-        record = json.loads((state_dir / "run" / "stack.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise RuntimeError(f"no running local stack under {state_dir} ({exc}); "
-                           "start one with `itinera run`") from exc
+    record = read_record(state_dir)
     balancers = elb.status(state_dir)
     health = {t["server"]: t["health"] for b in balancers.values() for t in b.get("targets", [])}
     now = time.time()
-    tasks = {name: {**task, "age_seconds": round(now - task["started_at"], 1),
-                    "health": health.get(name, "no LB" if task["service"] not in balancers
+    tasks = {name: {**task.model_dump(exclude_none=True),
+                    "age_seconds": round(now - (task.started_at or now), 1),
+                    "health": health.get(name, "no LB" if task.service_of(name) not in balancers
                                          else "unregistered")}
-             for name, task in record.get("tasks", {}).items()}
-    return {"services": record.get("services", {}), "azs": read_az_state(state_dir),
+             for name, task in record.tasks.items()}
+    services = {name: s.model_dump() for name, s in record.services.items()}
+    return {"services": services, "azs": read_az_state(state_dir),
             "tasks": tasks, "scaling": last_decisions(state_dir),
             "load_balancers": {name: {"fail_open": b.get("fail_open"), "error": b.get("error"),
                                       "by_az": {az: {"healthy": f["healthy"],

@@ -22,6 +22,7 @@ from checkout.model import PENDING, Booking
 from checkout.payments import SimulatedPaymentProvider
 from checkout.repository import BookingRepository
 from checkout.saga import BookingSaga, SnsPublisher, utcnow
+from itinera.api.holds import Hold
 from itinera.aws import session
 from itinera.http import ServiceClient
 from itinera.web import SERVICE_TOKEN_HEADER
@@ -137,7 +138,8 @@ async def _pending_booking(stack: RunningStack, http: aiohttp.ClientSession, aws
     now = utcnow()
     booking = Booking(booking_id=booking_id or uuid.uuid4().hex, customer_id=customer,
                       hold_id=hold["id"], status=PENDING, amount=hold["total"]["amount"],
-                      currency=hold["total"]["currency"], items=hold["items"],
+                      currency=hold["total"]["currency"],
+                      items=Hold.model_validate(hold).items,
                       contact_email=f"{customer}@example.com", contact_name=customer,
                       payment_method=(await payments.tokenize(card)).token, created_at=now,
                       updated_at=now)
@@ -223,7 +225,7 @@ class CrashBeforeConfirm(InventoryClient):
 
     crashed = False
 
-    async def confirm_hold(self, hold_id: str, *, booking_id: str) -> dict[str, Any]:
+    async def confirm_hold(self, hold_id: str, *, booking_id: str) -> Hold:
         """Die the first time, as a Lambda timing out after the charge would."""
         if not self.crashed:
             self.crashed = True

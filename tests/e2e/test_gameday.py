@@ -17,12 +17,13 @@ import aiohttp
 import pytest
 
 from chaos.gameday.executor import Outcome, RollbackFile, execute
-from chaos.gameday.local import AlarmStopCheck, LocalEffects, aws_client
+from chaos.gameday.local import AlarmStopCheck, LocalEffects
 from chaos.gameday.plan import PlannedAction
-from chaos.gameday.targets import Target, stack_record
+from chaos.gameday.targets import Target
 from localaws.config import StackConfig, local_seconds
 from localaws.ecs.azs import read_az_state
 from localaws.lambda_faults import location
+from localaws.record import read_record
 from localaws.stack import LocalStack
 from tests.e2e.conftest import E2E_PORT_BASE
 from tests.integration.conftest import eventually
@@ -39,8 +40,8 @@ async def _steady(state: Path, *, warmed: float) -> None:
     """Wait until the warm-up's cold starts have left the shortest latency window and the
     booking path's stop condition is OK: the steady state a game day starts from (a check
     made sooner may see the alarm turn on the warm-up's own slow requests)."""
-    record = stack_record(state)
-    check = AlarmStopCheck(record, [f"itinera-{record['stage']}-booking-path-unhealthy"])
+    record = read_record(state)
+    check = AlarmStopCheck(record, [f"itinera-{record.stage}-booking-path-unhealthy"])
     # The 5-minute burn window, and one evaluation past it.
     aged = local_seconds(300) + local_seconds(60)
 
@@ -84,12 +85,12 @@ def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,
     from chaos.gameday.run import GamedayOptions, run_local, summary
 
     state = gameday_stack.config.state_dir
-    before = {n for n, t in stack_record(state)["tasks"].items()
-              if t["service"] == "inventory" and t["az"] == "az-a"}
+    before = {n for n, t in read_record(state).tasks.items()
+              if t.service == "inventory" and t.az == "az-a"}
     result = run_local(GamedayOptions(experiment="inventory-tasks-lost-az", state_dir=state,
                                       report_root=tmp_path, duration_s=20, users=10,
                                       settle_s=45))
-    folder = report.write(result, state, stack_record(state))
+    folder = report.write(result, state, read_record(state))
     doc = summary(result)
     assert result.outcome.state == "completed", doc
     stopped = next(e for e in result.outcome.events if e.kind == "applied")
@@ -97,7 +98,7 @@ def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,
     assert result.invariants.holds is True, result.invariants.as_dict()
     assert [(v.expected, v.holds) for v in result.verdicts if not v.holds] == [], doc
     assert result.passed, doc
-    fis = aws_client(stack_record(state), "fis")
+    fis = read_record(state).client("fis")
     assert fis.get_experiment(id=result.fis["experiment_id"])["experiment"]["id"]
     assert {"report.md", "index.html", "gameday.png", "result.json"} <= {
         p.name for p in folder.iterdir()}
@@ -105,7 +106,7 @@ def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,
 
 
 async def _proxies(effects: LocalEffects, session: aiohttp.ClientSession) -> dict[str, str]:
-    async with session.get(f"{effects.record['faults_url']}/faults") as response:
+    async with session.get(f"{effects.record.faults_url}/faults") as response:
         return {p["name"]: p["fault"]["mode"] for p in (await response.json())["proxies"]}
 
 
@@ -186,15 +187,16 @@ async def test_lambda_actions_write_then_delete_the_settings_object(
         gameday_stack: LocalStack, action_id: str, parameters: dict[str, str]) -> None:
     """A Lambda action writes the worker's FIS settings object where its host polls, the host
     picks it up, and the object is deleted at the end."""
-    record = stack_record(gameday_stack.config.state_dir)
+    record = read_record(gameday_stack.config.state_dir)
     host_log = gameday_stack.config.state_dir / "logs" / f"lambda-{WORKER}.log"
 
     def picked_up() -> int:
         return host_log.read_text().count("fault settings changed")
 
     seen = picked_up()
-    s3 = aws_client(record, "s3")
-    bucket, key = location(record["fis_configuration_location"], WORKER)
+    s3 = record.client("s3")
+    assert record.fis_configuration_location is not None
+    bucket, key = location(record.fis_configuration_location, WORKER)
     target = Target(name="t", resource_type="aws:lambda:function", functions=(WORKER,))
 
     def exists() -> bool:
@@ -216,8 +218,8 @@ async def test_stop_task_stops_the_az_tasks_and_ecs_replaces_them(
     state = gameday_stack.config.state_dir
 
     def az_a() -> set[str]:
-        return {n for n, t in stack_record(state)["tasks"].items()
-                if t["service"] == "inventory" and t["az"] == "az-a" and t["state"] == "RUNNING"}
+        return {n for n, t in read_record(state).tasks.items()
+                if t.service == "inventory" and t.az == "az-a" and t.state == "RUNNING"}
 
     before = az_a()
 

@@ -21,6 +21,7 @@ from checkout.payments import SimulatedPaymentProvider
 from checkout.repository import BookingRepository
 from checkout.saga import utcnow
 from checkout.service import BOOKING_NAMESPACE
+from itinera.api.holds import Hold
 from operations.check import Tables, check
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import (
@@ -194,7 +195,7 @@ async def test_a_stale_declined_booking_leaves_another_booking_s_hold_alone(
     now = utcnow()
     stale = Booking(booking_id=uuid.uuid4().hex, customer_id=customer, hold_id=hold["id"],
                     status=PENDING, amount=hold["total"]["amount"],
-                    currency=hold["total"]["currency"], items=hold["items"],
+                    currency=hold["total"]["currency"], items=Hold.model_validate(hold).items,
                     contact_email="walt@example.com", contact_name="Walt",
                     payment_method=(await payments.tokenize(DECLINED_CARD)).token, created_at=now,
                     updated_at=now)

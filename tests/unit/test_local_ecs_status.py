@@ -8,18 +8,24 @@ from pathlib import Path
 
 from localaws.ecs.azs import read_az_state, set_az_available
 from localaws.ecs.status import status, table
+from localaws.record import StackRecord
 
 
 def write_stack(state: Path) -> None:
     """A stack record with one gateway task and the gateway's counts."""
     run = state / "run"
     run.mkdir(parents=True)
-    (run / "stack.json").write_text(json.dumps({
+    StackRecord.model_validate({
+        "gateway_url": "http://127.0.0.1:8080", "web_url": "http://127.0.0.1:8090",
+        "aws": {}, "database": {"host": "127.0.0.1", "port": 3306, "user": "itinera",
+                                "name": "itinera"},
+        "resources": {}, "dead_letter_queues": {}, "time_scale": 1.0, "stage": "dev",
         "services": {"gateway": {"cluster": "itinera-dev", "desired": 3, "running": 1,
                                  "pending": 0, "min": 2, "max": 10, "vcpu": 0.5}},
         "tasks": {"gateway-az-b-4": {"service": "gateway", "az": "az-b", "port": 8104,
                                      "pid": 4242, "state": "RUNNING",
-                                     "started_at": time.time() - 30, "log": "x.log"}}}))
+                                     "started_at": time.time() - 30, "log": "x.log"}}},
+    ).write(state)
     decisions = [{"at": 1.0, "service": "gateway", "action": "none", "previous": 2,
                   "desired": 2, "reason": "near target"},
                  {"at": 2.0, "service": "gateway", "action": "out", "previous": 2,

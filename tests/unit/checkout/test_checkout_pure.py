@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from checkout.events import event_for, message_attributes
 from checkout.idempotency import payload_hash
 from checkout.model import CANCELLED, CANCELLING, CONFIRMED, FAILED, PENDING, Booking, can_move
 from checkout.payments import luhn_valid
 from checkout.settings import Settings
+from itinera.api.holds import HeldFlight
+from itinera.api.types import Money
 from itinera.settings import SettingsError
 
 ENV = {"BOOKINGS_TABLE": "b", "IDEMPOTENCY_TABLE": "i", "PAYMENTS_TABLE": "p",
@@ -18,8 +21,9 @@ ENV = {"BOOKINGS_TABLE": "b", "IDEMPOTENCY_TABLE": "i", "PAYMENTS_TABLE": "p",
 
 
 def _booking(status: str = CONFIRMED) -> Booking:
-    item = {"kind": "flight", "flight_id": "7", "cabin": "economy", "quantity": 2,
-            "unit_price": {"amount": 6172, "currency": "EUR"}}
+    item = HeldFlight.model_validate({"kind": "flight", "flight_id": "7", "cabin": "economy",
+                                      "quantity": 2,
+                                      "unit_price": {"amount": 6172, "currency": "EUR"}})
     return Booking(booking_id="b" * 32, customer_id="alice", hold_id="f" * 32, status=status,
                    amount=12345, currency="EUR", items=[item],
                    contact_email="a@example.com", contact_name="Alice", payment_method="pm_1",
@@ -80,11 +84,17 @@ def test_booking_event_is_deterministic_and_filterable() -> None:
     """The event id depends only on booking and type, and the type is a message attribute."""
     first = event_for(_booking(), occurred_at="t1")
     again = event_for(_booking(), occurred_at="t2")
-    assert first["event_id"] == again["event_id"] == "b" * 32 + ":booking.confirmed"
-    assert first["booking"]["total"] == {"amount": 12345, "currency": "EUR"}
+    assert first.event_id == again.event_id == "b" * 32 + ":booking.confirmed"
+    assert first.booking.total == Money(amount=12345, currency="EUR")
     assert message_attributes(first) == {
         "event_type": {"DataType": "String", "StringValue": "booking.confirmed"}}
-    assert event_for(_booking(FAILED), occurred_at="t")["event_type"] == "booking.failed"
+    assert event_for(_booking(FAILED), occurred_at="t").event_type == "booking.failed"
+
+
+def test_only_a_terminal_booking_has_an_event() -> None:
+    """A pending booking announces nothing: building its event is refused."""
+    with pytest.raises(ValidationError):
+        event_for(_booking(PENDING), occurred_at="t")
 
 
 def test_booking_view_shows_money_in_minor_units() -> None:

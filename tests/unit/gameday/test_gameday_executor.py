@@ -178,8 +178,8 @@ async def test_a_killed_runs_changes_are_undone_by_the_next_run(tmp_path: Path) 
 async def test_every_experiment_maps_to_local_faults(experiment: Experiment) -> None:
     """Every experiment's targets resolve locally and each of its actions has a local fault
     that the rollback lifts."""
-    record = {"stage": "dev", "aws": {"AWS_DEFAULT_REGION": "eu-west-1"}}
-    template = substitute(experiment.template, local_names(record, "az-a"))
+    template = substitute(experiment.template,
+                          local_names(stage="dev", region="eu-west-1", target_az="az-a"))
     targets = {n: resolve(n, t) for n, t in template.get("targets", {}).items()}
     effects = FakeEffects()
     for action in plan(experiment, scale=0.1):

@@ -7,6 +7,7 @@ import pytest
 from chaos.experiments import EXPERIMENTS, load_experiment
 from chaos.gameday.plan import iso_seconds, plan, span, substitute, waves
 from chaos.gameday.targets import resolve, running_tasks
+from localaws.record import TaskRecord
 
 
 def test_fis_durations_read_as_seconds() -> None:
@@ -56,7 +57,7 @@ def test_targets_resolve_to_tasks_of_a_service_in_an_az() -> None:
     """An ECS task target with an AZ filter selects that service's running tasks there."""
     target = resolve("t", {"resourceType": "aws:ecs:task", "parameters": {"service": "inventory"},
                            "filters": [{"path": "AvailabilityZone", "values": ["az-a"]}]})
-    record = {"tasks": {
+    tasks = {name: TaskRecord.model_validate(task) for name, task in {
         "inventory-az-a-1": {"service": "inventory", "az": "az-a", "pid": 11,
                              "state": "RUNNING"},
         "inventory-az-a-2": {"service": "inventory", "az": "az-a", "pid": 12,
@@ -65,8 +66,8 @@ def test_targets_resolve_to_tasks_of_a_service_in_an_az() -> None:
                              "state": "RUNNING"},
         "gateway-az-a-1": {"service": "gateway", "az": "az-a", "pid": 14, "state": "RUNNING"},
         # the stack record before the ECS stand-in: no service or state, named <service>-<az>
-        "inventory-az-a": {"az": "az-a", "pid": 15}}}
-    assert running_tasks(record, target) == [("inventory-az-a", 15), ("inventory-az-a-1", 11)]
+        "inventory-az-a": {"az": "az-a", "pid": 15}}.items()}
+    assert running_tasks(tasks, target) == [("inventory-az-a", 15), ("inventory-az-a-1", 11)]
 
 
 def test_redis_and_lambda_targets() -> None:
