@@ -75,14 +75,17 @@ def new_resolver(routes: Iterable[Route[Callable[..., Any]]]) -> EnvironmentReso
     for path, methods in allowed.items():
         app.route(_rule(path), [m for m in METHODS if m not in methods])(_refusal(app, methods))
 
-    @app.exception_handler(ItineraError)
     def refused(err: ItineraError) -> Response[str]:
         return problem(err, app.current_event.path)
 
-    @app.exception_handler(Exception)
     def failed(_: Exception) -> Response[str]:
         log.exception("unhandled error", extra={"route": route_key(app.current_event.raw_event)})
         return problem(ItineraError(), app.current_event.path)
+
+    # Registered by call, not as decorators: Powertools' decorators are untyped, and would
+    # make the handlers untyped too.
+    app.exception_handler(ItineraError)(refused)
+    app.exception_handler(Exception)(failed)
 
     @app.not_found
     def not_found(_: NotFoundError) -> Response[str]:

@@ -23,7 +23,7 @@ Cursor: TypeAlias = aiomysql.DictCursor
 RETRYABLE_ERRORS = frozenset({1213, 1205})
 
 
-class CredentialPool(aiomysql.Pool):
+class CredentialPool(aiomysql.Pool):  # type: ignore[misc]  # aiomysql ships no types
     """An aiomysql pool that asks for the password whenever it opens connections.
 
     The pool reconnects every `pool_recycle` seconds, long after a start-time password may have
