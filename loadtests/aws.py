@@ -20,7 +20,7 @@ from itinera.http import ServiceClient
 from loadtests import judge, summary
 from loadtests.catalog import discover
 from loadtests.invariants import not_run
-from loadtests.scenarios import Scenario
+from loadtests.plan import LoadPlan
 
 RUN_TASK_BATCH = 10  # ECS RunTask starts at most ten tasks per call
 POLL_S = 15
@@ -29,20 +29,13 @@ STARTUP_S = 600
 
 
 @dataclass(frozen=True, kw_only=True)
-class AwsRun:
-    """One load run on the loadgen stack."""
+class AwsRun(LoadPlan):
+    """A load run on the loadgen stack: its plan, and the workers and stack it runs on."""
 
-    scenario: Scenario
-    users: int
-    duration_s: float
-    shape: str
-    rate: float | None
     workers: int
     stack_name: str
     host: str | None
     tokens_file: Path | None
-    report_root: Path
-    thresholds_path: Path
 
 
 def run_environment(run: AwsRun, *, run_id: str, prefix: str) -> dict[str, str]:

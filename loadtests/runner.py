@@ -24,7 +24,7 @@ from itinera.http import ServiceClient
 from loadtests import judge, summary
 from loadtests.catalog import Catalog, create_flash_flight, discover
 from loadtests.invariants import InvariantResult, not_run, settle_and_check
-from loadtests.scenarios import Scenario
+from loadtests.plan import LoadPlan
 from loadtests.stats import read_recorded
 from localaws.record import NoLocalStack, read_record
 
@@ -35,19 +35,12 @@ STARTUP_AND_REPORT_S = 90
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    """Everything one local load run needs, from the command line."""
+class RunOptions(LoadPlan):
+    """A local load run: its plan, and the local stack and locust processes it runs on."""
 
-    scenario: Scenario
-    users: int
-    duration_s: float
-    shape: str
-    rate: float | None
     processes: int
     host: str
     state_dir: Path
-    report_root: Path
-    thresholds_path: Path
     check: bool = True
     grace_s: float = 5.0
     settle_s: float = 120.0

@@ -20,6 +20,7 @@ from chaos.gameday.local import AlarmStopCheck, LocalEffects, end_in_fis, record
 from chaos.gameday.plan import PlannedAction, plan, span, substitute
 from chaos.gameday.targets import resolve
 from loadtests.invariants import InvariantResult, settle_and_check
+from loadtests.plan import LoadPlan
 from loadtests.runner import RunOptions, locust_command, prepare, run_locust
 from loadtests.scenarios import scenario
 from loadtests.stats import Recorded, read_recorded
@@ -159,10 +160,11 @@ def run_local(options: GamedayOptions) -> Result:
     folder = options.report_root / f"{started:%Y%m%dT%H%M%SZ}-{experiment.name}"
     folder.mkdir(parents=True, exist_ok=False)
     run_id = f"gameday-{started:%Y%m%dT%H%M%SZ}"
-    load_options = RunOptions(
-        scenario=chosen, users=options.users or min(chosen.users, 20), duration_s=load_s,
-        shape="steady", rate=None, processes=0, host=record.gateway_url,
-        state_dir=options.state_dir, report_root=folder, thresholds_path=Path("-"))
+    load_plan = LoadPlan.of(chosen, users=options.users or min(chosen.users, 20),
+                            duration_s=load_s, shape="steady", rate=None, report_root=folder,
+                            thresholds_path=Path("-"))
+    load_options = load_plan.extended(RunOptions, processes=0, host=record.gateway_url,
+                                 state_dir=options.state_dir)
     catalog = asyncio.run(prepare(load_options, run_id=run_id))
     (folder / "catalog.json").write_text(catalog.to_json())
     command = locust_command(load_options, folder=folder, run_id=run_id)

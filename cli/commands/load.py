@@ -14,6 +14,7 @@ REPORT_ROOT = ROOT / "reports" / "load"
 
 def _load(args: argparse.Namespace) -> int:
     from loadtests import judge
+    from loadtests.plan import LoadPlan
     from loadtests.scenarios import scenario
     from loadtests.shapes import MAX_DURATION_S
 
@@ -21,31 +22,26 @@ def _load(args: argparse.Namespace) -> int:
         chosen = scenario(args.scenario)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
-    duration = args.duration or chosen.duration_s
-    if not 5 <= duration <= MAX_DURATION_S:
-        raise SystemExit(f"--duration must be 5 to {MAX_DURATION_S} seconds")
     if args.rate is not None and args.rate <= 0:
         raise SystemExit("--rate must be positive")
-    thresholds = args.thresholds or judge.THRESHOLDS_PATH
+    plan = LoadPlan.of(chosen, users=args.users, duration_s=args.duration, shape=args.shape,
+                       rate=args.rate, report_root=args.report_dir,
+                       thresholds_path=args.thresholds or judge.THRESHOLDS_PATH)
+    if not 5 <= plan.duration_s <= MAX_DURATION_S:
+        raise SystemExit(f"--duration must be 5 to {MAX_DURATION_S} seconds")
     if args.target == "aws":
         from loadtests.aws import AwsRun, run_on_aws
 
-        return run_on_aws(AwsRun(
-            scenario=chosen, users=args.users or chosen.users, duration_s=duration,
-            shape=args.shape or ("steady" if args.rate else chosen.shape), rate=args.rate,
-            workers=args.workers, stack_name=args.stack_name, host=args.host,
-            tokens_file=args.tokens_file, report_root=args.report_dir,
-            thresholds_path=thresholds))
+        return run_on_aws(plan.extended(AwsRun, workers=args.workers,
+                                        stack_name=args.stack_name, host=args.host,
+                                        tokens_file=args.tokens_file))
     from loadtests.runner import RunOptions, default_host, run
 
-    return run(RunOptions(
-        scenario=chosen, users=args.users or chosen.users, duration_s=duration,
-        # The open model holds its users from the start: the rate, not a ramp, is the load.
-        shape=args.shape or ("steady" if args.rate else chosen.shape), rate=args.rate,
-        processes=args.processes, host=args.host or default_host(args.state_dir),
-        state_dir=args.state_dir, report_root=args.report_dir, thresholds_path=thresholds,
-        check=args.check, settle_s=args.settle_seconds,
-        confirm_deadline_s=args.confirm_deadline))
+    return run(plan.extended(RunOptions, processes=args.processes,
+                             host=args.host or default_host(args.state_dir),
+                             state_dir=args.state_dir, check=args.check,
+                             settle_s=args.settle_seconds,
+                             confirm_deadline_s=args.confirm_deadline))
 
 
 def _judge(args: argparse.Namespace) -> int:
