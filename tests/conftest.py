@@ -1,4 +1,10 @@
-"""Session setup shared by every tier: real MariaDB and Redis must answer."""
+"""What every tier shares: the tier markers, and the real MariaDB and Redis for the tiers
+that need them.
+
+A test's tier is its folder (tests/unit, tests/integration, tests/e2e, tests/infra); the
+booking page's browser tests live with the e2e tests, share their stack and are marked
+`browser` instead. `make test-<tier>` runs one tier, `make test` runs them all.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +15,37 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+TIERS = ("unit", "integration", "e2e", "infra")
 # Several runs share one MariaDB: each may name its own inventory test database.
 TEST_INVENTORY_DB = os.environ.get("ITINERA_TEST_INVENTORY_DB", "itinera_test_inventory")
 TEST_DATABASES = ("itinera_e2e", TEST_INVENTORY_DB)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Make MariaDB and Redis answer (starting private ones if needed) for the whole run."""
-    if os.environ.get("ITINERA_SKIP_SERVICES"):  # unit-only runs on a machine without them
-        yield
-        return
+def tier_of(item: pytest.Item) -> str:
+    """Return the tier of *item*: its folder under tests/, or `browser` when marked so."""
+    folder = item.path.relative_to(TESTS).parts[0]
+    if folder not in TIERS:
+        raise pytest.UsageError(f"{item.nodeid}: tests live in one of tests/{{{','.join(TIERS)}}}")
+    if item.get_closest_marker("browser") is not None:
+        return "browser"
+    return folder
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with its tier, so `-m unit` (and the others) select by cost."""
+    for item in items:
+        tier = tier_of(item)
+        if tier != "browser":
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[None]:
+    """Make MariaDB and Redis answer (starting private ones if needed) for the whole run.
+
+    Only the integration, e2e and infra tiers ask for this; unit tests reach no server.
+    """
     from localaws import deps
 
     state = ROOT / ".local"

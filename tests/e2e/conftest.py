@@ -15,6 +15,12 @@ from itinera.auth import LocalIssuer
 from localaws.config import StackConfig
 from localaws.stack import LocalStack
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _servers(services: None) -> None:
+    """This tier talks to the real MariaDB and Redis: make them answer first."""
+
+
 # Separate ports, database and Redis db let several test runs share one machine.
 E2E_PORT_BASE = int(os.environ.get("ITINERA_E2E_PORT_BASE", "18080"))
 E2E_DATABASE = os.environ.get("ITINERA_E2E_DATABASE", "itinera_e2e")

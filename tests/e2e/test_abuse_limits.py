@@ -25,8 +25,6 @@ from tests.e2e.conftest import E2E_PORT_BASE, RunningStack
 from tests.e2e.helpers import auth, book, wait_for_status
 from tests.integration.conftest import eventually
 
-pytestmark = pytest.mark.e2e
-
 PORT_BASE = int(os.environ.get("ITINERA_E2E_LIMITS_PORT_BASE", str(E2E_PORT_BASE + 800)))
 DATABASE = os.environ.get("ITINERA_E2E_LIMITS_DATABASE", "itinera_e2e_limits")
 REDIS_DB = int(os.environ.get("ITINERA_E2E_LIMITS_REDIS_DB", "8"))

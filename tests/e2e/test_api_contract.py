@@ -15,8 +15,6 @@ from tests.e2e import contract
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import find_flight, wait_for_status
 
-pytestmark = pytest.mark.e2e
-
 # The booking path the stateful phase must walk, as (source, target) operations. Each needs
 # an OpenAPI link in the document (tests/contract/README.md shows them).
 BOOKING_PATH_LINKS = {

@@ -7,7 +7,6 @@ import time
 
 import aiohttp
 import aiomysql
-import pytest
 
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import (
@@ -20,8 +19,6 @@ from tests.e2e.helpers import (
     wait_for_email,
     wait_for_status,
 )
-
-pytestmark = pytest.mark.e2e
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"

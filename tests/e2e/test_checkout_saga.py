@@ -44,8 +44,6 @@ from tests.e2e.helpers import (
     wait_status,
 )
 
-pytestmark = pytest.mark.e2e
-
 GOOD_CARD = "4242424242424242"
 TRANSIENT_CARD = "4000000000000119"
 

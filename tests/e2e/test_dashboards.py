@@ -9,14 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from cli.commands.dashboard import local_inputs
 from dashboards.drawing.render import Report, render
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import book, find_flight, hold_seats, run_cli, wait_for_status
-
-pytestmark = pytest.mark.e2e
 
 # What a few searches, two holds and one confirmed booking exercise, per dashboard. The rest
 # needs what this run does not do (5xx, throttles, sold out) or has no local stand-in (Aurora,

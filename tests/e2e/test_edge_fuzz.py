@@ -13,14 +13,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from localaws.elb.runner import haproxy_version, parser_answers_from_error_files
 from tests.e2e import fuzz
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import find_flight, hold_seats
-
-pytestmark = pytest.mark.e2e
 
 # The seed makes a failing run repeatable: FUZZ_SEED=<printed seed> pytest <this file>.
 SEED = int(os.environ.get("FUZZ_SEED", "20261207"))

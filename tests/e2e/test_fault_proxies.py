@@ -19,8 +19,6 @@ from localaws.stack import LocalStack
 from tests.e2e.conftest import E2E_PORT_BASE
 from tests.integration.conftest import eventually
 
-pytestmark = pytest.mark.e2e
-
 PORT_BASE = int(os.environ.get("ITINERA_E2E_FAULTS_PORT_BASE", str(E2E_PORT_BASE + 600)))
 DATABASE = os.environ.get("ITINERA_E2E_FAULTS_DATABASE", "itinera_e2e_faults")
 REDIS_DB = int(os.environ.get("ITINERA_E2E_FAULTS_REDIS_DB", "6"))

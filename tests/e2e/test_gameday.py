@@ -28,8 +28,6 @@ from localaws.stack import LocalStack
 from tests.e2e.conftest import E2E_PORT_BASE
 from tests.integration.conftest import eventually
 
-pytestmark = pytest.mark.e2e
-
 PORT_BASE = int(os.environ.get("ITINERA_E2E_GAMEDAY_PORT_BASE", str(E2E_PORT_BASE + 700)))
 DATABASE = os.environ.get("ITINERA_E2E_GAMEDAY_DATABASE", "itinera_e2e_gameday")
 REDIS_DB = int(os.environ.get("ITINERA_E2E_GAMEDAY_REDIS_DB", "7"))

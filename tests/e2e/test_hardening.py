@@ -25,8 +25,6 @@ from tests.e2e.helpers import (
 )
 from tests.raw_http import exchange, request
 
-pytestmark = pytest.mark.e2e
-
 GOOD_CARD = "4242424242424242"
 PROBLEM = "application/problem+json"
 # What a problem's detail must never reveal: where the services live.

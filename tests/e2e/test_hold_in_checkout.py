@@ -33,8 +33,6 @@ from tests.e2e.helpers import (
     wait_for_status,
 )
 
-pytestmark = pytest.mark.e2e
-
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
 TRANSIENT_CARD = "4000000000000119"  # fails twice: the booking stays pending for 1 + 2 s

@@ -23,8 +23,6 @@ from localaws.stack import LocalStack
 from tests.e2e.conftest import E2E_PORT_BASE
 from tests.e2e.helpers import auth, book, find_flight, hold_seats, wait_for_email, wait_for_status
 
-pytestmark = pytest.mark.e2e
-
 PORT_BASE = int(os.environ.get("ITINERA_E2E_IAM_PORT_BASE", str(E2E_PORT_BASE + 500)))
 DATABASE = os.environ.get("ITINERA_E2E_IAM_DATABASE", "itinera_e2e_iam")
 REDIS_DB = int(os.environ.get("ITINERA_E2E_IAM_REDIS_DB", "5"))

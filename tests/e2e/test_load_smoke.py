@@ -7,11 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.conftest import RunningStack
-
-pytestmark = pytest.mark.e2e
 
 
 def itinera(*args: str) -> tuple[int, str]:

@@ -23,8 +23,6 @@ from localaws.config import StackConfig
 from localaws.ecs.azs import set_az_available
 from localaws.stack import LocalStack
 
-pytestmark = pytest.mark.e2e
-
 PORT_BASE = int(os.environ.get("ITINERA_E2E_LIFECYCLE_PORT_BASE", "28080"))
 DATABASE = os.environ.get("ITINERA_E2E_LIFECYCLE_DATABASE", "itinera_e2e_lifecycle") + "_ecs"
 REDIS_DB = int(os.environ.get("ITINERA_E2E_REDIS_DB", "3"))

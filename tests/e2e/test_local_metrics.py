@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-import pytest
 
 from localaws.cloudwatch.alb import alb_names
 from localaws.cloudwatch.reader import local_reader
@@ -16,8 +15,6 @@ from localaws.config import AZS
 from localaws.functions import functions
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import book, find_flight, hold_seats
-
-pytestmark = pytest.mark.e2e
 
 
 def _stat(qid: str, namespace: str, name: str, dims: dict[str, str], stat: str

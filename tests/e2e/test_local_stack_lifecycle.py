@@ -13,13 +13,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 from itinera.auth import LocalIssuer
 from localaws.config import StackConfig
 from localaws.processes import port_open
-
-pytestmark = pytest.mark.e2e
 
 PORT_BASE = int(os.environ.get("ITINERA_E2E_LIFECYCLE_PORT_BASE", "28080"))
 DATABASE = os.environ.get("ITINERA_E2E_LIFECYCLE_DATABASE", "itinera_e2e_lifecycle")

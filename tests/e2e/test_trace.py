@@ -6,7 +6,6 @@ import asyncio
 import time
 
 import aiohttp
-import pytest
 
 from operations.trace import LogLine, booking_trace, read_lines
 from tests.e2e.conftest import RunningStack
@@ -18,8 +17,6 @@ from tests.e2e.helpers import (
     wait_for_email,
     wait_for_status,
 )
-
-pytestmark = pytest.mark.e2e
 
 GOOD_CARD = "4242424242424242"
 TRACE_HEADER = "Root=1-5f84c7a5-0123456789abcdef01234567;Sampled=1"

@@ -5,13 +5,10 @@ from __future__ import annotations
 import re
 
 import aiohttp
-import pytest
 
 from localaws import cloudfront
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import auth
-
-pytestmark = pytest.mark.e2e
 
 YEAR_IMMUTABLE = "public, max-age=31536000, immutable"
 

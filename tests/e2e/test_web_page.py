@@ -32,8 +32,8 @@ from tests.e2e.web import (
     until,
 )
 
-pytestmark = pytest.mark.e2e
-
+# The browser tier: these drive Debian's chromium (make test-browser runs them alone).
+pytestmark = pytest.mark.browser
 FIRST_LOAD_BUDGET = 100 * 1024
 
 

@@ -13,6 +13,12 @@ import pytest
 from localaws.resources import Deployed
 from localaws.template import TEMPLATE_PATH, Template, _decode, load_sam, transform
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _servers(services: None) -> None:
+    """This tier talks to the real MariaDB and Redis: make them answer first."""
+
+
 ROOT = Path(__file__).resolve().parents[2]
 SAM_DIR = ROOT / "infra" / "sam"
 REGION = "eu-west-1"

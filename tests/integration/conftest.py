@@ -28,6 +28,12 @@ from localaws.processes import Supervisor, port_open, wait_http
 from localaws.template import load_sam, transform
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _servers(services: None) -> None:
+    """This tier talks to the real MariaDB and Redis: make them answer first."""
+
+
+
 def free_port() -> int:
     """Return a TCP port nothing listens on right now."""
     with socket.socket() as sock:

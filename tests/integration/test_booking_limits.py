@@ -16,8 +16,6 @@ from itinera.limits.gcra import RateLimiter
 from itinera.limits.holdings import HoldLedger, held_items
 from itinera.limits.policies import Policy, parse_limits
 
-pytestmark = pytest.mark.integration
-
 REDIS_URL = "redis://127.0.0.1:6379/9"
 
 

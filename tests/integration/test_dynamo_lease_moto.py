@@ -11,7 +11,6 @@ import pytest
 
 from itinera.dynamo import Lease
 
-pytestmark = pytest.mark.integration
 NOW = 1_000_000
 
 

@@ -14,8 +14,6 @@ from gateway.main import create_app
 from gateway.settings import Settings
 from itinera.auth import AUDIENCE, LOCAL_ISSUER, LocalIssuer
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 async def issuer_server(tmp_path: Path) -> AsyncIterator[tuple[LocalIssuer, str]]:

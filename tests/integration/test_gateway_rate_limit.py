@@ -19,8 +19,6 @@ from gateway.settings import Settings
 from itinera.auth import LocalIssuer
 from itinera.limits.policies import parse_limits
 
-pytestmark = pytest.mark.integration
-
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SEARCH = "/v1/flights?origin=LHR&destination=JFK&date=2030-01-02"
 

@@ -22,8 +22,6 @@ from itinera.serving import MAX_REQUEST_LINE, SERVER, start_serving
 from itinera.web import MAX_BODY_BYTES, PROBLEM_JSON
 from tests.raw_http import Answer, exchange, request
 
-pytestmark = pytest.mark.integration
-
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SEARCH = "/v1/flights?origin=LHR&destination=JFK&date=2030-01-02"
 HOLD = {"items": [{"kind": "flight", "flight_id": "7", "cabin": "economy", "quantity": 1}]}

@@ -7,12 +7,9 @@ import uuid
 from typing import Any
 
 import aioboto3
-import pytest
 
 from localaws.functions import QueueMapping
 from localaws.lambda_host import _gather_batch
-
-pytestmark = pytest.mark.integration
 
 
 class Recorder:

@@ -15,8 +15,6 @@ from itinera.limits.holdings import HoldLedger, held_items
 from itinera.limits.policies import parse_limits
 from tests.integration.conftest import eventually
 
-pytestmark = pytest.mark.integration
-
 REDIS_URL = "redis://127.0.0.1:6379/9"
 
 

@@ -22,8 +22,6 @@ from localaws.cloudfront.viewer import ViewerLimits, ViewerRunner
 from localaws.template import load_sam, transform
 from tests.integration.conftest import free_port
 
-pytestmark = pytest.mark.integration
-
 LIMITS = ViewerLimits(request_timeout=1.0, idle_timeout=2.0)
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
                     "Referrer-Policy", "Strict-Transport-Security")

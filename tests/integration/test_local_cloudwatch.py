@@ -10,7 +10,6 @@ from typing import Any
 
 import aiohttp
 import boto3
-import pytest
 
 from itinera.metrics import emf_line
 from localaws.cloudwatch.agent import Agent
@@ -21,7 +20,6 @@ from localaws.cloudwatch.sqs import QueueSampler
 from localaws.cloudwatch.store import MetricStore, store_path
 from tests.integration.conftest import BalancerFactory, eventually
 
-pytestmark = pytest.mark.integration
 REGION = "eu-west-1"
 NAMES = {"gateway": AlbNames(load_balancer="app/itinera-t-PublicAlb/0123456789abcdef",
                              target_group="targetgroup/itinera-t-Gw/fedcba9876543210")}

@@ -18,8 +18,6 @@ from localaws.elb.haproxy import FAIL_OPEN_SUFFIX, Target, fail_open_args, serve
 from localaws.elb.runner import haproxy_version, parser_answers_from_error_files
 from tests.integration.conftest import BalancerFactory, FakeTask, RunningBalancer, eventually
 
-pytestmark = pytest.mark.integration
-
 
 async def _call(lb: RunningBalancer, method: str = "GET", path: str = "/work", *,
                 headers: dict[str, str] | None = None, data: bytes = b""

@@ -24,7 +24,6 @@ from localaws.faults import (
 )
 from tests.integration.conftest import eventually
 
-pytestmark = pytest.mark.integration
 MARIADB = ("127.0.0.1", 3306)
 REDIS = ("127.0.0.1", 6379)
 

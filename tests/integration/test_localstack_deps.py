@@ -23,8 +23,6 @@ from localaws.deps import (
     ensure_redis,
 )
 
-pytestmark = pytest.mark.integration
-
 ROOT = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 USER, PASSWORD, DATABASE = "itinera_depstest_user", "depstest-pw", "itinera_depstest"
 

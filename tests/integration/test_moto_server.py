@@ -9,7 +9,6 @@ import boto3
 import pytest
 from botocore.config import Config
 
-pytestmark = pytest.mark.integration
 REGION = "eu-west-1"
 
 

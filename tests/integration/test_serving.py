@@ -11,8 +11,6 @@ from itinera.serving import SERVER, start_serving
 from itinera.web import PROBLEM_JSON
 from tests.raw_http import Answer, exchange, request
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 async def bare_app() -> AsyncIterator[int]:

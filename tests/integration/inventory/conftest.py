@@ -25,8 +25,6 @@ from inventory.migrate import migrate
 from inventory.seed import seed
 from inventory.settings import DatabaseSettings, Settings
 
-pytestmark = pytest.mark.integration
-
 TEST_DB = os.environ.get("ITINERA_TEST_INVENTORY_DB", "itinera_test_inventory")
 REDIS_URL = os.environ.get("INVENTORY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TOKEN = "test-service-token"

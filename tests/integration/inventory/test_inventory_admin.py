@@ -10,8 +10,6 @@ from aiohttp.test_utils import TestClient
 
 from .conftest import TOKEN
 
-pytestmark = pytest.mark.integration
-
 Client = TestClient[Any, Any]
 ADMIN = {"X-Service-Token": TOKEN, "X-Admin": "true"}
 

@@ -16,8 +16,6 @@ from itinera.serving import SERVER, start_serving
 
 from .conftest import TOKEN, app_settings
 
-pytestmark = pytest.mark.integration
-
 HEADERS = {"X-Service-Token": TOKEN, "X-Customer-Id": "alice",
            "Content-Type": "application/json"}
 

@@ -17,8 +17,6 @@ from inventory.metrics import OVERSOLD_SQL
 
 from .conftest import TOKEN
 
-pytestmark = pytest.mark.integration
-
 Client = TestClient[Any, Any]
 HEADERS = {"X-Service-Token": TOKEN, "X-Customer-Id": "alice"}
 

@@ -17,8 +17,6 @@ from localaws.deps import RedisConfig, ensure_redis
 
 from .conftest import TOKEN, free_port
 
-pytestmark = pytest.mark.integration
-
 Client = TestClient[Any, Any]
 
 

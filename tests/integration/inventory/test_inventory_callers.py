@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 GATEWAY = {"X-Service-Token": "gateway-token", "X-Customer-Id": "alice"}
 CHECKOUT = {"X-Service-Token": "checkout-token", "X-Customer-Id": "alice"}
 HOLD = "0" * 32

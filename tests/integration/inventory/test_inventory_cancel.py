@@ -6,14 +6,11 @@ import asyncio
 from typing import Any
 
 import aiomysql
-import pytest
 from aiohttp.test_utils import TestClient
 
 from inventory.db import fetch_all
 
 from .conftest import TOKEN
-
-pytestmark = pytest.mark.integration
 
 Client = TestClient[Any, Any]
 SERVICE = {"X-Service-Token": TOKEN}

@@ -7,11 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from .conftest import fire_from_processes
-
-pytestmark = pytest.mark.integration
 
 
 async def test_300_holds_on_50_seats_sell_exactly_50(inventory_process: Any, make_flight: Any,

@@ -8,8 +8,6 @@ import pytest
 from inventory.db import close_pool, create_pool, ping
 from tests.integration.inventory.conftest import db_settings
 
-pytestmark = pytest.mark.integration
-
 
 async def test_new_connections_use_the_password_current_at_connect_time() -> None:
     """GIVEN a pool whose password source changes after start (a rotated secret, a renewed

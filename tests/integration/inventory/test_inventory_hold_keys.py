@@ -6,11 +6,7 @@ import asyncio
 import uuid
 from typing import Any
 
-import pytest
-
 from .conftest import TOKEN
-
-pytestmark = pytest.mark.integration
 
 
 def headers(customer: str, key: str) -> dict[str, str]:

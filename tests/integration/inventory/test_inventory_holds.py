@@ -13,8 +13,6 @@ from inventory.db import fetch_all
 
 from .conftest import TOKEN
 
-pytestmark = pytest.mark.integration
-
 Client = TestClient[Any, Any]
 
 

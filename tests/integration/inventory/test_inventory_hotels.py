@@ -11,8 +11,6 @@ from aiohttp.test_utils import TestClient
 
 from .conftest import TOKEN
 
-pytestmark = pytest.mark.integration
-
 Client = TestClient[Any, Any]
 HEADERS = {"X-Service-Token": TOKEN, "X-Customer-Id": "alice"}
 

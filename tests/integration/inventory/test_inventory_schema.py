@@ -6,15 +6,12 @@ import time
 from datetime import date
 
 import aiomysql
-import pytest
 
 from inventory.db import close_pool, create_pool, fetch_all
 from inventory.migrate import load_migrations, migrate
 from inventory.seed import seed
 
 from .conftest import TEST_DB, db_settings, recreate_database
-
-pytestmark = pytest.mark.integration
 
 SEED_DB = f"{TEST_DB}_seed"  # follows the run's own test database name
 

@@ -13,8 +13,6 @@ from aiohttp.test_utils import TestClient
 from inventory.catalog import flight_search_key
 from itinera.api.search import FlightSearch
 
-pytestmark = pytest.mark.integration
-
 Client = TestClient[Any, Any]
 
 

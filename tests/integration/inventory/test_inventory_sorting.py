@@ -12,8 +12,6 @@ from aiohttp.test_utils import TestClient
 
 from inventory.db import fetch_all
 
-pytestmark = pytest.mark.integration
-
 Client = TestClient[Any, Any]
 _days = itertools.count(40)  # one fresh day per fixture use, so earlier flights do not mix in
 
