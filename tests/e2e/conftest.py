@@ -14,24 +14,12 @@ import pytest
 from itinera.auth import LocalIssuer
 from localaws.config import StackConfig
 from localaws.stack import LocalStack
+from tests.stacks import own_stack
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _servers(services: None) -> None:
     """This tier talks to the real MariaDB and Redis: make them answer first."""
-
-
-# Separate ports, database and Redis db let several test runs share one machine.
-E2E_PORT_BASE = int(os.environ.get("ITINERA_E2E_PORT_BASE", "18080"))
-E2E_DATABASE = os.environ.get("ITINERA_E2E_DATABASE", "itinera_e2e")
-E2E_REDIS_DB = int(os.environ.get("ITINERA_E2E_REDIS_DB", "3"))
-# The e2e stage is a test stage: its few named travellers hold and book all session long (the
-# contract fuzzer alone makes hundreds of holds), so it raises the per-traveller abuse limits
-# as a load-test stage would. test_abuse_limits.py runs the production limits on a stack of
-# its own.
-TEST_STAGE_LIMITS = ("holds=100000/1h,item-holds=100000/1h,active-holds=100000,"
-                     "held-units=100000,flight-seats=100000,hotel-rooms=100000,"
-                     "booking-attempts=100000/1h,declines=100000/1h")
 
 
 @dataclass(frozen=True)
@@ -42,6 +30,13 @@ class RunningStack:
     url: str
     issuer: LocalIssuer
     stack: LocalStack
+
+    @classmethod
+    def of(cls, running: LocalStack) -> RunningStack:
+        """Describe a started stack."""
+        config = running.config
+        return cls(config=config, url=f"http://127.0.0.1:{config.gateway_port}",
+                   issuer=LocalIssuer(config.state_dir / "jwt"), stack=running)
 
     def token(self, sub: str, **kwargs: object) -> str:
         """Mint a traveller token the gateway accepts."""
@@ -58,23 +53,11 @@ class RunningStack:
 
 
 @pytest.fixture(scope="session")
-def stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """Start every service, as `make run` does, against the real MariaDB, Redis and moto."""
     state: Path = tmp_path_factory.mktemp("stack")
-    config = StackConfig(port_base=E2E_PORT_BASE, state_dir=state, stage="e2e",
-                         database=E2E_DATABASE, redis_db=E2E_REDIS_DB)
-    # A short cache lifetime lets tests see availability change without waiting long.
-    os.environ["CACHE_TTL_SECONDS"] = "1"
-    # A short body timeout lets the slow-body test finish in seconds.
-    os.environ["BODY_TIMEOUT_SECONDS"] = "2"
-    os.environ["LIMITS"] = TEST_STAGE_LIMITS
-    running = LocalStack(config, say=lambda line: None)
-    running.start()
-    try:
-        yield RunningStack(config=config, url=f"http://127.0.0.1:{config.gateway_port}",
-                           issuer=LocalIssuer(state / "jwt"), stack=running)
-    finally:
-        running.stop()
+    with own_stack("e2e", state) as running:
+        yield RunningStack.of(running)
 
 
 @pytest.fixture(scope="session")

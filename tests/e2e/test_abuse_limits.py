@@ -6,28 +6,21 @@ stage widens only the per-address and per-card ones: localaws/config.py)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from itinera.auth import LocalIssuer
 from localaws.cloudwatch.reader import local_reader
-from localaws.config import StackConfig
-from localaws.stack import LocalStack
 from tests.e2e import helpers
-from tests.e2e.conftest import E2E_PORT_BASE, RunningStack
+from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import auth, book, wait_for_status
 from tests.integration.conftest import eventually
+from tests.stacks import own_stack
 
-PORT_BASE = int(os.environ.get("ITINERA_E2E_LIMITS_PORT_BASE", str(E2E_PORT_BASE + 800)))
-DATABASE = os.environ.get("ITINERA_E2E_LIMITS_DATABASE", "itinera_e2e_limits")
-REDIS_DB = int(os.environ.get("ITINERA_E2E_LIMITS_REDIS_DB", "8"))
 # This stack's own flights: the session stack's tests draw from the same seeded catalog.
 USED: set[str] = set()
 
@@ -38,23 +31,12 @@ async def find_flight(http: aiohttp.ClientSession, url: str, *, seats: int) -> d
 
 
 @pytest.fixture(scope="module")
-def stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """A local stack with the production limits per traveller (no test stage's raise)."""
-    state: Path = tmp_path_factory.mktemp("limits-stack")
-    config = StackConfig(port_base=PORT_BASE, state_dir=state, stage="limits",
-                         database=DATABASE, redis_db=REDIS_DB)
-    saved = os.environ.pop("LIMITS", None)
-    running = LocalStack(config, say=lambda line: None)
-    try:
-        running.start()
-    finally:
-        if saved is not None:
-            os.environ["LIMITS"] = saved
-    try:
-        yield RunningStack(config=config, url=f"http://127.0.0.1:{config.gateway_port}",
-                           issuer=LocalIssuer(state / "jwt"), stack=running)
-    finally:
-        running.stop()
+    with own_stack("limits", tmp_path_factory.mktemp("limits-stack"),
+                   env={"LIMITS": None}) as running:
+        yield RunningStack.of(running)
+
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"

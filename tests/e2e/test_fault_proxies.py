@@ -3,39 +3,26 @@ and a fault set on one AZ's proxies reaches that AZ's tasks only."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from localaws.config import StackConfig
 from localaws.faults import Fault, FaultControl
 from localaws.faults import plan as fault_plan
 from localaws.stack import LocalStack
-from tests.e2e.conftest import E2E_PORT_BASE
 from tests.integration.conftest import eventually
-
-PORT_BASE = int(os.environ.get("ITINERA_E2E_FAULTS_PORT_BASE", str(E2E_PORT_BASE + 600)))
-DATABASE = os.environ.get("ITINERA_E2E_FAULTS_DATABASE", "itinera_e2e_faults")
-REDIS_DB = int(os.environ.get("ITINERA_E2E_FAULTS_REDIS_DB", "6"))
+from tests.stacks import own_stack
 
 
 @pytest.fixture(scope="module")
-def proxied(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A local stack whose tasks reach their dependencies through the fault proxies."""
-    state: Path = tmp_path_factory.mktemp("faults-stack")
-    config = StackConfig(port_base=PORT_BASE, state_dir=state, stage="faults", database=DATABASE,
-                         redis_db=REDIS_DB, fault_proxies=True)
-    running = LocalStack(config, say=lambda line: None)
-    running.start()
-    try:
+    with own_stack("faults", tmp_path_factory.mktemp("faults-stack"),
+                   fault_proxies=True) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _search(day_offset: int) -> dict[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,17 +19,14 @@ from chaos.gameday.executor import Outcome, RollbackFile, execute
 from chaos.gameday.local import AlarmStopCheck, LocalEffects
 from chaos.gameday.plan import PlannedAction
 from chaos.gameday.targets import Target
-from localaws.config import StackConfig, local_seconds
+from localaws.config import local_seconds
 from localaws.ecs.azs import read_az_state
 from localaws.lambda_faults import location
 from localaws.record import read_record
 from localaws.stack import LocalStack
-from tests.e2e.conftest import E2E_PORT_BASE
 from tests.integration.conftest import eventually
+from tests.stacks import own_stack
 
-PORT_BASE = int(os.environ.get("ITINERA_E2E_GAMEDAY_PORT_BASE", str(E2E_PORT_BASE + 700)))
-DATABASE = os.environ.get("ITINERA_E2E_GAMEDAY_DATABASE", "itinera_e2e_gameday")
-REDIS_DB = int(os.environ.get("ITINERA_E2E_GAMEDAY_REDIS_DB", "7"))
 WORKER = "CheckoutWorkerFunction"
 
 
@@ -50,18 +46,15 @@ async def _steady(state: Path, *, warmed: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def gameday_stack(services: None, tmp_path_factory: pytest.TempPathFactory
+def gameday_stack(tmp_path_factory: pytest.TempPathFactory
                   ) -> Iterator[LocalStack]:
     """A local stack with fault proxies, as `itinera run --fault-proxies` starts it, warmed
     by a few seconds of checkouts: a game day starts from a steady state, and a fresh stack's
     Lambda environments are cold (locally they are threads of one host process, so a few
     cold starts at once take over a second each, and would fall in the fault's window)."""
     state: Path = tmp_path_factory.mktemp("gameday-stack")
-    config = StackConfig(port_base=PORT_BASE, state_dir=state, stage="gameday",
-                         database=DATABASE, redis_db=REDIS_DB, fault_proxies=True)
-    running = LocalStack(config, say=lambda line: None)
-    running.start()
-    try:
+    with own_stack("gameday", state, fault_proxies=True) as running:
+        config = running.config
         subprocess.run([sys.executable, "-m", "cli.main", "--state-dir", str(state), "load",
                         "checkout", "--host", f"http://127.0.0.1:{config.gateway_port}",
                         "--users", "8", "--rate", "4", "--duration", "6",
@@ -70,8 +63,6 @@ def gameday_stack(services: None, tmp_path_factory: pytest.TempPathFactory
                        stderr=subprocess.DEVNULL)
         asyncio.run(_steady(state, warmed=time.monotonic()))
         yield running
-    finally:
-        running.stop()
 
 
 def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,

@@ -8,9 +8,7 @@ code makes is granted by its role; a call outside a role is refused.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import boto3
@@ -18,28 +16,16 @@ import pytest
 from botocore.exceptions import ClientError
 
 from itinera.auth import LocalIssuer
-from localaws.config import StackConfig
 from localaws.stack import LocalStack
-from tests.e2e.conftest import E2E_PORT_BASE
 from tests.e2e.helpers import auth, book, find_flight, hold_seats, wait_for_email, wait_for_status
-
-PORT_BASE = int(os.environ.get("ITINERA_E2E_IAM_PORT_BASE", str(E2E_PORT_BASE + 500)))
-DATABASE = os.environ.get("ITINERA_E2E_IAM_DATABASE", "itinera_e2e_iam")
-REDIS_DB = int(os.environ.get("ITINERA_E2E_IAM_REDIS_DB", "5"))
+from tests.stacks import own_stack
 
 
 @pytest.fixture(scope="module")
-def enforcing(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def enforcing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A second local stack whose emulator enforces IAM."""
-    state: Path = tmp_path_factory.mktemp("iam-stack")
-    config = StackConfig(port_base=PORT_BASE, state_dir=state, stage="iam", database=DATABASE,
-                         redis_db=REDIS_DB, enforce_iam=True)
-    running = LocalStack(config, say=lambda line: None)
-    running.start()
-    try:
+    with own_stack("iam", tmp_path_factory.mktemp("iam-stack"), enforce_iam=True) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def client(stack: LocalStack, service: str, process: str) -> object:

@@ -7,7 +7,6 @@ time scaled down further (ITINERA_TIME_SCALE), so a CloudWatch period lasts two 
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -19,13 +18,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from localaws.config import StackConfig
 from localaws.ecs.azs import set_az_available
 from localaws.stack import LocalStack
+from tests.stacks import own_stack
 
-PORT_BASE = int(os.environ.get("ITINERA_E2E_LIFECYCLE_PORT_BASE", "28080"))
-DATABASE = os.environ.get("ITINERA_E2E_LIFECYCLE_DATABASE", "itinera_e2e_lifecycle") + "_ecs"
-REDIS_DB = int(os.environ.get("ITINERA_E2E_REDIS_DB", "3"))
 # A CloudWatch minute lasts 2 s: 3 datapoints (6 s) to scale out, 15 (30 s) to scale in.
 # (1 s periods are CloudWatch's finest, but on a busy machine the metrics agent's samples
 # then sometimes land a period late, which reads as missing data.)
@@ -35,25 +31,12 @@ SEARCH = f"/v1/flights?origin=LHR&destination=JFK&date={DAY}"
 
 
 @pytest.fixture(scope="module")
-def ecs_stack(services: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def ecs_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A whole local stack with short scaling periods and no client rate limit."""
-    overrides = {"ITINERA_TIME_SCALE": TIME_SCALE, "LIMITS": "search=off,search-address=off",
-                 "CACHE_TTL_SECONDS": "1"}
-    saved = {k: os.environ.get(k) for k in overrides}
-    os.environ.update(overrides)
-    config = StackConfig(port_base=PORT_BASE, state_dir=tmp_path_factory.mktemp("ecs"),
-                         stage="ecs", database=DATABASE, redis_db=REDIS_DB)
-    stack = LocalStack(config, say=lambda line: None)
-    try:
-        stack.start()
+    with own_stack("ecs", tmp_path_factory.mktemp("ecs"), env={
+            "ITINERA_TIME_SCALE": TIME_SCALE, "LIMITS": "search=off,search-address=off"}
+                   ) as stack:
         yield stack
-    finally:
-        stack.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture

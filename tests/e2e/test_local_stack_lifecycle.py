@@ -16,9 +16,10 @@ from pathlib import Path
 from itinera.auth import LocalIssuer
 from localaws.config import StackConfig
 from localaws.processes import port_open
+from tests.stacks import PLACES
 
-PORT_BASE = int(os.environ.get("ITINERA_E2E_LIFECYCLE_PORT_BASE", "28080"))
-DATABASE = os.environ.get("ITINERA_E2E_LIFECYCLE_DATABASE", "itinera_e2e_lifecycle")
+PLACE = PLACES["lifecycle"]
+PORT_BASE, DATABASE = PLACE.port_base, PLACE.database
 # `itinera run` starts the fault proxies by default: their ports must close too.
 PORTS = StackConfig(port_base=PORT_BASE, fault_proxies=True).all_ports
 
@@ -29,7 +30,7 @@ def _start(state: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "cli.main", "--state-dir", str(state), "run",
          "--port-base", str(PORT_BASE), "--stage", "lifecycle", "--database", DATABASE,
-         "--redis-db", "4"],
+         "--redis-db", str(PLACE.redis_db)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
