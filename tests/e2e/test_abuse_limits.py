@@ -23,7 +23,7 @@ from localaws.stack import LocalStack
 from tests.e2e import helpers
 from tests.e2e.conftest import E2E_PORT_BASE, RunningStack
 from tests.e2e.helpers import auth, book, wait_for_status
-from tests.integration.conftest import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ from localaws.faults import Fault, FaultControl
 from localaws.faults import plan as fault_plan
 from localaws.stack import LocalStack
 from tests.e2e.conftest import E2E_PORT_BASE
-from tests.integration.conftest import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -26,7 +26,7 @@ from localaws.lambda_faults import location
 from localaws.record import read_record
 from localaws.stack import LocalStack
 from tests.e2e.conftest import E2E_PORT_BASE
-from tests.integration.conftest import eventually
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 

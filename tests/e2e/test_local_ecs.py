@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import pytest
 from localaws.config import StackConfig
 from localaws.ecs.azs import set_az_available
 from localaws.stack import LocalStack
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -105,17 +106,6 @@ class Load:
         """Return the share of answers that were not 200 between *start* and *end*."""
         window = [s for t, s in self.results if start <= t < end]
         return (sum(s != 200 for s in window) / len(window) if window else 1.0), len(window)
-
-
-async def eventually(check: Callable[[], Any], *, within: float, what: str) -> Any:
-    """Poll *check* until it returns something truthy, or fail after *within* seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {within:.0f}s: {what}")
 
 
 def gateway(stack: LocalStack) -> dict[str, Any]:

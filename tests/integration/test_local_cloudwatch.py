@@ -19,7 +19,8 @@ from localaws.cloudwatch.publish import Publisher
 from localaws.cloudwatch.reader import CloudWatchReader, LocalReader
 from localaws.cloudwatch.sqs import QueueSampler
 from localaws.cloudwatch.store import MetricStore, store_path
-from tests.integration.conftest import BalancerFactory, eventually
+from tests.integration.conftest import BalancerFactory
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 REGION = "eu-west-1"
