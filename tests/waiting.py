@@ -27,14 +27,25 @@ def _answer(value: object, started: float) -> Any:
     return time.monotonic() - started if value is True else value
 
 
+# Async checks first: a coroutine function is also a callable returning a (truthy) object.
 @overload
-async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], *,
-                     within: float, what: str, every: float = ...) -> float: ...
+async def eventually(check: Callable[[], Awaitable[bool]], *, within: float, what: str,
+                     every: float = ...) -> float: ...
 
 
 @overload
-async def eventually(check: Callable[[], Awaitable[T | None]] | Callable[[], T | None], *,
-                     within: float, what: str, every: float = ...) -> T: ...
+async def eventually(check: Callable[[], Awaitable[T | None]], *, within: float, what: str,
+                     every: float = ...) -> T: ...
+
+
+@overload
+async def eventually(check: Callable[[], bool], *, within: float, what: str,
+                     every: float = ...) -> float: ...
+
+
+@overload
+async def eventually(check: Callable[[], T | None], *, within: float, what: str,
+                     every: float = ...) -> T: ...
 
 
 async def eventually(check: Callable[[], Any], *, within: float, what: str,
