@@ -100,7 +100,7 @@ class Load:
                 status = 0
             self.results.append((time.monotonic(), status))
             if self.pause:
-                await asyncio.sleep(self.pause)
+                await asyncio.sleep(self.pause)  # simulates: a user's think time (a trickle)
 
     def error_ratio(self, start: float, end: float) -> tuple[float, int]:
         """Return the share of answers that were not 200 between *start* and *end*."""
@@ -185,8 +185,9 @@ async def test_losing_az_a_under_load(ecs_stack: LocalStack,
     load = Load(client, url(ecs_stack), workers=4)
     load.start()
     try:
-        # Two seconds of steady load before the loss: the error ratio is judged against it.
-        await asyncio.sleep(2)
+        # Steady load before the loss: every service answering, so errors later are the loss's.
+        await eventually(lambda: sum(s == 200 for _, s in load.results) >= 20, within=30,
+                         what="20 answers of steady load before the loss")
         lost_at = time.monotonic()
         set_az_available(state_dir, "az-a", False, reason="test: az-a power loss")
 
@@ -197,9 +198,10 @@ async def test_losing_az_a_under_load(ecs_stack: LocalStack,
                     "desired"] for s in ("gateway", "inventory", "notifier"))
 
         await eventually(all_in_az_b, within=30, what="every service's tasks back in az-b")
-        # The window the issue judges (10 to 20 s after the loss) must have passed under load:
-        # the wait is the measurement's length, not a guess at when a state is reached.
-        await asyncio.sleep(max(0.0, lost_at + 20 - time.monotonic()))
+        # The window the issue judges (10 to 20 s after the loss) must be measured to its end:
+        # wait for an answer recorded past it.
+        await eventually(lambda: load.results[-1][0] >= lost_at + 20, within=40,
+                         what="the load measured 20 s past the loss")
         ratio, count = load.error_ratio(lost_at + 10, lost_at + 20)
         assert count > 20 and ratio < 0.01, (ratio, count)
 
