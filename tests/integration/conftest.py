@@ -81,6 +81,7 @@ class FakeTask:
 
     async def _slow(self, request: web.Request) -> web.Response:
         self.faults.served.append(self.az)
+        # simulates: a task slow to answer, for the balancer's timeouts
         await asyncio.sleep(float(request.query.get("seconds", "3")))
         return web.json_response({"az": self.az})
 
