@@ -216,7 +216,7 @@ async def send(port: int, case: Case) -> Answer:
                         break  # answered (and probably closed): stop sending
                     writer.write(case.data[i:i + step])
                     await writer.drain()
-                    await asyncio.sleep(case.drip)
+                    await asyncio.sleep(case.drip)  # simulates: a slow client
             except ConnectionError:
                 pass  # the server closed while we sent: its answer, if any, is still readable
             status, headers, body = await answer

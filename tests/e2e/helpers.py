@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import aiomysql
+
+from tests.waiting import eventually
 
 ROUTES = [("LHR", "JFK"), ("CDG", "JFK"), ("FRA", "SIN"), ("AMS", "LAX"), ("JFK", "LHR")]
 # Each test gets flights no other test of the session touched, so counts before and after
@@ -92,35 +93,37 @@ async def wait_for_status(http: aiohttp.ClientSession, url: str, token: str, boo
                           *, within: float = 30.0, passing: tuple[str, ...] = ("pending",)
                           ) -> dict[str, Any]:
     """Poll the booking until its status is not one of *passing* and return it."""
-    deadline = time.monotonic() + within
-    while True:
+    async def settled() -> dict[str, Any]:
         async with http.get(f"{url}/v1/bookings/{booking_id}", headers=auth(token)) as resp:
             assert resp.status == 200, await resp.text()
             booking = dict(await resp.json())
-        if booking["status"] not in passing or time.monotonic() > deadline:
-            return booking
-        await asyncio.sleep(0.2)
+        assert booking["status"] not in passing, booking
+        return booking
+
+    return await eventually(settled, within=within, every=0.2,
+                            what=f"booking {booking_id} past {'/'.join(passing)}")
 
 
 async def wait_healthy(http: aiohttp.ClientSession, url: str) -> None:
     """Wait until *url* answers 200 ten times in a row through its load balancer."""
-    deadline, streak = time.monotonic() + 30, 0
-    while streak < 10:
-        assert time.monotonic() < deadline, f"{url} did not recover"
+    streak = 0
+
+    async def ten_in_a_row() -> bool:
+        nonlocal streak
         async with http.get(url) as resp:
             streak = streak + 1 if resp.status == 200 else 0
-        await asyncio.sleep(0.2)
+        return streak >= 10
+
+    await eventually(ten_in_a_row, within=30, every=0.2, what=f"{url} recovered")
 
 
 async def wait_status(http: aiohttp.ClientSession, url: str, status: int) -> None:
     """Wait until *url* answers *status* (a load balancer left without targets: 503)."""
-    deadline = time.monotonic() + 30
-    while True:
+    async def answers() -> bool:
         async with http.get(url) as resp:
-            if resp.status == status:
-                return
-        assert time.monotonic() < deadline, f"{url} never answered {status}"
-        await asyncio.sleep(0.2)
+            return resp.status == status
+
+    await eventually(answers, within=30, every=0.2, what=f"{url} answered {status}")
 
 
 async def sent_emails(http: aiohttp.ClientSession, moto_url: str) -> list[dict[str, Any]]:
@@ -130,26 +133,24 @@ async def sent_emails(http: aiohttp.ClientSession, moto_url: str) -> list[dict[s
     flight one of them is keyed by a DynamoType, which it cannot serialise (500, "keys must be
     str ... not DynamoType"): ask again, for a few seconds.
     """
-    for attempt in range(8):
+    async def dump() -> tuple[list[dict[str, Any]]]:
         async with http.get(f"{moto_url}/moto-api/data.json") as resp:
-            if resp.status == 200:
-                data = await resp.json(content_type=None)
-                return list(data.get("ses", {}).get("Message", []))
-            problem = f"{resp.status}: {(await resp.text())[:200]}"
-        await asyncio.sleep(0.1 * (attempt + 1))
-    raise AssertionError(f"moto's state dump kept failing: {problem}")
+            assert resp.status == 200, f"{resp.status}: {(await resp.text())[:200]}"
+            data = await resp.json(content_type=None)
+        return (list(data.get("ses", {}).get("Message", [])),)  # truthy even when none sent
+
+    return (await eventually(dump, within=5, every=0.2, what="moto's state dump"))[0]
 
 
 async def wait_for_email(http: aiohttp.ClientSession, moto_url: str, *, to: str,
                          containing: str, within: float = 20.0) -> list[dict[str, Any]]:
     """Wait until an e-mail to *to* whose body names *containing* was sent; return all such."""
-    deadline = time.monotonic() + within
-    while True:
-        found = [m for m in await sent_emails(http, moto_url)
-                 if to in m["destinations"]["ToAddresses"] and containing in m["body"]]
-        if found or time.monotonic() > deadline:
-            return found
-        await asyncio.sleep(0.2)
+    async def found() -> list[dict[str, Any]]:
+        return [m for m in await sent_emails(http, moto_url)
+                if to in m["destinations"]["ToAddresses"] and containing in m["body"]]
+
+    return await eventually(found, within=within, every=0.2,
+                            what=f"an e-mail to {to} naming {containing}")
 
 
 async def run_cli(*args: str) -> tuple[int, str, str]:

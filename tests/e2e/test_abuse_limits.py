@@ -18,8 +18,8 @@ from localaws.cloudwatch.reader import local_reader
 from tests.e2e import helpers
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import auth, book, wait_for_status
-from tests.integration.conftest import eventually
 from tests.stacks import own_stack
+from tests.waiting import eventually
 
 # This stack's own flights: the session stack's tests draw from the same seeded catalog.
 USED: set[str] = set()

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import os
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -30,6 +29,7 @@ from localaws.config import aws_env
 from localaws.events import sqs_event
 from localaws.functions import functions
 from operations.check import Tables, check
+from operations.trace import read_lines
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import (
     auth,
@@ -43,6 +43,7 @@ from tests.e2e.helpers import (
     wait_healthy,
     wait_status,
 )
+from tests.waiting import eventually
 
 GOOD_CARD = "4242424242424242"
 TRANSIENT_CARD = "4000000000000119"
@@ -86,26 +87,29 @@ class Events:
     """Every booking event seen on the test's queue so far."""
 
     def __init__(self, sqs: Any, url: str) -> None:
-        self.sqs, self.url, self.seen = sqs, url, []  # type: list[dict[str, Any]]
+        self.sqs, self.url = sqs, url
+        self.seen: list[dict[str, Any]] = []
 
-    async def drain(self, wait: float = 1.0) -> list[dict[str, Any]]:
-        """Read what arrived within *wait* seconds and return all events seen."""
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            answer = await self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
-                                                    WaitTimeSeconds=1)
-            for m in answer.get("Messages", []):
+    async def drain(self) -> list[dict[str, Any]]:
+        """Read every event already on the queue and return all events seen."""
+        while answer := (await self.sqs.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0)).get("Messages"):
+            for m in answer:
                 self.seen.append(json.loads(json.loads(m["Body"])["Message"]))
                 await self.sqs.delete_message(QueueUrl=self.url,
                                               ReceiptHandle=m["ReceiptHandle"])
         return self.seen
 
-    async def of(self, booking_id: str, event_type: str, wait: float = 2.0
+    async def of(self, booking_id: str, event_type: str, *, within: float = 10.0
                  ) -> list[dict[str, Any]]:
-        """Return the events of *event_type* for the booking."""
-        await self.drain(wait)
-        return [e for e in self.seen if e["booking"]["booking_id"] == booking_id
-                and e["event_type"] == event_type]
+        """Wait for the first event of *event_type* for the booking and return all there are
+        (SNS delivers to SQS as it publishes: duplicates sent with it are on the queue too)."""
+        async def found() -> list[dict[str, Any]]:
+            return [e for e in await self.drain() if e["booking"]["booking_id"] == booking_id
+                    and e["event_type"] == event_type]
+
+        return await eventually(found, within=within, every=0.2,
+                                what=f"{event_type} published for {booking_id}")
 
 
 @pytest.fixture(scope="module")
@@ -337,15 +341,14 @@ async def test_a_poison_message_reaches_the_dlq_and_redrive_brings_it_back(
 
     # 10 receives with 1+2*8 = 17 s of backoff between them (not a dependency outage), then
     # the DLQ.
-    deadline = time.monotonic() + 60
-    while True:
+    async def dead_lettered() -> bool:
         attrs = await aws["sqs"].get_queue_attributes(
             QueueUrl=names["CheckoutDeadLetterQueue"],
             AttributeNames=["ApproximateNumberOfMessages"])
-        if int(attrs["Attributes"]["ApproximateNumberOfMessages"]) >= 1:
-            break
-        assert time.monotonic() < deadline, "the poison message never reached the DLQ"
-        await asyncio.sleep(1)
+        return int(attrs["Attributes"]["ApproximateNumberOfMessages"]) >= 1
+
+    await eventually(dead_lettered, within=60, every=1,
+                     what="the poison message reached the DLQ")
 
     # GIVEN the cause is fixed (the booking now exists)
     await _pending_booking(stack, http, aws, names, customer="leo", booking_id=booking_id)
@@ -486,6 +489,13 @@ async def test_the_reconciler_requeues_a_booking_whose_message_was_lost(
     await _invariants_hold(stack, db, aws, names)
 
 
+def _failed_attempt(stack: RunningStack, message_id: str) -> dict[str, Any] | None:
+    """Return the worker's log entry for a failed attempt at message *message_id*, if any."""
+    return next((line.entry for line in read_lines(stack.config.state_dir / "logs")
+                 if line.entry.get("message_id") == message_id
+                 and line.entry.get("message", "").startswith("checkout step failed")), None)
+
+
 async def test_checkout_rides_out_an_inventory_outage_without_charging_twice(
         stack: RunningStack, http: aiohttp.ClientSession, db: aiomysql.Pool,
         aws: dict[str, Any], names: dict[str, str]) -> None:
@@ -499,15 +509,22 @@ async def test_checkout_rides_out_an_inventory_outage_without_charging_twice(
     try:
         await wait_status(http, f"http://127.0.0.1:{stack.config.inventory_port}/health", 503)
         # WHEN the checkout message arrives during the outage
-        await aws["sqs"].send_message(QueueUrl=names["CheckoutQueue"],
-                                      MessageBody=json.dumps({"booking_id": booking.booking_id}))
-        await asyncio.sleep(4)
+        sent = await aws["sqs"].send_message(
+            QueueUrl=names["CheckoutQueue"],
+            MessageBody=json.dumps({"booking_id": booking.booking_id}))
+        # THEN the worker takes it and its step fails as an outage (its warning names the
+        # message: proof it was consumed, not merely still queued), and the booking stays
+        # pending rather than failed
+        attempt = await eventually(lambda: _failed_attempt(stack, sent["MessageId"]),
+                                   within=30, every=0.5,
+                                   what="the worker took the message and its step failed")
+        assert attempt["transient"] is True, attempt
         stored = await BookingRepository(aws["dynamodb"], names["BookingsTable"]).get(
             booking.booking_id)
         assert stored is not None and stored.status == PENDING
     finally:
         stack.set_desired_count("inventory", 2)
-    # THEN the retries finish the booking, with a single charge
+    # AND the retries finish the booking once inventory is back, with a single charge
     token = stack.token("rosa")
     assert (await wait_for_status(http, stack.url, token, booking.booking_id,
                                   within=45))["status"] == "confirmed"

@@ -3,8 +3,7 @@ widget the run exercised."""
 
 from __future__ import annotations
 
-import asyncio
-import time
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from cli.commands.dashboard import local_inputs
 from dashboards.drawing.render import Report, render
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import book, find_flight, hold_seats, run_cli, wait_for_status
+from tests.waiting import eventually
 
 # What a few searches, two holds and one confirmed booking exercise, per dashboard. The rest
 # needs what this run does not do (5xx, throttles, sold out) or has no local stand-in (Aurora,
@@ -71,18 +71,18 @@ async def test_each_dashboard_renders_with_data_where_the_run_went(
 
     # WHEN the dashboards are rendered, until the metrics of a few local periods are in
     state_dir = stack.config.state_dir
-    deadline = time.monotonic() + 120
-    attempt = 0
-    while True:
-        attempt += 1
+    attempts = itertools.count(1)
+
+    def rendered() -> Report:
         report = render(**local_inputs(state_dir), start=started,
                         end=datetime.now(UTC) + timedelta(seconds=30),
-                        out=tmp_path / f"render-{attempt}")
+                        out=tmp_path / f"render-{next(attempts)}")
         gaps = missing(report)
-        if not gaps:
-            break
-        assert time.monotonic() < deadline, f"widgets without data after 120 s: {gaps}"
-        await asyncio.sleep(2)
+        assert not gaps, f"widgets without data: {gaps}"
+        return report
+
+    report = await eventually(rendered, within=120, every=2,
+                              what="every exercised widget with data")
 
     # THEN every dashboard is there, each widget drawn, and the command writes the page too
     assert set(EXERCISED) <= {d.name for d in report.dashboards}

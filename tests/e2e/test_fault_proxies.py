@@ -13,8 +13,8 @@ import pytest
 from localaws.faults import Fault, FaultControl
 from localaws.faults import plan as fault_plan
 from localaws.stack import LocalStack
-from tests.integration.conftest import eventually
 from tests.stacks import own_stack
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")

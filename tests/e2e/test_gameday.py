@@ -24,8 +24,8 @@ from localaws.ecs.azs import read_az_state
 from localaws.lambda_faults import location
 from localaws.record import read_record
 from localaws.stack import LocalStack
-from tests.integration.conftest import eventually
 from tests.stacks import own_stack
+from tests.waiting import eventually
 
 WORKER = "CheckoutWorkerFunction"
 

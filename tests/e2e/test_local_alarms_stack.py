@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 import boto3
 
 from localaws.ecs.azs import set_az_available
 from tests.e2e.conftest import RunningStack
+from tests.waiting import eventually
 
 
 def cloudwatch(stack: RunningStack) -> Any:
@@ -30,10 +30,12 @@ def state(client: Any, name: str) -> str:
 
 async def until_state(client: Any, name: str, wanted: str, *, within: float) -> None:
     """Poll the alarm's state until it is *wanted*, or fail after *within* seconds."""
-    deadline = time.monotonic() + within
-    while (current := await asyncio.to_thread(state, client, name)) != wanted:
-        assert time.monotonic() < deadline, f"{name} still {current}, not {wanted}"
-        await asyncio.sleep(0.5)
+    async def reached() -> bool:
+        current = await asyncio.to_thread(state, client, name)
+        assert current == wanted, f"{name} still {current}"
+        return True
+
+    await eventually(reached, within=within, every=0.5, what=f"{name} {wanted}")
 
 
 async def test_the_stack_evaluates_its_alarms(stack: RunningStack) -> None:
@@ -53,10 +55,7 @@ async def test_the_stack_evaluates_its_alarms(stack: RunningStack) -> None:
         lines = history.read_text().splitlines() if history.exists() else []
         return [m for m in map(json.loads, lines) if m["alarm"] == dlq and m["old"]]
 
-    deadline = time.monotonic() + 60
-    while not evaluated():
-        assert time.monotonic() < deadline, "the DLQ alarm was never evaluated"
-        await asyncio.sleep(0.5)
+    await eventually(evaluated, within=60, every=0.5, what="the DLQ alarm evaluated")
     assert (evaluated()[0]["old"], evaluated()[0]["new"]) == ("INSUFFICIENT_DATA", "OK")
     assert state(client, dlq) == "OK"
     assert state(client, f"itinera-{stage}-booking-path-unhealthy") != "ALARM"

@@ -10,7 +10,7 @@ import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import pytest
 from localaws.ecs.azs import set_az_available
 from localaws.stack import LocalStack
 from tests.stacks import own_stack
+from tests.waiting import eventually
 
 # A CloudWatch minute lasts 2 s: 3 datapoints (6 s) to scale out, 15 (30 s) to scale in.
 # (1 s periods are CloudWatch's finest, but on a busy machine the metrics agent's samples
@@ -80,23 +81,12 @@ class Load:
                 status = 0
             self.results.append((time.monotonic(), status))
             if self.pause:
-                await asyncio.sleep(self.pause)
+                await asyncio.sleep(self.pause)  # simulates: a user's think time (a trickle)
 
     def error_ratio(self, start: float, end: float) -> tuple[float, int]:
         """Return the share of answers that were not 200 between *start* and *end*."""
         window = [s for t, s in self.results if start <= t < end]
         return (sum(s != 200 for s in window) / len(window) if window else 1.0), len(window)
-
-
-async def eventually(check: Callable[[], Any], *, within: float, what: str) -> Any:
-    """Poll *check* until it returns something truthy, or fail after *within* seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {within:.0f}s: {what}")
 
 
 def gateway(stack: LocalStack) -> dict[str, Any]:
@@ -176,8 +166,9 @@ async def test_losing_az_a_under_load(ecs_stack: LocalStack,
     load = Load(client, url(ecs_stack), workers=4)
     load.start()
     try:
-        # Two seconds of steady load before the loss: the error ratio is judged against it.
-        await asyncio.sleep(2)
+        # Steady load before the loss: every service answering, so errors later are the loss's.
+        await eventually(lambda: sum(s == 200 for _, s in load.results) >= 20, within=30,
+                         what="20 answers of steady load before the loss")
         lost_at = time.monotonic()
         set_az_available(state_dir, "az-a", False, reason="test: az-a power loss")
 
@@ -188,9 +179,10 @@ async def test_losing_az_a_under_load(ecs_stack: LocalStack,
                     "desired"] for s in ("gateway", "inventory", "notifier"))
 
         await eventually(all_in_az_b, within=30, what="every service's tasks back in az-b")
-        # The window the issue judges (10 to 20 s after the loss) must have passed under load:
-        # the wait is the measurement's length, not a guess at when a state is reached.
-        await asyncio.sleep(max(0.0, lost_at + 20 - time.monotonic()))
+        # The window the issue judges (10 to 20 s after the loss) must be measured to its end:
+        # wait for an answer recorded past it.
+        await eventually(lambda: load.results[-1][0] >= lost_at + 20, within=40,
+                         what="the load measured 20 s past the loss")
         ratio, count = load.error_ratio(lost_at + 10, lost_at + 20)
         assert count > 20 and ratio < 0.01, (ratio, count)
 

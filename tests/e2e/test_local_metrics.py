@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +13,7 @@ from localaws.config import AZS
 from localaws.functions import functions
 from tests.e2e.conftest import RunningStack
 from tests.e2e.helpers import book, find_flight, hold_seats
+from tests.waiting import eventually
 
 
 def _stat(qid: str, namespace: str, name: str, dims: dict[str, str], stat: str
@@ -58,14 +57,14 @@ async def test_requests_and_bookings_show_up_as_aws_metrics(
                _stat("age", "AWS/SQS", "ApproximateAgeOfOldestMessage", queue, "Maximum")]
     reader = local_reader(stack.config.state_dir, stack.config.moto_url, stack.config.region,
                           credentials=running.aws_credentials())
-    deadline = time.monotonic() + 60
-    while True:
+
+    def published() -> dict[str, Any]:
         got = reader.get_metric_data(queries, started, datetime.now(UTC) + timedelta(minutes=1))
         totals = {key: sum(v for _, v in points) for key, points in got.items()}
-        if (all(totals[az.replace("-", "_")] > 0 for az in AZS)
+        assert (all(totals[az.replace("-", "_")] > 0 for az in AZS)
                 and totals["invocations"] >= 1 and got["p99"] and got["depth"]
-                and got["age"]):
-            break
-        assert time.monotonic() < deadline, f"metrics not published within 60 s: {got}"
-        await asyncio.sleep(0.5)
+                and got["age"]), got
+        return dict(got)
+
+    got = await eventually(published, within=60, every=0.5, what="the metrics published")
     assert all(0 <= value < 30 for _, value in got["p99"])

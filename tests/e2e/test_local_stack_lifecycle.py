@@ -17,6 +17,7 @@ from itinera.auth import LocalIssuer
 from localaws.config import StackConfig
 from localaws.processes import port_open
 from tests.stacks import PLACES
+from tests.waiting import eventually_sync
 
 PLACE = PLACES["lifecycle"]
 PORT_BASE, DATABASE = PLACE.port_base, PLACE.database
@@ -35,18 +36,17 @@ def _start(state: Path) -> subprocess.Popen[str]:
 
 
 def _wait_ready(proc: subprocess.Popen[str], state: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+    def ready() -> bool:
+        if proc.poll() is not None:  # not an AssertionError: that would read as "not yet"
+            raise RuntimeError(proc.stdout.read() if proc.stdout else "itinera run exited")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE}/ready", timeout=2) as r:
                 # The record comes last: once it exists, operator commands find the stack.
-                if r.status == 200 and (state / "run" / "stack.json").exists():
-                    return
+                return r.status == 200 and (state / "run" / "stack.json").exists()
         except OSError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("itinera run did not become ready")
+            return False
+
+    eventually_sync(ready, within=timeout, every=0.3, what="itinera run ready")
 
 
 def _abort(proc: subprocess.Popen[str], state: Path) -> None:
@@ -150,24 +150,27 @@ def test_losing_one_az_keeps_the_api_up_and_the_tasks_are_replaced(tmp_path: Pat
 
         # THEN within a few seconds every request is served again (by az-b) ...
         consecutive_ok, statuses = 0, []
-        while consecutive_ok < 20:
-            assert time.monotonic() - failover_started < 20, statuses[-20:]
+
+        def served_again() -> bool:
+            nonlocal consecutive_ok
             status, _ = _get(search)
             statuses.append(status)
             consecutive_ok = consecutive_ok + 1 if status == 200 else 0
-            time.sleep(0.05)
+            assert consecutive_ok >= 20, statuses[-20:]
+            return True
+
+        eventually_sync(served_again, within=20, what="20 consecutive 200s after the loss")
         failed = len(statuses) - consecutive_ok
         recovered_after = time.monotonic() - failover_started
 
         # ... and az-a gets replacement tasks, as an ECS service would start.
-        deadline = time.monotonic() + 30
-        while True:
-            replaced = {t["service"] for name, t in _tasks(tmp_path).items()
-                        if t["az"] == "az-a" and t["state"] == "RUNNING" and name not in lost}
-            if {"gateway", "inventory"} <= replaced:
-                break
-            assert time.monotonic() < deadline, "no replacement tasks were started"
-            time.sleep(0.5)
+        def replaced() -> bool:
+            running = {t["service"] for name, t in _tasks(tmp_path).items()
+                       if t["az"] == "az-a" and t["state"] == "RUNNING" and name not in lost}
+            return {"gateway", "inventory"} <= running
+
+        eventually_sync(replaced, within=30, every=0.5,
+                        what="replacement tasks in az-a for the gateway and inventory")
         assert proc.poll() is None, "the stack stopped instead of replacing the tasks"
     except BaseException:
         _abort(proc, tmp_path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import aiohttp
@@ -17,6 +16,7 @@ from tests.e2e.helpers import (
     wait_for_email,
     wait_for_status,
 )
+from tests.waiting import eventually
 
 GOOD_CARD = "4242424242424242"
 TRACE_HEADER = "Root=1-5f84c7a5-0123456789abcdef01234567;Sampled=1"
@@ -54,15 +54,17 @@ async def test_one_bookings_lines_from_every_service_share_its_request_and_trace
     # THEN its lines from all four processes carry the request id and the trace id
     # (each process writes its log lines in batches: wait for all of them with a deadline)
     log_dir = stack.config.state_dir / "logs"
-    deadline = time.monotonic() + 10
-    while True:
+
+    def all_written() -> tuple[list[LogLine], dict[str, set[str]]]:
         lines = booking_trace(read_lines(log_dir), booking_id)
         processes = _messages_by_process(lines)
         seen = set().union(*processes.values()) if processes else set()
-        if {"notification sent", "checkout processed", "booking queued for the worker"} <= seen \
-                or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
+        wanted = {"notification sent", "checkout processed", "booking queued for the worker"}
+        assert wanted <= seen, f"so far: {processes}"
+        return lines, processes
+
+    lines, processes = await eventually(all_written, within=10, every=0.2,
+                                        what="the booking's lines from every process")
     assert "request" in processes.get("gateway", set()), processes
     api = next(p for p in processes if p.startswith("lambda-") and "request" in processes[p])
     assert "booking queued for the worker" in processes[api]

@@ -29,8 +29,8 @@ from tests.e2e.web import (
     seats_left,
     show_flight,
     sign_in,
-    until,
 )
+from tests.waiting import eventually
 
 # The browser tier: these drive Debian's chromium (make test-browser runs them alone).
 pytestmark = pytest.mark.browser
@@ -114,7 +114,8 @@ async def test_declined_card_shows_its_message_and_the_seats_come_back(
         again = await show_flight(page, flight)
         return await seats_left(again) == shown_before
 
-    assert await until(seats_back), "search did not show the released seats again"
+    await eventually(seats_back, within=10, every=0.3,
+                     what="search showed the released seats again")
     after = await cabin_counts(db, flight["id"])
     assert (after["available"], after["held"], after["sold"]) == \
         (before["available"], before["held"], before["sold"])

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -143,16 +141,6 @@ async def pay(page: Page, card: str, *, email: str = "ada@example.com") -> str:
     booking_id = await page.locator("#booking-id").inner_text()
     assert re.fullmatch("[0-9a-f]{32}", booking_id), booking_id
     return booking_id
-
-
-async def until(probe: Any, *, within: float = 10.0) -> Any:
-    """Call the async *probe* until it returns something truthy, or fail after *within* s."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if value or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(0.3)
 
 
 async def screenshot(page: Page, name: str) -> Path:

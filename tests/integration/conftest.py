@@ -6,7 +6,6 @@ import asyncio
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from localaws.elb import (
 )
 from localaws.processes import Supervisor, port_open, wait_http
 from localaws.template import load_sam, transform
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -39,18 +39,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-async def eventually(check: Callable[[], bool | Awaitable[bool]], *, within: float,
-                     what: str) -> float:
-    """Wait until *check* holds, polling; return how long it took, or fail after *within* s."""
-    started = time.monotonic()
-    while True:
-        result = check()
-        if await result if isinstance(result, Awaitable) else result:
-            return time.monotonic() - started
-        assert time.monotonic() - started < within, f"not within {within}s: {what}"
-        await asyncio.sleep(0.05)
 
 
 @dataclass
@@ -99,6 +87,7 @@ class FakeTask:
 
     async def _slow(self, request: web.Request) -> web.Response:
         self.faults.served.append(self.az)
+        # simulates: a task slow to answer, for the balancer's timeouts
         await asyncio.sleep(float(request.query.get("seconds", "3")))
         return web.json_response({"az": self.az})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -14,9 +15,17 @@ from itinera.errors import ItineraError, SoldOut
 from itinera.metric_batch import MetricBatch
 from itinera.web import json_response, new_app
 
+SLOW_SECONDS = 0.05
+
 
 async def ok(_: web.Request) -> web.Response:
     """Answer 200."""
+    return json_response({"ok": True})
+
+
+async def slow(_: web.Request) -> web.Response:
+    """Answer 200 after at least SLOW_SECONDS."""
+    await asyncio.sleep(SLOW_SECONDS)  # simulates: a handler that takes a known minimum time
     return json_response({"ok": True})
 
 
@@ -45,6 +54,7 @@ def app_and_output() -> tuple[web.Application, list[str]]:
     app.router.add_post("/v1/holds", sold_out)
     app.router.add_post("/v1/bookings", broken)
     app.router.add_get("/v1/bookings", failing)
+    app.router.add_get("/v1/slow", slow)
     return app, written
 
 
@@ -68,4 +78,18 @@ async def test_requests_errors_and_latency_are_counted_per_route_template() -> N
                       "POST /v1/bookings": (1, 1), "GET /v1/bookings": (1, 1)}
     latencies = {d["Route"]: len(d["Latency"]) for d in docs if "Latency" in d}
     assert latencies["GET /v1/flights/{flight_id}"] == 2
-    assert all(v >= 0 for d in docs if "Latency" in d for v in d["Latency"])
+
+
+async def test_latency_is_the_handlers_time_in_the_unit_the_line_declares() -> None:
+    """A handler that takes at least 50 ms records a Latency of at least 50, declared as
+    Milliseconds (a lower bound holds on any machine; seconds would read 0.05)."""
+    app, written = app_and_output()
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        assert (await client.get("/v1/slow")).status == 200
+        app[route_metrics_key].flush()
+    (doc,) = [d for d in map(orjson.loads, "".join(written).splitlines()) if "Latency" in d]
+    assert doc["Route"] == "GET /v1/slow"
+    (declared,) = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+    assert declared == {"Name": "Latency", "Unit": "Milliseconds"}
+    (latency,) = doc["Latency"]
+    assert latency >= SLOW_SECONDS * 1000

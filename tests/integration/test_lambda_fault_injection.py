@@ -25,6 +25,7 @@ from localaws.lambda_faults import (
 from localaws.lambda_invoker import Invoker
 from localaws.processes import wait_http
 from tests.integration.conftest import free_port
+from tests.waiting import eventually
 
 BUCKET = "itinera-test-fis-config"
 KEY = "FisConfigs/worker.json"
@@ -120,10 +121,8 @@ async def test_the_watch_picks_up_new_settings_by_itself(s3: Any) -> None:
     try:
         await s3.put_object(Bucket=BUCKET, Key="FisConfigs/api.json", Body=settings_object(
             [Fault(action=ERROR, percentage=100, until=time.time() + 60)]))
-        deadline = time.monotonic() + 10
-        while not watch.decision().fail:
-            assert time.monotonic() < deadline, "the poller never read the settings"
-            await asyncio.sleep(0.1)
+        await eventually(lambda: watch.decision().fail, within=10,
+                         what="the poller read the settings")
     finally:
         stop.set()
         await task

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from itinera.limits.gcra import RateLimiter
 from itinera.limits.holdings import HoldLedger, held_items
 from itinera.limits.policies import parse_limits
-from tests.integration.conftest import eventually
+from tests.waiting import eventually
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
 

@@ -20,6 +20,7 @@ from localaws.cloudwatch.reader import CloudWatchReader
 from localaws.resources import deploy
 from localaws.template import load_sam, transform
 from tests.integration.conftest import free_port
+from tests.waiting import eventually_sync
 
 REGION = "eu-west-1"
 PERIOD = 2  # what a 60 s period lasts under the tests' time scale
@@ -39,14 +40,15 @@ def moto_url() -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     client = boto3.client("sts", endpoint_url=url, region_name=REGION,
                           aws_access_key_id="testing", aws_secret_access_key="testing")
-    deadline = time.monotonic() + 30
-    while True:
+
+    def answers() -> bool:
         try:
             client.get_caller_identity()
-            break
         except Exception:
-            assert time.monotonic() < deadline, "moto server did not start"
-            time.sleep(0.1)
+            return False
+        return True
+
+    eventually_sync(answers, within=30, every=0.1, what="the moto server answered")
     yield url
     process.terminate()
     process.wait(10)
@@ -77,15 +79,19 @@ def notifications_until(aws: dict[str, Any], queue_url: str,
                         done: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
     """Return the alarm notifications received until *done* holds for them, or fail."""
     out: list[dict[str, Any]] = []
-    deadline = time.monotonic() + 15
-    while not done(out):
-        assert time.monotonic() < deadline, f"not there in {len(out)} notifications"
+
+    def received() -> bool:
         answer = aws["sqs"].receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
                                             WaitTimeSeconds=1)
         for message in answer.get("Messages", []):
             out.append(json.loads(json.loads(message["Body"])["Message"]))
             aws["sqs"].delete_message(QueueUrl=queue_url,
                                       ReceiptHandle=message["ReceiptHandle"])
+        assert done(out), f"not there in {len(out)} notifications: {out}"
+        return True
+
+    # The receive itself long-polls for a second: no pause between polls is needed.
+    eventually_sync(received, within=15, every=0, what="the alarm notifications")
     return out
 
 

@@ -52,7 +52,7 @@ async def _origin_app(origin: Origin) -> web.Application:
         body = await request.read()
         origin.received.append({"method": request.method, "body": body,
                                 "headers": dict(request.headers)})
-        await asyncio.sleep(origin.delay)
+        await asyncio.sleep(origin.delay)  # simulates: a slow origin
         return web.json_response({"bytes": len(body)}, headers={"Server": "gateway/1.2.3",
                                                                 "X-Frame-Options": "ALLOW"})
 
@@ -111,7 +111,7 @@ async def _raw(port: int, data: bytes, *, drip: float = 0.0, within: float = 5.0
             if answer.done():
                 break  # the edge has answered (and closed): stop sending
             writer.write(data[i:i + 1] if drip else data)
-            await asyncio.sleep(drip)
+            await asyncio.sleep(drip)  # simulates: a slow client dripping its bytes
         async with asyncio.timeout(within):
             return await answer, time.monotonic() - started
     finally:

@@ -18,7 +18,8 @@ from localaws.cloudwatch.publish import Publisher
 from localaws.cloudwatch.reader import CloudWatchReader, LocalReader
 from localaws.cloudwatch.sqs import QueueSampler
 from localaws.cloudwatch.store import MetricStore, store_path
-from tests.integration.conftest import BalancerFactory, eventually
+from tests.integration.conftest import BalancerFactory
+from tests.waiting import eventually
 
 REGION = "eu-west-1"
 NAMES = {"gateway": AlbNames(load_balancer="app/itinera-t-PublicAlb/0123456789abcdef",

@@ -16,7 +16,8 @@ from multidict import CIMultiDict
 from localaws.elb import status
 from localaws.elb.haproxy import FAIL_OPEN_SUFFIX, Target, fail_open_args, server_args
 from localaws.elb.runner import haproxy_version, parser_answers_from_error_files
-from tests.integration.conftest import BalancerFactory, FakeTask, RunningBalancer, eventually
+from tests.integration.conftest import BalancerFactory, FakeTask, RunningBalancer
+from tests.waiting import eventually
 
 
 async def _call(lb: RunningBalancer, method: str = "GET", path: str = "/work", *,

@@ -22,7 +22,7 @@ from localaws.faults import (
     Route,
     create_app,
 )
-from tests.integration.conftest import eventually
+from tests.waiting import eventually
 
 MARIADB = ("127.0.0.1", 3306)
 REDIS = ("127.0.0.1", 6379)

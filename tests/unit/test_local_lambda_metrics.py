@@ -11,6 +11,7 @@ import pytest
 from localaws.cloudwatch.emf import parse_line
 from localaws.functions import FunctionSpec
 from localaws.lambda_invoker import Invoker, Throttled
+from tests.waiting import eventually
 
 RELEASE = threading.Event()
 
@@ -71,8 +72,8 @@ async def test_reserved_concurrency_throttles(capsys: pytest.CaptureFixture[str]
     RELEASE.clear()
     invoker = Invoker(_spec("held", concurrency=1), "eu-west-1")
     first = asyncio.create_task(invoker.invoke({}))
-    await asyncio.sleep(0)  # the task runs up to its first await, inside the handler's call
-    assert invoker.in_flight == 1
+    # The task runs up to its first await, inside the handler's call.
+    await eventually(lambda: invoker.in_flight == 1, within=5, what="the first call in flight")
     with pytest.raises(Throttled):
         await invoker.invoke({})
     RELEASE.set()

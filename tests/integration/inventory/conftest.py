@@ -24,6 +24,7 @@ from inventory.main import create_app
 from inventory.migrate import migrate
 from inventory.seed import seed
 from inventory.settings import DatabaseSettings, Settings
+from tests.waiting import eventually_sync
 
 TEST_DB = os.environ.get("ITINERA_TEST_INVENTORY_DB", "itinera_test_inventory")
 REDIS_URL = os.environ.get("INVENTORY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -160,18 +161,16 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) 
     """Poll *url* until it answers 200, failing early if *process* died."""
     import urllib.request
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"the inventory process exited with {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=1) as resp:
-                if resp.status == 200:
-                    return
+                return bool(resp.status == 200)
         except OSError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not become ready")
+            return False
+
+    eventually_sync(ready, within=timeout, every=0.1, what=f"{url} ready")
 
 
 @pytest.fixture

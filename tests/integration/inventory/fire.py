@@ -26,6 +26,7 @@ async def fire(url: str, count: int, body: str, token: str, start_at: float) -> 
                 payload = await resp.json(content_type=None)
                 return [resp.status, payload.get("code"), payload.get("id")]
 
+        # simulates: clients in several processes arriving at one instant (a start barrier)
         await asyncio.sleep(max(0.0, start_at - time.time()))
         return list(await asyncio.gather(*(one(n) for n in range(count))))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from inventory.db import fetch_all
 from inventory.metrics import OVERSOLD_SQL
+from tests.waiting import eventually
 
 from .conftest import TOKEN
 
@@ -50,14 +49,15 @@ async def test_searches_holds_and_sold_out_are_counted(
         assert (await client.post("/internal/holds", json={"items": [item]},
                                   headers=HEADERS)).status == 409
         seen: dict[str, float] = {}
-        deadline = time.monotonic() + 10
-        # The counters go out with the next once-a-second flush.
-        while time.monotonic() < deadline:
+
+        def flushed() -> bool:
             for name, value in totals(capsys.readouterr().out).items():
                 seen[name] = seen.get(name, 0) + value
-            if {"Searches", "HoldsCreated", "HoldsSoldOut"} <= set(seen):
-                break
-            await asyncio.sleep(0.2)
+            assert {"Searches", "HoldsCreated", "HoldsSoldOut"} <= set(seen), seen
+            return True
+
+        # The counters go out with the next once-a-second flush.
+        await eventually(flushed, within=10, every=0.2, what="the three counters flushed")
     assert (seen.get("Searches"), seen.get("HoldsCreated"), seen.get("HoldsSoldOut")) == (
         1, 1, 1)
 

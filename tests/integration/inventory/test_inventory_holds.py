@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from inventory.db import fetch_all
+from tests.waiting import eventually
 
 from .conftest import TOKEN
 
@@ -133,9 +134,12 @@ async def test_confirm_after_expiry_fails_and_returns_seats(start_client: Any,
     flight_id = await make_flight(economy=6)
     async with start_client(hold_ttl_seconds=1) as client:
         hold_id = (await (await hold(client, item(flight_id, 2))).json())["id"]
-        await asyncio.sleep(1.2)
-        got = await client.get(f"/internal/holds/{hold_id}", headers=auth())
-        assert (await got.json())["status"] == "expired"
+
+        async def expired() -> bool:
+            got = await client.get(f"/internal/holds/{hold_id}", headers=auth())
+            return bool((await got.json())["status"] == "expired")
+
+        await eventually(expired, within=10, what="the hold read as expired past its TTL")
         resp = await client.post(f"/internal/holds/{hold_id}/confirm",
                                  json={"booking_id": "bk-late"}, headers=auth(None))
         assert resp.status == 409 and (await resp.json())["code"] == "hold_not_active"
@@ -151,12 +155,12 @@ async def test_sweeper_expires_overdue_holds(start_client: Any, make_flight: Any
     flight_id = await make_flight(economy=4)
     async with start_client(hold_ttl_seconds=1, sweep_interval_seconds=0.2) as client:
         hold_id = (await (await hold(client, item(flight_id, 3))).json())["id"]
-        for _ in range(40):
-            await asyncio.sleep(0.1)
+
+        async def swept() -> bool:
             rows = await fetch_all(pool, "SELECT status FROM holds WHERE id = %s", (hold_id,))
-            if rows[0]["status"] == "expired":
-                break
-        assert rows[0]["status"] == "expired"
+            return bool(rows[0]["status"] == "expired")
+
+        await eventually(swept, within=10, what="the sweeper expired the hold")
         assert await counts(flight_id) == {"capacity": 4, "available": 4, "held": 0, "sold": 0}
 
 

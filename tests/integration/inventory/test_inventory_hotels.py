@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+
+from tests.waiting import eventually
 
 from .conftest import TOKEN
 
@@ -172,12 +173,13 @@ async def test_expired_hotel_hold_gives_nights_back(start_client: Any, make_hote
         hold_id = (await (await client.post("/internal/holds", headers=HEADERS,
                                             json={"items": [room(hotel_id, rooms=3)]})).json()
                    )["id"]
-        for _ in range(40):
-            await asyncio.sleep(0.1)
-            if (await night_counts(hotel_id, "double"))[0]["held"] == 0:
-                break
-        assert await night_counts(hotel_id, "double") == [
-            {"capacity": 4, "available": 4, "held": 0, "sold": 0}] * 3
+
+        async def nights_back() -> bool:
+            counts = await night_counts(hotel_id, "double")
+            assert counts == [{"capacity": 4, "available": 4, "held": 0, "sold": 0}] * 3, counts
+            return True
+
+        await eventually(nights_back, within=10, what="the sweeper gave the nights back")
         late = await client.post(f"/internal/holds/{hold_id}/confirm",
                                  headers={"X-Service-Token": TOKEN}, json={"booking_id": "b"})
         assert late.status == 409 and (await late.json())["code"] == "hold_not_active"

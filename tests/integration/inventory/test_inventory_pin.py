@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import aiomysql
 from aiohttp.test_utils import TestClient
 
 from inventory.db import fetch_all
+from tests.waiting import eventually
 
 from .conftest import TOKEN
 
@@ -188,11 +188,12 @@ async def test_a_pinned_hold_whose_booking_never_came_still_expires(
         async with pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute("UPDATE holds SET expires_at = UTC_TIMESTAMP(6)"
                               " - INTERVAL 1 SECOND WHERE id = %s", (hold_id,))
-        deadline = time.monotonic() + 10
-        while (await fetch_all(pool, "SELECT status FROM holds WHERE id = %s",
-                               (hold_id,)))[0]["status"] != "expired":
-            assert time.monotonic() < deadline, "the sweeper never expired the pinned hold"
-            await asyncio.sleep(0.1)
+
+        async def swept() -> bool:
+            rows = await fetch_all(pool, "SELECT status FROM holds WHERE id = %s", (hold_id,))
+            return bool(rows[0]["status"] == "expired")
+
+        await eventually(swept, within=10, what="the sweeper expired the pinned hold")
     assert await counts(flight_id) == {"capacity": 4, "available": 4, "held": 0, "sold": 0}
 
 

@@ -36,7 +36,7 @@ class RecordingService:
     async def _record(self, *call: Any) -> None:
         self.calls.append(call)
         self.seen.append((request_id_var.get(), trace_header_var.get()))
-        await asyncio.sleep(self.pause)
+        await asyncio.sleep(self.pause)  # simulates: I/O that lets other invocations run
         if self.fail is not None:
             raise self.fail
 
