@@ -81,9 +81,11 @@ run: $(STAMP) haproxy
 venvs:
 	@$(MAKE) --no-print-directory -j4 $(STAMP) $(CHECKOV_STAMP) $(SCHEMATHESIS_STAMP) $(SAM_STAMP)
 
-# Every tier; the README's and CI's command.
+# Every tier, in two lanes side by side (tests/conftest.py says which test runs in which);
+# the README's and CI's command.
+LANES := -n 2 --dist loadgroup
 test: venvs haproxy chromium
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(LANES)
 
 # One tier at a time, each with only the setup it needs (tests/conftest.py marks the tiers).
 # Unit tests reach no server: every server address points at a closed port, so one that tried
@@ -97,7 +99,7 @@ test-integration: $(STAMP) haproxy
 	$(VENV)/bin/pytest -m integration tests/integration
 
 test-e2e: $(STAMP) $(SCHEMATHESIS_STAMP) haproxy
-	$(VENV)/bin/pytest -m e2e tests/e2e
+	$(VENV)/bin/pytest $(LANES) -m e2e tests/e2e
 
 test-browser: $(STAMP) haproxy chromium
 	$(VENV)/bin/pytest -m browser tests/e2e
