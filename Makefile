@@ -83,7 +83,7 @@ venvs:
 
 # Every tier, in two lanes side by side (tests/conftest.py says which test runs in which);
 # the README's and CI's command.
-LANES := -n 2 --dist loadgroup
+LANES := -n 2
 test: venvs haproxy chromium
 	$(VENV)/bin/pytest $(LANES)
 

@@ -32,31 +32,42 @@ def tier_of(item: pytest.Item) -> str:
     return folder
 
 
-# `make test` runs two lanes side by side (pytest-xdist, `-n 2 --dist loadgroup`: one lane a
-# worker, each lane in collection order). The stack lane holds the tests that judge latency or
-# scaling on a busy stack (the session stack's tests, game days, autoscaling, fault proxies),
-# so no two of them overlap; the other lane holds everything else: unit, infra, integration and
-# the end-to-end modules whose own stacks only check what is answered, not how fast.
+# `make test` runs two lanes side by side (pytest-xdist, `-n 2`; one lane a worker, each lane
+# in collection order). The stack lane holds the tests that judge latency or scaling on a busy
+# stack (the session stack's tests, game days, autoscaling, fault proxies), so no two of them
+# overlap; the other lane holds everything else: unit, infra, integration and the end-to-end
+# modules whose own stacks only check what is answered, not how fast.
 STACK_LANE, OTHER_LANE = "stack", "other"
 OTHER_LANE_E2E = frozenset({"test_abuse_limits.py", "test_iam_enforcement.py",
                             "test_local_stack_lifecycle.py"})
 
 
-def lane_of(item: pytest.Item, tier: str) -> str:
-    """Return the lane *item* runs in when `make test` runs two lanes."""
-    if tier in ("e2e", "browser") and item.path.name not in OTHER_LANE_E2E:
+def lane_of(nodeid: str) -> str:
+    """Return the lane of the test *nodeid* (`tests/<tier>/.../test_x.py::name`)."""
+    parts = nodeid.split("::", 1)[0].split("/")
+    if parts[:2] == ["tests", "e2e"] and parts[-1] not in OTHER_LANE_E2E:
         return STACK_LANE
     return OTHER_LANE
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Hand xdist's workers whole lanes: xdist's scope scheduling, with the lane as the scope
+    (two lanes, two workers: one lane each)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LaneScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return lane_of(nodeid)
+
+    return LaneScheduling(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with its tier, so `-m unit` (and the others) select by cost, and with
-    its lane (an xdist group), so the two lanes of `make test` split the same way each run."""
+    """Mark every test with its tier, so `-m unit` (and the others) select by cost."""
     for item in items:
         tier = tier_of(item)
         if tier != "browser":
             item.add_marker(getattr(pytest.mark, tier))
-        item.add_marker(pytest.mark.xdist_group(lane_of(item, tier)))
 
 
 @pytest.fixture(scope="session")
