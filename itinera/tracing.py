@@ -97,11 +97,3 @@ def from_lambda_record(record: Mapping[str, Any]) -> tuple[str | None, str | Non
     trace_header = (record.get("attributes") or {}).get("AWSTraceHeader") or \
         (attributes.get(TRACE_ATTRIBUTE) or {}).get("stringValue")
     return request_id, trace_header
-
-
-def from_sns_envelope(envelope: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """Return the request id and trace header an SNS notification's attributes carry."""
-    attributes = envelope.get("MessageAttributes") or {}
-    request_id = (attributes.get(REQUEST_ID_ATTRIBUTE) or {}).get("Value")
-    trace_header = (attributes.get(TRACE_ATTRIBUTE) or {}).get("Value")
-    return request_id, trace_header

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel
 from pydantic import ValidationError
 
 from itinera.api.events import BookingEvent
 from itinera.api.holds import HeldFlight, HeldItem
 from itinera.api.types import Money
-from itinera.tracing import from_sns_envelope
+from itinera.tracing import REQUEST_ID_ATTRIBUTE, TRACE_ATTRIBUTE
 
 
 class MalformedEvent(ValueError):
@@ -70,15 +71,26 @@ def parse_sns_envelope(body: str) -> BookingEvent:
 def parse_delivery(body: str) -> tuple[BookingEvent, tuple[str | None, str | None]]:
     """Return the booking event and the request id and trace header its delivery carries.
 
-    Anything else is a `MalformedEvent`, which names the faulty fields but not their values
-    (they may be a traveller's contact).
+    A delivery is the SNS notification as SNS puts it in a subscribed queue (raw delivery
+    off), validated with Powertools' `SnsNotificationModel`, or the bare event (a redrive or
+    a test may send one). Anything else is a `MalformedEvent`, which names the faulty fields
+    but not their values (they may be a traveller's contact).
     """
     try:
         envelope: Any = orjson.loads(body)
         if isinstance(envelope, dict) and envelope.get("Type") == "Notification":
-            return (BookingEvent.model_validate_json(envelope["Message"]),
-                    from_sns_envelope(envelope))
+            notification = SnsNotificationModel.model_validate(envelope)
+            attributes = notification.MessageAttributes or {}
+
+            def carried(name: str) -> str | None:
+                attribute = attributes.get(name)
+                return attribute.Value if attribute is not None else None
+
+            return (BookingEvent.model_validate_json(str(notification.Message)),
+                    (carried(REQUEST_ID_ATTRIBUTE), carried(TRACE_ATTRIBUTE)))
         return BookingEvent.model_validate(envelope), (None, None)
+    except orjson.JSONDecodeError:
+        raise MalformedEvent("not a booking event (not JSON)") from None
     except ValidationError as exc:
         fields = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}"
                            for e in exc.errors(include_input=False, include_url=False))

@@ -9,6 +9,7 @@ import pytest
 
 from itinera.api.events import BookingEvent
 from itinera.api.types import Money
+from itinera.tracing import REQUEST_ID_ATTRIBUTE, TRACE_ATTRIBUTE
 from notifier.messages import (
     MalformedEvent,
     email_for,
@@ -70,11 +71,46 @@ def test_failure_email_says_not_charged() -> None:
     assert "payment_declined" in body and "not charged" in body
 
 
+def notification(message: dict[str, Any], **attributes: str) -> str:
+    """Return *message* as SNS puts it in a subscribed queue (raw delivery off)."""
+    topic = "arn:aws:sns:eu-west-1:123456789012:itinera-booking-events"
+    return json.dumps({
+        "Type": "Notification", "MessageId": "5b1c4a4e-0d5e-4c43-9a3c-2f0f1c0d9e11",
+        "TopicArn": topic, "Message": json.dumps(message),
+        "Timestamp": "2026-12-07T18:00:00.000Z", "SignatureVersion": "1",
+        "Signature": "EXAMPLE", "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/cert.pem",
+        "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe"
+                          f"&SubscriptionArn={topic}:1",
+        "MessageAttributes": {name: {"Type": "String", "Value": value}
+                              for name, value in attributes.items()}})
+
+
 def test_sns_envelope_is_unwrapped() -> None:
-    """An SNS notification delivered through SQS yields the event inside it, validated."""
-    envelope = json.dumps({"Type": "Notification", "Message": json.dumps(EVENT)})
-    assert parse_sns_envelope(envelope) == BookingEvent.model_validate(EVENT)
+    """An SNS notification delivered through SQS yields the event inside it, validated, and
+    a bare event (a redrive may send one) is read as it is."""
+    assert parse_sns_envelope(notification(EVENT)) == BookingEvent.model_validate(EVENT)
     assert parse_sns_envelope(json.dumps(EVENT)) == BookingEvent.model_validate(EVENT)
+
+
+def test_the_notification_carries_the_request_id_and_trace_header() -> None:
+    """The worker's request id and X-Ray header, published as message attributes, come out
+    of the delivery with the event; a notification without them carries none."""
+    header = "Root=1-6b16f57c-3260ba86c4e5e08e8c4d3900;Parent=53995c3f42cd8ad8;Sampled=1"
+    body = notification(EVENT, **{REQUEST_ID_ATTRIBUTE: "req-2", TRACE_ATTRIBUTE: header})
+    assert parse_delivery(body)[1] == ("req-2", header)
+    assert parse_delivery(notification(EVENT))[1] == (None, None)
+
+
+@pytest.mark.parametrize("missing", ["TopicArn", "MessageId", "Timestamp", "Message"])
+def test_a_notification_that_is_not_sns_shaped_is_refused(missing: str) -> None:
+    """The envelope is validated too (Powertools' SnsNotificationModel): a notification
+    without one of SNS's own fields is a MalformedEvent, as is a body that is not JSON."""
+    envelope = json.loads(notification(EVENT))
+    del envelope[missing]
+    with pytest.raises(MalformedEvent, match=missing if missing != "Message" else "Message"):
+        parse_delivery(json.dumps(envelope))
+    with pytest.raises(MalformedEvent, match="not JSON"):
+        parse_delivery("{not json")
 
 
 @pytest.mark.parametrize("change", [
@@ -88,9 +124,8 @@ def test_a_malformed_event_is_refused_naming_the_field_not_the_value(
         change: dict[str, Any]) -> None:
     """A delivery that is not a booking event raises MalformedEvent, which leaves the message
     on the queue for the DLQ; the error names the fields but quotes no traveller's data."""
-    envelope = json.dumps({"Type": "Notification", "Message": json.dumps({**EVENT, **change})})
     with pytest.raises(MalformedEvent) as refused:
-        parse_delivery(envelope)
+        parse_delivery(notification({**EVENT, **change}))
     assert "a@example.com" not in str(refused.value)
 
 
