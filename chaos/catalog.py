@@ -9,9 +9,10 @@ from typing import Any
 
 import yaml
 
+from localaws.fis.plan import duration_seconds
+
 CATALOG = Path(__file__).resolve().parent / "actions.yaml"
 # FIS takes durations as ISO 8601 strings; experiments use the time part only (PT1M, PT1H30M).
-DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
 SUB = re.compile(r"\$\{[^}]+\}")
 
 
@@ -57,15 +58,6 @@ class Catalog:
 
     actions: dict[str, Action]
     resource_types: dict[str, ResourceType] = field(default_factory=dict)
-
-
-def duration_seconds(text: str) -> int | None:
-    """Return the seconds of an ISO 8601 duration such as PT1M30S, or None when malformed."""
-    match = DURATION.match(text)
-    if not match or not any(match.groups()):
-        return None
-    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
 
 
 def _parameter(name: str, spec: dict[str, Any]) -> Parameter:

@@ -14,17 +14,19 @@ from typing import Any
 import aiohttp
 
 from chaos.experiments import EXPERIMENTS, Experiment, alarm_names, load_experiment
-from chaos.gameday.executor import Outcome, RollbackFile, execute
 from chaos.gameday.hypotheses import Verdict, evaluate, windows
-from chaos.gameday.local import AlarmStopCheck, LocalEffects, end_in_fis, record_in_fis
-from chaos.gameday.plan import PlannedAction, plan, span, substitute
-from chaos.gameday.targets import resolve
+from chaos.gameday.local import end_in_fis, record_in_fis
+from chaos.gameday.plan import plan
 from loadtests.invariants import InvariantResult, settle_and_check
 from loadtests.plan import LoadPlan
 from loadtests.runner import RunOptions, locust_command, prepare, run_locust
 from loadtests.scenarios import scenario
 from loadtests.stats import Recorded, read_recorded
 from localaws.config import time_scale
+from localaws.fis.effects import AlarmStopCheck, LocalEffects
+from localaws.fis.executor import Outcome, RollbackFile, execute
+from localaws.fis.plan import PlannedAction, span, substitute
+from localaws.fis.targets import resolve
 from localaws.record import read_record
 
 ACCOUNT = "123456789012"

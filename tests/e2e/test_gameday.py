@@ -15,12 +15,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from chaos.gameday.executor import Outcome, RollbackFile, execute
-from chaos.gameday.local import AlarmStopCheck, LocalEffects
-from chaos.gameday.plan import PlannedAction
-from chaos.gameday.targets import Target
 from localaws.config import local_seconds
 from localaws.ecs.azs import read_az_state
+from localaws.fis.effects import AlarmStopCheck, LocalEffects
+from localaws.fis.executor import Outcome, RollbackFile, execute
+from localaws.fis.plan import PlannedAction
+from localaws.fis.targets import Target
 from localaws.lambda_faults import location
 from localaws.record import read_record
 from localaws.stack import LocalStack

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from chaos.catalog import Catalog, duration_seconds, load_catalog
+from chaos.catalog import Catalog, load_catalog
 from chaos.experiments import Experiment, Hypothesis, load_experiments, problems
 from loadtests.scenarios import SCENARIOS
+from localaws.fis.plan import duration_seconds
 
 CATALOG = load_catalog()
 EXPERIMENTS = load_experiments()

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from chaos.experiments import Experiment, load_experiments
-from chaos.gameday.actions import apply, undo
-from chaos.gameday.executor import RollbackFile, execute
-from chaos.gameday.plan import PlannedAction, plan, substitute
+from chaos.gameday.plan import plan
 from chaos.gameday.run import local_names
-from chaos.gameday.targets import Target, resolve
+from localaws.fis.actions import apply, undo
+from localaws.fis.executor import RollbackFile, execute
+from localaws.fis.plan import PlannedAction, substitute
+from localaws.fis.targets import Target, resolve
 
 AZ_A = Target(name="subnets", resource_type="aws:ec2:subnet", azs=("az-a",))
 TASKS = Target(name="tasks", resource_type="aws:ecs:task", azs=("az-a",), service="inventory")

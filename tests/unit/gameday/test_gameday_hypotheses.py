@@ -120,9 +120,9 @@ def test_no_data_fails_and_tolerance_widens_the_bound() -> None:
 
 def test_a_stopped_timed_fault_ends_at_its_rollback() -> None:
     """A failover cut short by a stop condition ends when rolled back; a stop-task is none."""
-    from chaos.gameday.executor import Event, Outcome
-    from chaos.gameday.plan import PlannedAction
     from chaos.gameday.run import timed_fault_end
+    from localaws.fis.executor import Event, Outcome
+    from localaws.fis.plan import PlannedAction
 
     failover = PlannedAction(name="f", action_id="aws:rds:failover-db-cluster", parameters={},
                              targets={}, local_duration_s=20)

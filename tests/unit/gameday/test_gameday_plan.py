@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chaos.experiments import EXPERIMENTS, load_experiment
-from chaos.gameday.plan import iso_seconds, plan, span, substitute, waves
-from chaos.gameday.targets import resolve, running_tasks
+from chaos.gameday.plan import plan
+from localaws.fis.plan import iso_seconds, span, substitute, waves
+from localaws.fis.targets import resolve, running_tasks
 from localaws.record import TaskRecord
 
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from chaos.experiments import EXPERIMENTS, Hypothesis, load_experiment
-from chaos.gameday.executor import Event, Outcome
 from chaos.gameday.hypotheses import Verdict
 from chaos.gameday.plan import plan
 from chaos.gameday.report import alarm_transitions, markdown
 from chaos.gameday.run import Result
 from loadtests.invariants import InvariantResult
+from localaws.fis.executor import Event, Outcome
 from operations.check import Violation
 
 T0 = 1_800_000_000.0

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaos.gameday import actions as local_actions
-from chaos.gameday.actions import Effects
-from chaos.gameday.plan import PlannedAction
-from chaos.gameday.targets import Target
+from localaws.fis import actions as local_actions
+from localaws.fis.actions import Effects
+from localaws.fis.plan import PlannedAction
+from localaws.fis.targets import Target
 
 # Returns the name of a stop-condition alarm in ALARM, or None.
 StopCheck = Callable[[], Awaitable[str | None]]

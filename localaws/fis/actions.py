@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from chaos.gameday.plan import PlannedAction
-from chaos.gameday.targets import Target
+from localaws.fis.plan import PlannedAction
+from localaws.fis.targets import Target
 from localaws.lambda_faults import DELAY, ERROR, Fault
 
 
