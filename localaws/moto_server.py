@@ -19,6 +19,14 @@ answers `{account: {region: {queue name: age}}}` (the age in seconds, null for a
 queue), counting every message not yet deleted and no longer delayed (in flight included),
 as SQS does.
 
+And one switch: a service moto only pretends to run (FIS stores experiments and flips their
+states; ECS records tasks it never starts) can be answered by a local stand-in that does the
+work, at the same endpoint, so tools call one `AWS_ENDPOINT_URL` for every service as they
+call AWS. `POST /moto-api/itinera/routes` with `{"service": "fis", "url": "http://..."}`
+sends every request signed for that service (the SigV4 credential scope names it) to the
+stand-in, as it came; `{"service": "fis", "url": null}` gives it back to moto, and
+`GET /moto-api/itinera/routes` lists the routes.
+
 Run it as `python -m localaws.moto_server -H HOST -p PORT`.
 """
 
@@ -26,13 +34,26 @@ from __future__ import annotations
 
 import argparse
 import functools
+import http.client
 import json
+import re
 import signal
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 OLDEST_PATH = "/moto-api/itinera/sqs-oldest"
+ROUTES_PATH = "/moto-api/itinera/routes"
+# The service a request is signed for: `Credential=AKID/20261207/eu-west-1/fis/aws4_request`.
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
+# Hop-by-hop headers (RFC 9110 7.6.1): a proxy never forwards them.
+_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer",
+                  "transfer-encoding", "upgrade"})
+# A stand-in answers in well under this; an experiment runs in the background.
+FORWARD_TIMEOUT_S = 30.0
 # Long polls (SQS ReceiveMessage with a wait) hold a thread each for up to 20 s: the Lambda
 # host's pollers, the notifier tasks' and the tests' together stay well below this.
 THREADS = 64
@@ -63,6 +84,81 @@ def _view(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str
     return 200, {"Content-Type": "application/json"}, json.dumps(ages)
 
 
+class ServiceRouter:
+    """WSGI middleware: requests signed for a routed service go to its stand-in, the rest to
+    moto; `ROUTES_PATH` reads and changes the routes."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.routes: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == ROUTES_PATH:
+            return self._routes(environ, start_response)
+        match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        target = self.routes.get(match.group(1)) if match else None
+        if target is None:
+            return self.app(environ, start_response)
+        return self._forward(target, environ, start_response)
+
+    def _routes(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                ) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "POST":
+            try:
+                doc = json.loads(_body(environ) or b"{}")
+                service, url = str(doc["service"]), doc.get("url")
+                if url is not None and urlsplit(str(url)).scheme not in ("http", "https"):
+                    raise ValueError(f"not an http URL: {url!r}")
+            except (ValueError, KeyError, TypeError) as exc:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"error": str(exc)}).encode()]
+            with self._lock:
+                if url is None:
+                    self.routes.pop(service, None)
+                else:
+                    self.routes[service] = str(url).rstrip("/")
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(self.routes).encode()]
+
+    def _forward(self, target: str, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        url = urlsplit(target)
+        path = environ.get("PATH_INFO", "/") or "/"
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
+                   if key.startswith("HTTP_") and key[5:].replace("_", "-").lower() not in _HOP}
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                headers[key.replace("_", "-").title()] = environ[key]
+        connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80,
+                                                timeout=FORWARD_TIMEOUT_S)
+        try:
+            connection.request(environ["REQUEST_METHOD"], path, body=_body(environ),
+                               headers=headers)
+            answer = connection.getresponse()
+            body = answer.read()
+            kept = [(k, v) for k, v in answer.getheaders() if k.lower() not in _HOP
+                    and k.lower() != "content-length"]
+            status = f"{answer.status} {answer.reason}"
+        except OSError as exc:
+            # The stand-in is down: an AWS-shaped 503 the SDK retries, naming the cause.
+            body = json.dumps({"message": f"local stand-in at {target} unreachable: {exc}"
+                               }).encode()
+            kept, status = [("Content-Type", "application/json")], "503 Service Unavailable"
+        finally:
+            connection.close()
+        start_response(status, [*kept, ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def _body(environ: dict[str, Any]) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return bytes(environ["wsgi.input"].read(length)) if length > 0 else b""
+
+
 def _remember_static_lookups() -> None:
     """Compute once what moto otherwise recomputes per request from unchanging inputs."""
     from moto import backends
@@ -84,8 +180,9 @@ def _remember_static_lookups() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign,assignment]
 
 
-def application() -> Any:
-    """Return moto's WSGI application with the view registered and the lookups remembered."""
+def application() -> ServiceRouter:
+    """Return moto's WSGI application with the view registered and the lookups remembered,
+    behind the service router."""
     from moto.moto_api._internal import urls
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -100,7 +197,7 @@ def application() -> Any:
     urls.url_paths["{0}" + OLDEST_PATH + "$"] = _view
     app = Dispatcher(create_backend_app)
     app.debug = True  # type: ignore[attr-defined] # as moto's own server sets it
-    return app
+    return ServiceRouter(app)
 
 
 def main(argv: list[str] | None = None) -> None:
