@@ -82,11 +82,14 @@ class LocalEffects:
 
 
 class AlarmStopCheck:
-    """Poll the stop-condition alarms' states in the emulator's CloudWatch."""
+    """Poll the stop-condition alarms' states in CloudWatch (the emulator's, or AWS's)."""
 
-    def __init__(self, record: StackRecord, names: list[str]) -> None:
+    def __init__(self, record: StackRecord | None, names: list[str], *,
+                 cloudwatch: Any = None) -> None:
         self.names = names
-        self._cloudwatch = record.client("cloudwatch") if names else None
+        if cloudwatch is None and record is not None and names:
+            cloudwatch = record.client("cloudwatch")
+        self._cloudwatch = cloudwatch if names else None
 
     async def __call__(self) -> str | None:
         """Return the first stop-condition alarm in ALARM, or None."""

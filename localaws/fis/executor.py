@@ -130,9 +130,13 @@ async def _run_action(action: PlannedAction, targets: dict[str, Target], effects
 
 async def execute(actions: list[PlannedAction], targets: dict[str, Target], effects: Effects,
                   *, stop_check: StopCheck, rollback: RollbackFile,
-                  local: dict[str, Any] | None = None, poll_s: float = 1.0) -> Outcome:
-    """Carry out *actions*; poll *stop_check* every *poll_s*; always roll back at the end."""
-    outcome = Outcome()
+                  local: dict[str, Any] | None = None, poll_s: float = 1.0,
+                  outcome: Outcome | None = None) -> Outcome:
+    """Carry out *actions*; poll *stop_check* every *poll_s*; always roll back at the end.
+
+    *outcome*, when given, is filled as the run goes (the FIS API reads it while it runs).
+    """
+    outcome = outcome if outcome is not None else Outcome()
     leftover = await rollback.undo(effects)
     if leftover:
         outcome.log("rollback", "previous run", "; ".join(leftover))

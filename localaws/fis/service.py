@@ -1,0 +1,362 @@
+"""FIS's API, locally: experiments that really run on the local stack's resources.
+
+moto's FIS stores templates and flips an experiment's state without doing anything. This
+answers the same operations (rest-json, as botocore's `fis` model calls them) at the same
+endpoint (moto's server routes every request signed for `fis` here, localaws/moto_server.py)
+and carries each experiment out with the local executor (localaws/fis/executor.py):
+
+| operation | request |
+| --- | --- |
+| CreateExperimentTemplate | `POST /experimentTemplates` |
+| GetExperimentTemplate, ListExperimentTemplates | `GET /experimentTemplates[/{id}]` |
+| StartExperiment | `POST /experiments` |
+| GetExperiment, ListExperiments | `GET /experiments[/{id}]` |
+| StopExperiment | `DELETE /experiments/{id}` |
+
+States follow FIS's documentation: an experiment is `initiating`, then `running`, and ends
+`completed`, `stopped` (StopExperiment, or a stop condition's alarm in ALARM) or `failed`
+(an action failed, or a stop condition was in ALARM at the start); each action is `pending`,
+`running`, then `completed`, `stopped`, `cancelled` (never started), `failed` or, with
+`experimentOptions.actionsMode` `skip-all` (a dry run: targets resolved, nothing done),
+`skipped`. Stop conditions are the template's `aws:cloudwatch:alarm` sources, read from
+CloudWatch. Whatever an experiment changed is rolled back however it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from localaws.fis.actions import Effects
+from localaws.fis.effects import AlarmStopCheck
+from localaws.fis.executor import Outcome, RollbackFile, execute
+from localaws.fis.plan import PlannedAction, plan
+from localaws.fis.targets import Target, resolve
+
+ACCOUNT = "123456789012"
+EffectsFactory = Callable[[aiohttp.ClientSession], Effects]
+StopCheck = Callable[[], Awaitable[str | None]]
+TERMINAL = frozenset({"completed", "stopped", "failed", "cancelled"})
+
+
+class FisError(Exception):
+    """An FIS error answer: its status and error type, as botocore reads them."""
+
+    def __init__(self, status: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.kind, self.message = status, kind, message
+
+
+def not_found(what: str, ident: str) -> FisError:
+    """Return FIS's answer for an unknown template or experiment."""
+    return FisError(404, "ResourceNotFoundException", f"{what} {ident} not found")
+
+
+def invalid(message: str) -> FisError:
+    """Return FIS's answer for a request it refuses."""
+    return FisError(400, "ValidationException", message)
+
+
+def alarm_name(arn: str) -> str:
+    """Return the alarm name at the end of a CloudWatch alarm ARN (`...:alarm:NAME`)."""
+    return arn.split(":alarm:", 1)[1] if ":alarm:" in arn else arn
+
+
+@dataclass
+class Experiment:
+    """One started experiment: its template as it was, its plan and how it is going."""
+
+    id: str
+    template_id: str
+    template: dict[str, Any]
+    actions: list[PlannedAction]
+    mode: str
+    tags: dict[str, str]
+    created: float = field(default_factory=time.time)
+    status: str = "initiating"
+    reason: str = "Experiment is initiating."
+    ended: float | None = None
+    outcome: Outcome = field(default_factory=Outcome)
+    task: asyncio.Task[None] | None = None
+    stop_requested: bool = False
+
+    def action_state(self, name: str) -> dict[str, Any]:
+        """Return one action's state (and times) from the executor's timeline."""
+        events = [e for e in self.outcome.events if e.action == name]
+        kinds = [e.kind for e in events]
+        started = next((e.at for e in events if e.kind == "start"), None)
+        ended = next((e.at for e in events if e.kind in ("end", "failed")), None)
+        if self.mode == "skip-all":
+            status, reason = "skipped", "Action was skipped (actionsMode skip-all)."
+        elif "failed" in kinds:
+            status, reason = "failed", next(e.detail for e in events if e.kind == "failed")
+        elif "end" in kinds:
+            status, reason = "completed", "Action was completed."
+        elif started is not None:
+            if self.status in TERMINAL:
+                status, reason, ended = "stopped", "Action was stopped.", self.ended
+            else:
+                status, reason = "running", "Action is running."
+        elif self.status in TERMINAL:
+            status, reason = "cancelled", "Action was cancelled."
+        else:
+            status, reason = "pending", "Action is pending."
+        state: dict[str, Any] = {"state": {"status": status, "reason": reason}}
+        if started is not None:
+            state["startTime"] = started
+        if ended is not None:
+            state["endTime"] = ended
+        return state
+
+    def describe(self, *, full: bool = True) -> dict[str, Any]:
+        """Return the experiment as GetExperiment (full) or ListExperiments shows it."""
+        doc: dict[str, Any] = {
+            "id": self.id, "arn": f"arn:aws:fis:{{region}}:{ACCOUNT}:experiment/{self.id}",
+            "experimentTemplateId": self.template_id,
+            "state": {"status": self.status, "reason": self.reason},
+            "creationTime": self.created, "tags": self.tags,
+            "experimentOptions": {**self.template.get("experimentOptions", {}),
+                                  "actionsMode": self.mode}}
+        if not full:
+            return doc
+        template = self.template
+        actions = {name: {**spec, **self.action_state(name)}
+                   for name, spec in template.get("actions", {}).items()}
+        doc.update({"roleArn": template.get("roleArn"), "targets": template.get("targets", {}),
+                    "actions": actions, "stopConditions": template.get("stopConditions", []),
+                    "startTime": self.created,
+                    "logConfiguration": template.get("logConfiguration")})
+        if self.ended is not None:
+            doc["endTime"] = self.ended
+        return {k: v for k, v in doc.items() if v is not None}
+
+
+class Fis:
+    """The templates and experiments of one local stack, and the work they do."""
+
+    def __init__(self, *, region: str, scale: float, state_dir: Path,
+                 effects: EffectsFactory, cloudwatch: Any, poll_s: float = 1.0) -> None:
+        self.region, self.scale, self.state_dir = region, scale, state_dir
+        self._effects, self._cloudwatch, self._poll_s = effects, cloudwatch, poll_s
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.experiments: dict[str, Experiment] = {}
+        self._tokens: dict[str, str] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    # Templates
+
+    def create_template(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Store a template (CreateExperimentTemplate) and return it."""
+        token = str(body.get("clientToken") or "")
+        if token and f"template:{token}" in self._tokens:
+            return self.templates[self._tokens[f"template:{token}"]]
+        for key in ("description", "roleArn", "actions", "stopConditions"):
+            if key not in body:
+                raise invalid(f"{key} is required")
+        template_id = "EXT" + uuid.uuid4().hex[:14]
+        now = time.time()
+        template = {k: v for k, v in body.items() if k != "clientToken"}
+        template.update({"id": template_id, "creationTime": now, "lastUpdateTime": now,
+                         "arn": f"arn:aws:fis:{self.region}:{ACCOUNT}:"
+                                f"experiment-template/{template_id}"})
+        template.setdefault("targets", {})
+        template.setdefault("tags", {})
+        self._check(template)
+        self.templates[template_id] = template
+        if token:
+            self._tokens[f"template:{token}"] = template_id
+        return template
+
+    def _check(self, template: dict[str, Any]) -> None:
+        """Refuse a template that could not run: unknown targets, durations, predecessors."""
+        try:
+            actions = plan(template, scale=self.scale)
+            for name, spec in template.get("targets", {}).items():
+                resolve(name, spec)
+        except (KeyError, ValueError) as exc:
+            raise invalid(f"template cannot run locally: {exc}") from None
+        names = {a.name for a in actions}
+        for action in actions:
+            for target in action.targets.values():
+                if target not in template["targets"]:
+                    raise invalid(f"action {action.name}: no target {target}")
+            missing = [b for b in action.start_after if b not in names]
+            if missing:
+                raise invalid(f"action {action.name}: startAfter names no action {missing}")
+
+    def template(self, template_id: str) -> dict[str, Any]:
+        """Return one template (GetExperimentTemplate)."""
+        if template_id not in self.templates:
+            raise not_found("Experiment template", template_id)
+        return self.templates[template_id]
+
+    # Experiments
+
+    def start(self, body: dict[str, Any]) -> Experiment:
+        """Start an experiment from its template (StartExperiment); the same clientToken
+        gives the same experiment."""
+        token = str(body.get("clientToken") or "")
+        if token and f"experiment:{token}" in self._tokens:
+            return self.experiments[self._tokens[f"experiment:{token}"]]
+        template = self.template(str(body.get("experimentTemplateId", "")))
+        mode = str((body.get("experimentOptions") or {}).get("actionsMode", "run-all"))
+        if mode not in ("run-all", "skip-all"):
+            raise invalid(f"actionsMode must be run-all or skip-all, not {mode!r}")
+        experiment = Experiment(
+            id="EXP" + uuid.uuid4().hex[:14], template_id=template["id"],
+            template=dict(template), actions=plan(template, scale=self.scale), mode=mode,
+            tags=dict(body.get("tags") or {}))
+        self.experiments[experiment.id] = experiment
+        if token:
+            self._tokens[f"experiment:{token}"] = experiment.id
+        experiment.task = asyncio.create_task(self._run(experiment))
+        return experiment
+
+    def experiment(self, experiment_id: str) -> Experiment:
+        """Return one experiment (GetExperiment)."""
+        if experiment_id not in self.experiments:
+            raise not_found("Experiment", experiment_id)
+        return self.experiments[experiment_id]
+
+    def stop(self, experiment_id: str) -> Experiment:
+        """Stop a running experiment (StopExperiment): it rolls back and ends `stopped`."""
+        experiment = self.experiment(experiment_id)
+        if experiment.status in TERMINAL:
+            raise invalid(f"experiment {experiment_id} has already ended "
+                          f"({experiment.status})")
+        experiment.stop_requested = True
+        experiment.status, experiment.reason = "stopping", "Experiment is stopping."
+        if experiment.task is not None:
+            experiment.task.cancel()
+        return experiment
+
+    def _stop_check(self, experiment: Experiment) -> StopCheck:
+        names = [alarm_name(str(c.get("value", "")))
+                 for c in experiment.template.get("stopConditions", [])
+                 if c.get("source") == "aws:cloudwatch:alarm"]
+        check = AlarmStopCheck(None, names, cloudwatch=self._cloudwatch)
+
+        async def in_thread() -> str | None:
+            # The CloudWatch client is synchronous: off the loop that serves the API.
+            return await asyncio.to_thread(asyncio.run, check())
+
+        return in_thread
+
+    async def _run(self, experiment: Experiment) -> None:
+        """Carry the experiment out and record how it ended."""
+        outcome = experiment.outcome
+        try:
+            targets: dict[str, Target] = {
+                name: resolve(name, spec)
+                for name, spec in experiment.template.get("targets", {}).items()}
+            experiment.status, experiment.reason = "running", "Experiment is running."
+            if experiment.mode == "skip-all":
+                outcome.state = "completed"
+            else:
+                if self._session is None:
+                    self._session = aiohttp.ClientSession()
+                rollback = RollbackFile(self.state_dir / "run" / f"fis-{experiment.id}.json")
+                await execute(experiment.actions, targets, self._effects(self._session),
+                              stop_check=self._stop_check(experiment), rollback=rollback,
+                              poll_s=self._poll_s, outcome=outcome)
+        except asyncio.CancelledError:
+            outcome.state = "stopped"
+        except Exception as exc:  # an experiment that cannot run ends failed, saying why
+            outcome.state, outcome.reason = "failed", repr(exc)
+        finally:
+            experiment.ended = time.time()
+            if experiment.stop_requested:
+                experiment.status, experiment.reason = "stopped", "Experiment stopped by user."
+            elif outcome.state == "completed":
+                experiment.status, experiment.reason = "completed", "Experiment completed."
+            else:
+                experiment.status = outcome.state if outcome.state in TERMINAL else "failed"
+                experiment.reason = outcome.reason or experiment.status
+
+    async def close(self) -> None:
+        """Stop every running experiment (each rolls back) and close the HTTP session."""
+        running = [e.task for e in self.experiments.values()
+                   if e.task is not None and not e.task.done()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+
+def application(fis: Fis) -> web.Application:
+    """Return the aiohttp application answering FIS's operations for *fis*."""
+
+    def answer(doc: dict[str, Any]) -> web.Response:
+        return web.json_response(doc)
+
+    async def body(request: web.Request) -> dict[str, Any]:
+        try:
+            doc = await request.json() if request.can_read_body else {}
+        except ValueError:
+            raise invalid("the body is not JSON") from None
+        if not isinstance(doc, dict):
+            raise invalid("the body is not a JSON object")
+        return doc
+
+    def regional(doc: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(doc.get("arn"), str):
+            doc["arn"] = doc["arn"].replace("{region}", fis.region)
+        return doc
+
+    async def create_template(request: web.Request) -> web.Response:
+        return answer({"experimentTemplate": fis.create_template(await body(request))})
+
+    async def list_templates(_: web.Request) -> web.Response:
+        keys = ("id", "arn", "description", "creationTime", "lastUpdateTime", "tags")
+        return answer({"experimentTemplates": [{k: t[k] for k in keys if k in t}
+                                               for t in fis.templates.values()]})
+
+    async def get_template(request: web.Request) -> web.Response:
+        return answer({"experimentTemplate": fis.template(request.match_info["id"])})
+
+    async def start(request: web.Request) -> web.Response:
+        experiment = fis.start(await body(request))
+        return answer({"experiment": regional(experiment.describe())})
+
+    async def list_experiments(_: web.Request) -> web.Response:
+        return answer({"experiments": [regional(e.describe(full=False))
+                                       for e in fis.experiments.values()]})
+
+    async def get_experiment(request: web.Request) -> web.Response:
+        experiment = fis.experiment(request.match_info["id"])
+        return answer({"experiment": regional(experiment.describe())})
+
+    async def stop(request: web.Request) -> web.Response:
+        experiment = fis.stop(request.match_info["id"])
+        return answer({"experiment": regional(experiment.describe())})
+
+    @web.middleware
+    async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            return await handler(request)  # type: ignore[no-any-return]
+        except FisError as exc:
+            return web.json_response({"message": exc.message}, status=exc.status,
+                                     headers={"x-amzn-ErrorType": exc.kind})
+
+    async def closing(_: web.Application) -> None:
+        await fis.close()
+
+    app = web.Application(middlewares=[errors])
+    app.router.add_post("/experimentTemplates", create_template)
+    app.router.add_get("/experimentTemplates", list_templates)
+    app.router.add_get("/experimentTemplates/{id}", get_template)
+    app.router.add_post("/experiments", start)
+    app.router.add_get("/experiments", list_experiments)
+    app.router.add_get("/experiments/{id}", get_experiment)
+    app.router.add_delete("/experiments/{id}", stop)
+    app.on_cleanup.append(closing)
+    return app
