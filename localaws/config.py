@@ -114,7 +114,7 @@ class StackConfig:
         """Return every port the stack listens on (task ports: whichever are in use)."""
         faults = self.fault_ports if self.fault_proxies else []
         return [self.gateway_port, self.inventory_port, self.checkout_api_port,
-                self.cloudfront_port, self.moto_port, *self.task_ports, *faults]
+                self.cloudfront_port, self.moto_port, self.fis_port, *self.task_ports, *faults]
 
     @property
     def fault_ports(self) -> list[int]:
@@ -126,6 +126,11 @@ class StackConfig:
     def moto_port(self) -> int:
         """Return the AWS emulator's port."""
         return self.port_base + 10
+
+    @property
+    def fis_port(self) -> int:
+        """Return the FIS stand-in's port (tools reach it through moto's endpoint)."""
+        return self.port_base + 11
 
     @property
     def moto_url(self) -> str:

@@ -118,6 +118,7 @@ class LocalStack:
         self._start_services()
         if cfg.monitoring:
             self._start_alarms()
+        self._start_fis()
         self._recorded = True
         self._write_record()
         if cfg.monitoring and cfg.autoscaling:
@@ -338,6 +339,17 @@ class LocalStack:
             "JWKS_PATH": str(self.jwks_path), "JWT_ISSUER": LOCAL_ISSUER,
             "JWT_AUDIENCE": AUDIENCE, "LIMITS": local_limits()})
         wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=None)
+
+    def _start_fis(self) -> None:
+        """Start the FIS stand-in; it routes moto's FIS requests to itself."""
+        cfg = self.config
+        child = self.supervisor.start("fis", [
+            python(), "-m", "localaws.fis", "--state-dir", str(cfg.state_dir), "--port",
+            str(cfg.fis_port), "--endpoint-url", cfg.moto_url, "--region", cfg.region],
+            {**self.base_env(), **self.aws_credentials()})
+        wait_http(f"http://127.0.0.1:{cfg.fis_port}/experimentTemplates", child=child)
+        self.say(f"FIS (experiments carried out on this stack) at {cfg.moto_url}, as every "
+                 f"other AWS API")
 
     def _start_alarms(self) -> None:
         """Put the template's alarms in moto and start the evaluator that moto lacks."""

@@ -11,11 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from chaos.experiments import EXPERIMENTS, Experiment, alarm_names, load_experiment
+from chaos.gameday.fis import create_template, follow, outcome_of
 from chaos.gameday.hypotheses import Verdict, evaluate, windows
-from chaos.gameday.local import end_in_fis, record_in_fis
 from chaos.gameday.plan import plan
 from loadtests.invariants import InvariantResult, settle_and_check
 from loadtests.plan import LoadPlan
@@ -23,10 +21,9 @@ from loadtests.runner import RunOptions, locust_command, prepare, run_locust
 from loadtests.scenarios import scenario
 from loadtests.stats import Recorded, read_recorded
 from localaws.config import time_scale
-from localaws.fis.effects import AlarmStopCheck, LocalEffects
-from localaws.fis.executor import Outcome, RollbackFile, execute
+from localaws.fis.effects import AlarmStopCheck
+from localaws.fis.executor import Outcome
 from localaws.fis.plan import PlannedAction, span, substitute
-from localaws.fis.targets import resolve
 from localaws.record import read_record
 
 ACCOUNT = "123456789012"
@@ -115,26 +112,22 @@ async def _experiment(options: GamedayOptions, experiment: Experiment, template:
                       actions: list[PlannedAction], baseline_s: float, folder: Path,
                       load: asyncio.Future[Any]) -> tuple[Outcome, dict[str, str]]:
     record = read_record(options.state_dir)
-    targets = {n: resolve(n, t) for n, t in template.get("targets", {}).items()}
-    stop = AlarmStopCheck(record, [f"itinera-{record.stage}-{n}"
-                                   for n in alarm_names(experiment)])
     # The baseline: the load runs unhurt first, so "before" has its own figures; it starts
     # when locust records its first second, not when its process starts.
     await _first_sample(folder, load, within=60.0)
     await asyncio.wait({load}, timeout=baseline_s)
-    fis = record_in_fis(record, template, f"{experiment.name}-{int(time.time())}")
+    name = f"{experiment.name}-{int(time.time())}"
+    client = record.client("fis")
+    template_id = create_template(
+        client, template, name=name, local=experiment.local,
+        role_arn=f"arn:aws:iam::123456789012:role/itinera-{record.stage}-fis")
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if main is not None:
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-        outcome = await execute(actions, targets, LocalEffects(options.state_dir, session),
-                                stop_check=stop, local=experiment.local,
-                                rollback=RollbackFile(options.state_dir / "run"
-                                                      / "gameday-rollback.json"))
-    end_in_fis(record, fis["experiment_id"], outcome.state)
+    found = await follow(client, template_id, name=name)
     await load
-    return outcome, fis
+    return outcome_of(found), {"template_id": template_id, "experiment_id": str(found["id"])}
 
 
 def run_local(options: GamedayOptions) -> Result:

@@ -25,6 +25,7 @@ CloudWatch. Whatever an experiment changed is rolled back however it ends.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,9 @@ from localaws.fis.plan import PlannedAction, plan
 from localaws.fis.targets import Target, resolve
 
 ACCOUNT = "123456789012"
+# A template's local overrides (chaos/experiments' `itinera.local`: action_scale, failover_s,
+# the fault proxies' dependencies), as JSON in one tag; AWS ignores it.
+LOCAL_TAG = "itinera:local"
 EffectsFactory = Callable[[aiohttp.ClientSession], Effects]
 StopCheck = Callable[[], Awaitable[str | None]]
 TERMINAL = frozenset({"completed", "stopped", "failed", "cancelled"})
@@ -80,6 +84,7 @@ class Experiment:
     actions: list[PlannedAction]
     mode: str
     tags: dict[str, str]
+    local: dict[str, Any] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
     status: str = "initiating"
     reason: str = "Experiment is initiating."
@@ -92,6 +97,8 @@ class Experiment:
         """Return one action's state (and times) from the executor's timeline."""
         events = [e for e in self.outcome.events if e.action == name]
         kinds = [e.kind for e in events]
+        # What the action did locally (tasks stopped, proxies faulted) follows FIS's words.
+        applied = " ".join(e.detail for e in events if e.kind in ("applied", "end") and e.detail)
         started = next((e.at for e in events if e.kind == "start"), None)
         ended = next((e.at for e in events if e.kind in ("end", "failed")), None)
         if self.mode == "skip-all":
@@ -99,12 +106,13 @@ class Experiment:
         elif "failed" in kinds:
             status, reason = "failed", next(e.detail for e in events if e.kind == "failed")
         elif "end" in kinds:
-            status, reason = "completed", "Action was completed."
+            status, reason = "completed", f"Action was completed. {applied}".strip()
         elif started is not None:
             if self.status in TERMINAL:
-                status, reason, ended = "stopped", "Action was stopped.", self.ended
+                status, reason = "stopped", f"Action was stopped. {applied}".strip()
+                ended = self.ended
             else:
-                status, reason = "running", "Action is running."
+                status, reason = "running", f"Action is running. {applied}".strip()
         elif self.status in TERMINAL:
             status, reason = "cancelled", "Action was cancelled."
         else:
@@ -153,6 +161,20 @@ class Fis:
 
     # Templates
 
+    @staticmethod
+    def local_overrides(template: dict[str, Any]) -> dict[str, Any]:
+        """Return the template's local overrides (its `itinera:local` tag), or none."""
+        raw = (template.get("tags") or {}).get(LOCAL_TAG)
+        if not raw:
+            return {}
+        try:
+            found = json.loads(raw)
+        except ValueError:
+            raise invalid(f"tag {LOCAL_TAG} is not JSON") from None
+        if not isinstance(found, dict):
+            raise invalid(f"tag {LOCAL_TAG} is not a JSON object")
+        return found
+
     def create_template(self, body: dict[str, Any]) -> dict[str, Any]:
         """Store a template (CreateExperimentTemplate) and return it."""
         token = str(body.get("clientToken") or "")
@@ -178,7 +200,7 @@ class Fis:
     def _check(self, template: dict[str, Any]) -> None:
         """Refuse a template that could not run: unknown targets, durations, predecessors."""
         try:
-            actions = plan(template, scale=self.scale)
+            actions = plan(template, scale=self.scale, local=self.local_overrides(template))
             for name, spec in template.get("targets", {}).items():
                 resolve(name, spec)
         except (KeyError, ValueError) as exc:
@@ -210,10 +232,11 @@ class Fis:
         mode = str((body.get("experimentOptions") or {}).get("actionsMode", "run-all"))
         if mode not in ("run-all", "skip-all"):
             raise invalid(f"actionsMode must be run-all or skip-all, not {mode!r}")
+        local = self.local_overrides(template)
         experiment = Experiment(
             id="EXP" + uuid.uuid4().hex[:14], template_id=template["id"],
-            template=dict(template), actions=plan(template, scale=self.scale), mode=mode,
-            tags=dict(body.get("tags") or {}))
+            template=dict(template), actions=plan(template, scale=self.scale, local=local),
+            mode=mode, tags=dict(body.get("tags") or {}), local=local)
         self.experiments[experiment.id] = experiment
         if token:
             self._tokens[f"experiment:{token}"] = experiment.id
@@ -263,10 +286,15 @@ class Fis:
             else:
                 if self._session is None:
                     self._session = aiohttp.ClientSession()
+                effects = self._effects(self._session)
+                # What a stand-in killed mid-experiment left changed is undone first.
+                for left in sorted((self.state_dir / "run").glob("fis-*.json")):
+                    if left.stem[4:] not in self.experiments:
+                        await RollbackFile(left).undo(effects)
                 rollback = RollbackFile(self.state_dir / "run" / f"fis-{experiment.id}.json")
-                await execute(experiment.actions, targets, self._effects(self._session),
+                await execute(experiment.actions, targets, effects,
                               stop_check=self._stop_check(experiment), rollback=rollback,
-                              poll_s=self._poll_s, outcome=outcome)
+                              poll_s=self._poll_s, outcome=outcome, local=experiment.local)
         except asyncio.CancelledError:
             outcome.state = "stopped"
         except Exception as exc:  # an experiment that cannot run ends failed, saying why
@@ -280,6 +308,9 @@ class Fis:
             else:
                 experiment.status = outcome.state if outcome.state in TERMINAL else "failed"
                 experiment.reason = outcome.reason or experiment.status
+            undone = [e.detail for e in outcome.events if e.kind == "rolled back"]
+            if undone and undone[-1] != "nothing left to undo":
+                experiment.reason += f" Rolled back: {undone[-1]}."
 
     async def close(self) -> None:
         """Stop every running experiment (each rolls back) and close the HTTP session."""

@@ -188,9 +188,9 @@ async def test_a_stop_condition_alarm_stops_the_experiment_or_keeps_it_from_star
 
 async def test_bad_requests_are_fis_errors_and_tokens_make_starts_idempotent(
         fis: Any) -> None:
-    """Unknown ids are ResourceNotFoundException; an actionsMode FIS does not know, or a
-    template naming a target it lacks, is a ValidationException; the same clientToken
-    starts one experiment."""
+    """Unknown ids are ResourceNotFoundException; an actionsMode FIS does not know, a
+    template naming a target it lacks, or local overrides that are not JSON, is a
+    ValidationException; the same clientToken starts one experiment."""
     for method, kwargs in ((fis.get_experiment, {"id": "EXPnope"}),
                            (fis.get_experiment_template, {"id": "EXTnope"}),
                            (fis.start_experiment, {"experimentTemplateId": "EXTnope"})):
@@ -201,6 +201,11 @@ async def test_bad_requests_are_fis_errors_and_tokens_make_starts_idempotent(
                                       "targets": {"Tasks": "nowhere"}})
     with pytest.raises(ClientError) as refused:
         await call(fis.create_experiment_template, **bad)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    unreadable = {**template(only={"parameters": {"duration": "PT1S"}}),
+                  "tags": {"itinera:local": "{not json"}}
+    with pytest.raises(ClientError) as refused:
+        await call(fis.create_experiment_template, **unreadable)
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     template_id = (await call(fis.create_experiment_template, **template(
         only={"parameters": {"duration": "PT1S"}})))["experimentTemplate"]["id"]

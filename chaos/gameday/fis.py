@@ -1,0 +1,82 @@
+"""A game day's experiment through FIS's API: the same calls on AWS and on the local stack.
+
+Locally, moto's endpoint routes FIS to the stand-in (localaws/fis/service.py), which carries
+the actions out on the stack; on AWS, FIS does. Either way the runner creates the template,
+starts it, follows its state, stops it if the runner is stopped, and reads what happened
+from the experiment's action states.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Any
+
+from localaws.fis.executor import Event, Outcome
+
+TERMINAL = frozenset({"completed", "stopped", "failed", "cancelled"})
+LOCAL_TAG = "itinera:local"  # the stand-in's local overrides; AWS ignores the tag
+
+
+def create_template(fis: Any, template: dict[str, Any], *, name: str, role_arn: str,
+                    local: dict[str, Any]) -> str:
+    """Create the experiment template (the chaos experiment, substituted); return its id."""
+    tags = {**template.get("tags", {}), "Name": name}
+    if local:
+        tags[LOCAL_TAG] = json.dumps(local, separators=(",", ":"))
+    created = fis.create_experiment_template(
+        clientToken=name, description=template["description"], roleArn=role_arn,
+        targets=template.get("targets", {}), actions=template["actions"],
+        stopConditions=template.get("stopConditions") or [{"source": "none"}], tags=tags)
+    return str(created["experimentTemplate"]["id"])
+
+
+async def follow(fis: Any, template_id: str, *, name: str, poll_s: float = 1.0
+                 ) -> dict[str, Any]:
+    """Start the experiment and poll it until it ends (FIS has no push for its states);
+    if this task is cancelled (Ctrl-C, SIGTERM), stop the experiment first. Return it."""
+    started = await asyncio.to_thread(fis.start_experiment, experimentTemplateId=template_id,
+                                      clientToken=name, tags={"Name": name})
+    experiment_id = started["experiment"]["id"]
+    try:
+        while True:
+            found = (await asyncio.to_thread(fis.get_experiment, id=experiment_id))["experiment"]
+            if found["state"]["status"] in TERMINAL:
+                return dict(found)
+            await asyncio.sleep(poll_s)
+    except asyncio.CancelledError:
+        await asyncio.to_thread(fis.stop_experiment, id=experiment_id)
+        raise
+
+
+def _at(value: Any) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+def outcome_of(experiment: dict[str, Any]) -> Outcome:
+    """Return the experiment as the report's timeline: each action's start, what it did (the
+    words after FIS's own in its state's reason), its end, the stop and the rollback."""
+    state = experiment["state"]
+    outcome = Outcome(state=str(state["status"]), reason=str(state.get("reason", "")))
+    for name, action in experiment.get("actions", {}).items():
+        status, reason = action["state"]["status"], str(action["state"].get("reason", ""))
+        if "startTime" not in action:
+            continue
+        start = _at(action["startTime"])
+        outcome.events.append(Event(start, "start", name, str(action.get("actionId", ""))))
+        did = reason.split(".", 1)[1].strip() if "." in reason else ""
+        if did:
+            outcome.events.append(Event(start, "applied", name, did))
+        if "endTime" in action:
+            kind = {"completed": "end", "failed": "failed"}.get(status, "stopped")
+            outcome.events.append(Event(_at(action["endTime"]), kind, name,
+                                        reason if kind == "failed" else ""))
+    if "endTime" in experiment:
+        end = _at(experiment["endTime"])
+        if "stop condition" in outcome.reason:
+            outcome.events.append(Event(end, "stop condition", outcome.reason, "ALARM"))
+        undone = outcome.reason.split("Rolled back:", 1)
+        outcome.events.append(Event(end, "rolled back", "all", undone[1].strip(" .")
+                                    if len(undone) == 2 else "nothing left to undo"))
+    return outcome
