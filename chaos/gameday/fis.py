@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -32,17 +33,23 @@ def create_template(fis: Any, template: dict[str, Any], *, name: str, role_arn: 
     return str(created["experimentTemplate"]["id"])
 
 
-async def follow(fis: Any, template_id: str, *, name: str, poll_s: float = 1.0
+async def follow(fis: Any, template_id: str, *, name: str, poll_s: float = 1.0,
+                 on_state: Callable[[str, dict[str, Any]], None] | None = None
                  ) -> dict[str, Any]:
-    """Start the experiment and poll it until it ends (FIS has no push for its states);
-    if this task is cancelled (Ctrl-C, SIGTERM), stop the experiment first. Return it."""
+    """Start the experiment and poll it until it ends (FIS has no push for its states),
+    telling *on_state* of each new state; if this task is cancelled (Ctrl-C, SIGTERM), stop
+    the experiment first. Return it."""
     started = await asyncio.to_thread(fis.start_experiment, experimentTemplateId=template_id,
                                       clientToken=name, tags={"Name": name})
-    experiment_id = started["experiment"]["id"]
+    experiment_id, last = started["experiment"]["id"], ""
     try:
         while True:
             found = (await asyncio.to_thread(fis.get_experiment, id=experiment_id))["experiment"]
-            if found["state"]["status"] in TERMINAL:
+            status = found["state"]["status"]
+            if status != last and on_state is not None:
+                on_state(experiment_id, found["state"])
+            last = status
+            if status in TERMINAL:
                 return dict(found)
             await asyncio.sleep(poll_s)
     except asyncio.CancelledError:

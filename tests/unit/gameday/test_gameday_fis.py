@@ -71,3 +71,70 @@ def test_the_template_carries_its_name_and_local_overrides_as_tags() -> None:
     assert fis.created["stopConditions"] == [{"source": "none"}]
     create_template(fis, template, name="exp-2", role_arn="arn:role", local={})
     assert LOCAL_TAG not in fis.created["tags"]
+
+
+class FakeAwsFis:
+    """FIS as the AWS path sees it: one template; the experiment runs, then ends as told.
+    With *terminate_on*, the process gets SIGTERM on that GetExperiment call."""
+
+    def __init__(self, statuses: list[str], terminate_on: int | None = None) -> None:
+        self.statuses, self.terminate_on = statuses, terminate_on
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def get_paginator(self, _: str) -> Any:
+        fis = self
+
+        class Pages:
+            def paginate(self) -> list[dict[str, Any]]:
+                fis.calls.append(("list_experiment_templates", {}))
+                return [{"experimentTemplates": [
+                    {"id": "EXTother", "tags": {"Name": "itinera-prod-other"}},
+                    {"id": "EXTaz", "tags": {"Name": "itinera-prod-all-tasks-lost-az"}}]}]
+
+        return Pages()
+
+    def start_experiment(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("start_experiment", kwargs))
+        return {"experiment": {"id": "EXP1", "state": {"status": "initiating"}}}
+
+    def get_experiment(self, **kwargs: Any) -> dict[str, Any]:
+        import os
+        import signal
+
+        self.calls.append(("get_experiment", kwargs))
+        polls = sum(1 for name, _ in self.calls if name == "get_experiment")
+        if polls == self.terminate_on:
+            os.kill(os.getpid(), signal.SIGTERM)
+        status = self.statuses[min(polls, len(self.statuses)) - 1]
+        return {"experiment": {"id": "EXP1", "state": {"status": status, "reason": status}}}
+
+    def stop_experiment(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(("stop_experiment", kwargs))
+        return {"experiment": {"id": "EXP1", "state": {"status": "stopping"}}}
+
+
+def test_the_aws_path_starts_the_deployed_template_and_follows_it_to_its_end(
+        capsys: Any) -> None:
+    """`--target aws` finds the template by its Name tag, starts it, prints each new state,
+    and exits 0 only when FIS completed it."""
+    from chaos.gameday.aws import run_on_aws
+
+    fis = FakeAwsFis(["running", "running", "completed"])
+    assert run_on_aws(fis, stage="prod", experiment="all-tasks-lost-az", poll_s=0) == 0
+    started = dict(fis.calls)["start_experiment"]
+    assert started["experimentTemplateId"] == "EXTaz"
+    out = capsys.readouterr().out
+    assert "EXP1 running" in out and "EXP1 completed" in out
+    assert out.count("EXP1 running") == 1  # each state once
+    failing = FakeAwsFis(["running", "stopped"])
+    assert run_on_aws(failing, stage="prod", experiment="all-tasks-lost-az", poll_s=0) == 1
+
+
+def test_the_aws_path_stops_the_experiment_when_it_is_terminated() -> None:
+    """SIGTERM (or Ctrl-C) while the experiment runs: StopExperiment is called before the
+    runner exits (130), so no experiment is left running."""
+    from chaos.gameday.aws import run_on_aws
+
+    fis = FakeAwsFis(["running"] * 1000, terminate_on=2)
+    assert run_on_aws(fis, stage="prod", experiment="all-tasks-lost-az", poll_s=0.01) == 130
+    assert ("stop_experiment", {"id": "EXP1"}) in fis.calls
