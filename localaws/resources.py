@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import json
 import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from localaws.config import AZS
 from localaws.elb.names import ATTRIBUTES, elb_attribute
 from localaws.template import (
     LOCAL_REFS,
+    NAMED_BY,
     NOT_EMULATED,
     Template,
     TemplateError,
@@ -47,6 +51,10 @@ class Deployed:
             return name
         if kind in LOCAL_REFS:
             return LOCAL_REFS[kind]
+        if kind in NAMED_BY:
+            own = self.template.resources[name].get("Properties", {}).get(NAMED_BY[kind])
+            return str(self.resolve(own)) if own is not None else \
+                f"{self.stack_name}-{name}".lower()
         if kind in NOT_EMULATED:
             raise TemplateError(f"Ref {name} reaches a resource that is not emulated locally "
                                 f"({kind}: {NOT_EMULATED[kind]}); route it through a "
@@ -64,6 +72,9 @@ class Deployed:
             raise TemplateError(f"GetAtt {name}.{attribute} reaches a resource that is not "
                                 f"emulated locally ({kind}: {NOT_EMULATED[kind]}); route it "
                                 f"through a parameter and a Condition")
+        if kind == "AWS::IAM::Role" and attribute == "Arn":
+            # Roles are the local stack's own (localaws/iam.py), named by their logical id.
+            return f"arn:aws:iam::{ACCOUNT_ID}:role/{self.physical.get(name, name)}"
         physical = self.ref(name)
         if kind == "AWS::SQS::Queue":
             queue_name = physical.rsplit("/", 1)[-1]
@@ -125,6 +136,16 @@ class Deployed:
             if key == "Fn::Join":
                 sep, parts = arg
                 return sep.join(str(p) for p in self.resolve(parts))
+            if key == "Fn::Split":
+                sep, text = arg
+                return str(self.resolve(text)).split(sep)
+            if key == "Fn::Cidr":
+                block, count, bits = self.resolve(arg)
+                network = ipaddress.ip_network(str(block))
+                subnets = network.subnets(new_prefix=network.max_prefixlen - int(bits))
+                return [str(n) for n in itertools.islice(subnets, int(count))]
+            if key == "Fn::GetAZs":
+                return list(AZS)  # the local stack's AZs, as the template's defaults pick
         return {k: self.resolve(v) for k, v in value.items()}
 
     def _sub(self, arg: Any) -> str:

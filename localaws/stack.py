@@ -35,6 +35,7 @@ from localaws.ecs.model import EcsService, ecs_services
 from localaws.ecs.scheduler import Scheduler
 from localaws.faults import plan as fault_plan
 from localaws.faults.proxy import Route
+from localaws.fis.templates import from_cloudformation
 from localaws.functions import functions
 from localaws.processes import Supervisor, port_open, python, wait_http
 from localaws.record import (
@@ -348,8 +349,22 @@ class LocalStack:
             str(cfg.fis_port), "--endpoint-url", cfg.moto_url, "--region", cfg.region],
             {**self.base_env(), **self.aws_credentials()})
         wait_http(f"http://127.0.0.1:{cfg.fis_port}/experimentTemplates", child=child)
+        # The template's experiment templates, created as CloudFormation creates them on AWS.
+        assert self.deployed is not None
+        env = self.aws_credentials()
+        fis = boto3.client("fis", region_name=cfg.region, endpoint_url=cfg.moto_url,
+                           aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                           aws_session_token=env.get("AWS_SESSION_TOKEN"))
+        created = 0
+        for logical_id, resource in self.deployed.template.resources.items():
+            if resource["Type"] != "AWS::FIS::ExperimentTemplate":
+                continue
+            request = from_cloudformation(self.deployed.resolve(resource["Properties"]))
+            fis.create_experiment_template(clientToken=logical_id, **request)
+            created += 1
         self.say(f"FIS (experiments carried out on this stack) at {cfg.moto_url}, as every "
-                 f"other AWS API")
+                 f"other AWS API; {created} experiment templates from the template")
 
     def _start_alarms(self) -> None:
         """Put the template's alarms in moto and start the evaluator that moto lacks."""

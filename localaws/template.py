@@ -43,6 +43,9 @@ EMULATED_LOCALLY: dict[str, str] = {
                                      "forwards the ALB behaviours to the public load balancer",
     "AWS::CloudFront::ResponseHeadersPolicy": "the local CloudFront removes and adds its "
                                               "headers on every answer of the web port",
+    "AWS::FIS::ExperimentTemplate": "moto's FIS only records; the local FIS (localaws/fis) "
+                                    "creates each through its API and carries experiments out "
+                                    "on the stack",
 }
 # Deployed on AWS only, each with why moto cannot create it and what stands in locally.
 # `Deployed.ref` gives LOCAL_REFS for these; anything else that reaches them locally is an error.
@@ -111,11 +114,15 @@ NOT_EMULATED: dict[str, str] = {
     "AWS::Cognito::UserPoolGroup": "itinera token --admin gives the admin scope locally",
     "AWS::Cognito::UserPoolResourceServer": "the local issuer's tokens carry the same scopes",
     "AWS::RDS::DBClusterParameterGroup": "MariaDB on 127.0.0.1 runs with its own settings",
-    "AWS::FIS::ExperimentTemplate": "chaos/experiments/ holds the same templates; a local game "
-                                    "day carries their actions out on the stack (the fault "
-                                    "proxies in localaws/faults, the local "
-                                    "scheduler) instead of FIS",
     "AWS::Scheduler::Schedule": "created disabled on AWS; local game days are started by hand",
+}
+# Not emulated, but named: `Ref` gives the name, as CloudFormation's Ref does for these (the
+# property when the template sets it, else a name made from the stack's and the resource's,
+# as CloudFormation makes one). The FIS experiment templates' targets name them.
+NAMED_BY: dict[str, str] = {
+    "AWS::ECS::Cluster": "ClusterName",
+    "AWS::RDS::DBCluster": "DBClusterIdentifier",
+    "AWS::ElastiCache::ReplicationGroup": "ReplicationGroupId",
 }
 # What `Ref` gives locally for a not-emulated resource that an emulated one refers to.
 LOCAL_REFS: dict[str, str] = {

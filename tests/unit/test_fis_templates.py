@@ -30,3 +30,32 @@ def test_every_rendered_experiment_reads_back_as_its_api_template(experiment: An
 
     expected = {**experiment.template, "tags": experiment.template.get("tags", {})}
     assert plain(back) == plain(expected)
+
+
+def test_every_fis_resource_of_the_template_resolves_locally_and_can_run() -> None:
+    """The deployed template's ten experiment templates, resolved against a local stack's
+    ids and read in the API's shape, are each accepted by the local FIS (its targets resolve
+    to local AZs, services and functions; its durations and startAfter are sound)."""
+    from pathlib import Path
+
+    from localaws.fis.service import Fis
+    from localaws.resources import Deployed
+    from localaws.template import load_sam, transform
+
+    template = transform(load_sam(), region="eu-west-1",
+                         parameters={"InventoryUrl": "http://127.0.0.1:8081"})
+    physical = {name: f"itinera-dev-{name.lower()}" for name in template.of_type(
+        "AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::DynamoDB::Table")}
+    deployed = Deployed(template=template, region="eu-west-1", stack_name="itinera-dev",
+                        physical=physical)
+    fis = Fis(region="eu-west-1", scale=0.1, state_dir=Path("unused"),
+              effects=lambda _: None,  # type: ignore[arg-type,return-value]
+              cloudwatch=None)
+    names = set()
+    for logical_id in template.of_type("AWS::FIS::ExperimentTemplate"):
+        request = from_cloudformation(
+            deployed.resolve(template.resources[logical_id]["Properties"]))
+        created = fis.create_template({**request, "clientToken": logical_id})
+        assert created["roleArn"] == "arn:aws:iam::123456789012:role/FisExperimentRole"
+        names.add(created["tags"]["Name"])
+    assert names == {f"itinera-dev-{e.name}" for e in load_experiments()}

@@ -77,3 +77,21 @@ def test_intrinsics_resolve_against_physical_ids(deployed: Deployed) -> None:
         "arn:aws:sqs:eu-west-1:123456789012:q-CheckoutQueue"
     assert deployed.resolve({"Fn::Sub": "${Stage}-${BookingsTable}"}) == \
         "dev-itinera-dev-bookingstable"
+
+
+def test_the_intrinsics_of_the_fis_templates_resolve_as_cloudformation_does(
+        deployed: Deployed) -> None:
+    """Fn::Cidr carves a block as CloudFormation documents it; Fn::GetAZs gives the local
+    AZs; Fn::Split splits; Ref of a named resource that is not emulated gives its name; a
+    role's Arn names the role."""
+    assert deployed.resolve({"Fn::Cidr": ["192.168.0.0/24", 6, 5]}) == [
+        "192.168.0.0/27", "192.168.0.32/27", "192.168.0.64/27", "192.168.0.96/27",
+        "192.168.0.128/27", "192.168.0.160/27"]
+    assert deployed.resolve({"Fn::GetAZs": ""}) == ["az-a", "az-b"]
+    assert deployed.resolve({"Fn::Split": [",", "a,b"]}) == ["a", "b"]
+    assert deployed.resolve({"Ref": "Cluster"}) == "itinera-dev"
+    assert deployed.resolve({"Ref": "AuroraCluster"}) == "itinera-dev"
+    assert deployed.resolve({"Ref": "RedisReplicationGroup"}) == \
+        "itinera-dev-redisreplicationgroup"
+    assert deployed.resolve({"Fn::GetAtt": ["FisExperimentRole", "Arn"]}) == \
+        "arn:aws:iam::123456789012:role/FisExperimentRole"
