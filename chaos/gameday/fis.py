@@ -26,10 +26,13 @@ def create_template(fis: Any, template: dict[str, Any], *, name: str, role_arn: 
     tags = {**template.get("tags", {}), "Name": name}
     if local:
         tags[LOCAL_TAG] = json.dumps(local, separators=(",", ":"))
+    optional = {key: template[key] for key in ("logConfiguration", "experimentOptions")
+                if key in template}
     created = fis.create_experiment_template(
         clientToken=name, description=template["description"], roleArn=role_arn,
         targets=template.get("targets", {}), actions=template["actions"],
-        stopConditions=template.get("stopConditions") or [{"source": "none"}], tags=tags)
+        stopConditions=template.get("stopConditions") or [{"source": "none"}], tags=tags,
+        **optional)
     return str(created["experimentTemplate"]["id"])
 
 

@@ -76,15 +76,19 @@ def experiment_path(name: str) -> Path:
     return path
 
 
-def local_names(*, stage: str, region: str, target_az: str) -> dict[str, str]:
-    """Return the local values of the template's `${...}` substitutions."""
+def local_names(*, stage: str, region: str, target_az: str,
+                resources: dict[str, str] | None = None) -> dict[str, str]:
+    """Return the local values of the template's `${...}` substitutions (buckets by the
+    physical names the stack's *resources* record gives them)."""
+    physical = resources or {}
     return {"Stage": stage, "TargetAz": target_az, "Cluster": f"itinera-{stage}",
             "AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": ACCOUNT,
             "AuroraClusterId": f"itinera-{stage}-aurora",
             "RedisReplicationGroup": f"itinera-{stage}-redis",
             "CheckoutWorkerFunctionArn":
                 f"arn:aws:lambda:{region}:{ACCOUNT}:function:CheckoutWorkerFunction",
-            "DataSubnetCidrs": "127.0.0.1/32", "FisReportsBucket": f"itinera-{stage}-fis"}
+            "DataSubnetCidrs": "127.0.0.1/32",
+            "FisReportsBucket": physical.get("FisReportsBucket", f"itinera-{stage}-fis")}
 
 
 def timed_fault_end(outcome: Outcome, actions: list[PlannedAction]) -> float | None:
@@ -143,7 +147,7 @@ def run_local(options: GamedayOptions) -> Result:
                          f"alarm-history.jsonl) and run again")
     template = substitute(experiment.template, local_names(
         stage=record.stage, region=record.aws["AWS_DEFAULT_REGION"],
-        target_az=options.target_az))
+        target_az=options.target_az, resources=record.resources))
     scale = time_scale()
     actions = plan(experiment, scale=scale)
     chosen = scenario(options.load or experiment.load)

@@ -41,8 +41,9 @@ async def serve(args: argparse.Namespace) -> None:
     def effects(session: aiohttp.ClientSession) -> LocalEffects:
         return LocalEffects(state_dir, session)
 
+    s3 = boto3.client("s3", region_name=args.region, endpoint_url=args.endpoint_url)
     fis = Fis(region=args.region, scale=time_scale(), state_dir=state_dir, effects=effects,
-              cloudwatch=cloudwatch)
+              cloudwatch=cloudwatch, s3=s3)
     runner = web.AppRunner(application(fis), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", args.port).start()

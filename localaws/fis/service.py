@@ -29,7 +29,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -147,13 +147,74 @@ class Experiment:
         return {k: v for k, v in doc.items() if v is not None}
 
 
+def _stamp(at: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+
+
+def log_key(prefix: str, *, region: str, experiment_id: str, at: float) -> str:
+    """Return where an experiment's log goes under its S3 prefix: the vended-logs layout
+    (`AWSLogs/<account>/fis/<region>/<yyyy>/<mm>/<dd>/`), one object per experiment."""
+    day = time.strftime("%Y/%m/%d", time.gmtime(at))
+    return (f"{prefix.strip('/') + '/' if prefix.strip('/') else ''}AWSLogs/{ACCOUNT}/fis/"
+            f"{region}/{day}/{experiment_id}.log")
+
+
+def log_records(experiment: Experiment) -> list[dict[str, Any]]:
+    """Return the experiment's log as FIS writes it (schema version 2): its start, each
+    target resolved, each action's start, error and end, and its end."""
+    base = {"account_id": ACCOUNT, "experiment_template_id": experiment.template_id}
+
+    def record(kind: str, at: float, **details: Any) -> dict[str, Any]:
+        return {"id": experiment.id, "log_type": kind, "event_timestamp": _stamp(at),
+                "version": "2", "details": {**base, **details}, "_at": at}
+
+    started = experiment.created
+    out = [record("experiment-start", started, experiment_start_time=_stamp(started))]
+    for name, spec in experiment.template.get("targets", {}).items():
+        out.append(record("target-resolution-end", started, target_name=name,
+                          target_type=spec.get("resourceType"), status="completed"))
+    actions = experiment.template.get("actions", {})
+    for name, spec in actions.items():
+        state = experiment.action_state(name)
+        if "startTime" not in state:
+            continue
+        action = {"action_name": name, "action_id": spec.get("actionId"),
+                  "action_targets": spec.get("targets", {}),
+                  "parameters": spec.get("parameters", {})}
+        out.append(record("action-start", state["startTime"], **action,
+                          action_start_time=_stamp(state["startTime"])))
+        if state["state"]["status"] == "failed":
+            out.append(record("action-error", state.get("endTime", started), **action,
+                              error_information=state["state"]["reason"]))
+        ended = state.get("endTime", experiment.ended or started)
+        out.append(record("action-end", ended, **action, action_state=state["state"],
+                          action_start_time=_stamp(state["startTime"]),
+                          action_end_time=_stamp(ended)))
+    ended = experiment.ended or started
+    out.append(record("experiment-end", ended, experiment_start_time=_stamp(started),
+                      experiment_end_time=_stamp(ended),
+                      experiment_state={"status": experiment.status,
+                                        "reason": experiment.reason}))
+    out.sort(key=lambda r: (r["_at"], _ORDER[r["log_type"]]))
+    for r in out:
+        del r["_at"]
+    return out
+
+
+_ORDER = {kind: i for i, kind in enumerate((
+    "experiment-start", "target-resolution-end", "action-start", "action-error",
+    "action-end", "experiment-end"))}
+
+
 class Fis:
     """The templates and experiments of one local stack, and the work they do."""
 
     def __init__(self, *, region: str, scale: float, state_dir: Path,
-                 effects: EffectsFactory, cloudwatch: Any, poll_s: float = 1.0) -> None:
+                 effects: EffectsFactory, cloudwatch: Any, s3: Any = None,
+                 poll_s: float = 1.0) -> None:
         self.region, self.scale, self.state_dir = region, scale, state_dir
         self._effects, self._cloudwatch, self._poll_s = effects, cloudwatch, poll_s
+        self._s3 = s3
         self.templates: dict[str, dict[str, Any]] = {}
         self.experiments: dict[str, Experiment] = {}
         self._tokens: dict[str, str] = {}
@@ -300,17 +361,39 @@ class Fis:
         except Exception as exc:  # an experiment that cannot run ends failed, saying why
             outcome.state, outcome.reason = "failed", repr(exc)
         finally:
-            experiment.ended = time.time()
+            ended = time.time()
             if experiment.stop_requested:
-                experiment.status, experiment.reason = "stopped", "Experiment stopped by user."
+                status, reason = "stopped", "Experiment stopped by user."
             elif outcome.state == "completed":
-                experiment.status, experiment.reason = "completed", "Experiment completed."
+                status, reason = "completed", "Experiment completed."
             else:
-                experiment.status = outcome.state if outcome.state in TERMINAL else "failed"
-                experiment.reason = outcome.reason or experiment.status
+                status = outcome.state if outcome.state in TERMINAL else "failed"
+                reason = outcome.reason or status
             undone = [e.detail for e in outcome.events if e.kind == "rolled back"]
             if undone and undone[-1] != "nothing left to undo":
-                experiment.reason += f" Rolled back: {undone[-1]}."
+                reason += f" Rolled back: {undone[-1]}."
+            # The log is delivered before the end is visible: whoever sees the experiment
+            # ended finds its log.
+            failure = await self._write_log(replace(experiment, status=status, reason=reason,
+                                                    ended=ended))
+            experiment.status, experiment.ended = status, ended
+            experiment.reason = reason + (f" Log not delivered: {failure}." if failure else "")
+
+    async def _write_log(self, experiment: Experiment) -> str | None:
+        """Deliver the (ended) experiment's log to its template's S3 log destination, if it
+        has one; return why it could not be delivered, or None."""
+        where = (experiment.template.get("logConfiguration") or {}).get("s3Configuration")
+        if not where or self._s3 is None:
+            return None
+        key = log_key(where.get("prefix", ""), region=self.region,
+                      experiment_id=experiment.id, at=experiment.created)
+        body = "".join(json.dumps(r) + "\n" for r in log_records(experiment))
+        try:
+            await asyncio.to_thread(self._s3.put_object, Bucket=where["bucketName"], Key=key,
+                                    Body=body.encode(), ContentType="application/x-ndjson")
+        except Exception as exc:  # FIS, too, ends the experiment whatever its log does
+            return str(exc)
+        return None
 
     async def close(self) -> None:
         """Stop every running experiment (each rolls back) and close the HTTP session."""

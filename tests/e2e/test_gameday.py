@@ -94,6 +94,14 @@ def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,
     assert found["state"]["status"] == "completed"
     assert all(task in found["actions"]["stop-inventory-tasks"]["state"]["reason"]
                for task in before)
+    # Its log went where the template's log configuration says, in FIS's schema.
+    bucket = read_record(state).resources["FisReportsBucket"]
+    s3 = read_record(state).client("s3")
+    logs = s3.list_objects_v2(Bucket=bucket, Prefix="logs/inventory-tasks-lost-az/AWSLogs/")
+    keys = [o["Key"] for o in logs.get("Contents", []) if found["id"] in o["Key"]]
+    assert keys, f"no FIS log in {bucket}: {found['state']}"
+    body = s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read().decode()
+    assert [json.loads(line)["log_type"] for line in body.splitlines()][-1] == "experiment-end"
     assert {"report.md", "index.html", "gameday.png", "result.json"} <= {
         p.name for p in folder.iterdir()}
     assert json.loads((folder / "result.json").read_text())["verdict"] == "pass"

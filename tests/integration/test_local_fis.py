@@ -9,6 +9,7 @@ stack is tests/e2e/test_gameday.py's.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ async def fis(moto_url: str, tmp_path: Path) -> AsyncIterator[Any]:
     cloudwatch = client("cloudwatch", moto_url)
     service = Fis(region=REGION, scale=0.01, state_dir=tmp_path,
                   effects=lambda _session: NoEffects(),  # type: ignore[arg-type,return-value]
-                  cloudwatch=cloudwatch, poll_s=0.1)
+                  cloudwatch=cloudwatch, s3=client("s3", moto_url), poll_s=0.1)
     runner = web.AppRunner(application(service), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -219,3 +220,35 @@ async def test_bad_requests_are_fis_errors_and_tokens_make_starts_idempotent(
                         clientToken="same")
     assert first["experiment"]["id"] == second["experiment"]["id"]
     await ended(fis, first["experiment"]["id"])
+
+
+async def test_the_experiment_log_goes_to_its_s3_destination(fis: Any, moto_url: str) -> None:
+    """A template with an S3 log configuration gets the experiment's log there when it
+    ends, in FIS's schema version 2: its start, each action's start and end (in order,
+    with its state), and its end with the final state."""
+    s3 = client("s3", moto_url)
+    s3.create_bucket(Bucket="fis-logs", CreateBucketConfiguration={
+        "LocationConstraint": REGION})
+    request = {**template(first={"parameters": {"duration": "PT1S"}},
+                          second={"parameters": {"duration": "PT1S"}, "startAfter": ["first"]}),
+               "logConfiguration": {"logSchemaVersion": 2, "s3Configuration": {
+                   "bucketName": "fis-logs", "prefix": "logs/waits"}}}
+    template_id = (await call(fis.create_experiment_template, **request))[
+        "experimentTemplate"]["id"]
+    experiment_id = (await call(fis.start_experiment, experimentTemplateId=template_id))[
+        "experiment"]["id"]
+    await ended(fis, experiment_id)
+
+    # Delivered before the end is visible: whoever sees the experiment ended finds its log.
+    found = s3.list_objects_v2(Bucket="fis-logs", Prefix="logs/waits/AWSLogs/")
+    keys = [o["Key"] for o in found.get("Contents", []) if experiment_id in o["Key"]]
+    assert len(keys) == 1
+    assert keys[0].startswith(f"logs/waits/AWSLogs/123456789012/fis/{REGION}/")
+    body = s3.get_object(Bucket="fis-logs", Key=keys[0])["Body"].read().decode()
+    records = [json.loads(line) for line in body.splitlines()]
+    assert {(r["id"], r["version"]) for r in records} == {(experiment_id, "2")}
+    assert [(r["log_type"], r["details"].get("action_name")) for r in records] == [
+        ("experiment-start", None), ("action-start", "first"), ("action-end", "first"),
+        ("action-start", "second"), ("action-end", "second"), ("experiment-end", None)]
+    assert records[2]["details"]["action_state"]["status"] == "completed"
+    assert records[-1]["details"]["experiment_state"]["status"] == "completed"

@@ -69,6 +69,11 @@ def test_the_template_carries_its_name_and_local_overrides_as_tags() -> None:
     assert fis.created["tags"] == {"Name": "exp-1", "team": "sre",
                                    LOCAL_TAG: '{"failover_s":20}'}
     assert fis.created["stopConditions"] == [{"source": "none"}]
+    assert "logConfiguration" not in fis.created
+    logged = {**template, "logConfiguration": {"logSchemaVersion": 2, "s3Configuration": {
+        "bucketName": "b", "prefix": "logs/x"}}}
+    create_template(fis, logged, name="exp-3", role_arn="arn:role", local={})
+    assert fis.created["logConfiguration"]["s3Configuration"]["bucketName"] == "b"
     create_template(fis, template, name="exp-2", role_arn="arn:role", local={})
     assert LOCAL_TAG not in fis.created["tags"]
 
