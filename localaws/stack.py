@@ -209,9 +209,7 @@ class LocalStack:
         template = transform(sam, region=cfg.region, parameters=params)
         self.ecs = ecs_services(template, sam.get("Mappings", {}))
         env = aws_env(cfg)
-        clients = {name: boto3.client(name, region_name=cfg.region, endpoint_url=cfg.moto_url,
-                                      aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                                      aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+        clients = {name: self._client(name, env)
                    for name in ("cloudformation", "sns", "sqs", "ses", "s3")}
         deployed = deploy(template, cloudformation=clients["cloudformation"], sns=clients["sns"],
                           sqs=clients["sqs"], stack_name=f"itinera-{cfg.stage}",
@@ -246,15 +244,11 @@ class LocalStack:
 
     def _enforce_iam(self, template: Any, env: dict[str, str]) -> None:
         """Give each process its role's credentials, then make moto enforce IAM."""
-        cfg = self.config
-        clients = {name: boto3.client(name, region_name=cfg.region, endpoint_url=cfg.moto_url,
-                                      aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                                      aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
-                   for name in ("iam", "sts")}
+        clients = {name: self._client(name, env) for name in ("iam", "sts")}
         self.process_roles = iam.process_roles(template)
         self.role_credentials, self.operator = iam.provision(
             template, iam=clients["iam"], sts=clients["sts"], account_id=ACCOUNT_ID)
-        iam.enforce(cfg.moto_url)
+        iam.enforce(self.config.moto_url)
         self.say(f"IAM enforced in the emulator: {len(self.role_credentials)} roles, each "
                  f"process with its own")
 
@@ -341,6 +335,14 @@ class LocalStack:
             "JWT_AUDIENCE": AUDIENCE, "LIMITS": local_limits()})
         wait_http(f"http://127.0.0.1:{cfg.gateway_port}/ready", child=None)
 
+    def _client(self, service: str, credentials: dict[str, str]) -> Any:
+        """Return a boto3 client of *service* at the emulator, with *credentials*."""
+        cfg = self.config
+        return boto3.client(service, region_name=cfg.region, endpoint_url=cfg.moto_url,
+                            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+                            aws_session_token=credentials.get("AWS_SESSION_TOKEN"))
+
     def _start_fis(self) -> None:
         """Start the FIS stand-in; it routes moto's FIS requests to itself."""
         cfg = self.config
@@ -351,11 +353,7 @@ class LocalStack:
         wait_http(f"http://127.0.0.1:{cfg.fis_port}/experimentTemplates", child=child)
         # The template's experiment templates, created as CloudFormation creates them on AWS.
         assert self.deployed is not None
-        env = self.aws_credentials()
-        fis = boto3.client("fis", region_name=cfg.region, endpoint_url=cfg.moto_url,
-                           aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                           aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-                           aws_session_token=env.get("AWS_SESSION_TOKEN"))
+        fis = self._client("fis", self.aws_credentials())
         created = 0
         for logical_id, resource in self.deployed.template.resources.items():
             if resource["Type"] != "AWS::FIS::ExperimentTemplate":
@@ -371,10 +369,7 @@ class LocalStack:
         cfg = self.config
         assert self.deployed is not None
         env = self.aws_credentials()
-        cloudwatch = boto3.client("cloudwatch", region_name=cfg.region, endpoint_url=cfg.moto_url,
-                                  aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                                  aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-                                  aws_session_token=env.get("AWS_SESSION_TOKEN"))
+        cloudwatch = self._client("cloudwatch", env)
         names = install_alarms(self.deployed, cloudwatch, cfg.state_dir)
         self.supervisor.start("alarm-evaluator", [
             python(), "-m", "localaws.alarms", "--state-dir", str(cfg.state_dir),
