@@ -90,3 +90,15 @@ def outcome_of(experiment: dict[str, Any]) -> Outcome:
         outcome.events.append(Event(end, "rolled back", "all", undone[1].strip(" .")
                                     if len(undone) == 2 else "nothing left to undo"))
     return outcome
+
+
+def abort(fis: Any) -> list[str]:
+    """Stop every experiment FIS is still running (`itinera gameday abort`); FIS rolls each
+    back. Return the ids stopped."""
+    stopped = []
+    for page in fis.get_paginator("list_experiments").paginate():
+        for experiment in page["experiments"]:
+            if experiment["state"]["status"] in ("pending", "initiating", "running"):
+                fis.stop_experiment(id=experiment["id"])
+                stopped.append(str(experiment["id"]))
+    return stopped

@@ -1,4 +1,4 @@
-"""`itinera gameday run|list`: chaos game days on the local stack (or AWS FIS)."""
+"""`itinera gameday run|list|abort`: chaos game days on the local stack (or AWS FIS)."""
 
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def _run(args: argparse.Namespace) -> int:
             load=args.load, duration_s=args.duration, users=args.users, target_az=args.az,
             settle_s=args.settle_seconds))
     except (KeyboardInterrupt, asyncio.CancelledError):
-        # The executor rolled every fault back before this point (its finally).
-        print("itinera gameday: interrupted; every fault was rolled back; no verdict")
+        # The runner stopped the experiment on its way out; FIS rolls its faults back.
+        print("itinera gameday: interrupted; the experiment was stopped (FIS rolls its faults "
+              "back); no verdict")
         return 130
     report.write(result, args.state_dir, read_record(args.state_dir))
     doc = summary(result)
@@ -52,8 +53,24 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def _abort(args: argparse.Namespace) -> int:
+    from chaos.gameday.fis import abort
+
+    if args.target == "aws":
+        import boto3
+
+        fis = boto3.client("fis")
+    else:
+        from localaws.record import read_record
+
+        fis = read_record(args.state_dir).client("fis")
+    stopped = abort(fis)
+    print("\n".join(f"stopped {s}" for s in stopped) or "no experiment was running")
+    return 0
+
+
 def register(sub: Any) -> None:
-    """Add `gameday` with `run` and `list` to the command line."""
+    """Add `gameday` with `run`, `list` and `abort` to the command line."""
     gameday = sub.add_parser("gameday", help="chaos game days: FIS experiments under load")
     inner = gameday.add_subparsers(dest="gameday_command", required=True)
     listing = inner.add_parser("list", help="the experiments in chaos/experiments/")
@@ -75,3 +92,7 @@ def register(sub: Any) -> None:
     run.add_argument("--report-dir", type=Path, default=REPORT_ROOT,
                      help="where <timestamp>-<experiment>/ is written")
     run.set_defaults(func=_run)
+    stop = inner.add_parser("abort", help="stop every running FIS experiment (each rolls back)")
+    stop.add_argument("--target", choices=["local", "aws"], default="local",
+                      help="local: the running local stack's FIS; aws: AWS FIS")
+    stop.set_defaults(func=_abort)

@@ -286,3 +286,27 @@ async def test_the_deployed_templates_are_in_fis_and_a_dry_run_changes_nothing(
     # Never started: the stand-in pulled no lever (a task the scheduler replaces meanwhile
     # for its own reasons would make a task-list comparison race).
     assert not any("startTime" in a for a in done["actions"].values())
+
+
+async def test_gameday_abort_stops_a_running_experiment_through_the_cli(
+        gameday_stack: LocalStack) -> None:
+    """`itinera gameday abort` against the stack: the experiment running in its FIS is
+    stopped, and the command says which."""
+    from tests.e2e.helpers import run_cli
+
+    state = gameday_stack.config.state_dir
+    fis = read_record(state).client("fis")
+    template_id = fis.create_experiment_template(
+        description="a long wait", roleArn="arn:aws:iam::123456789012:role/fis",
+        actions={"wait": {"actionId": "aws:fis:wait", "parameters": {"duration": "PT1H"}}},
+        stopConditions=[{"source": "none"}])["experimentTemplate"]["id"]
+    experiment_id = fis.start_experiment(experimentTemplateId=template_id)["experiment"]["id"]
+    code, out, err = await run_cli("--state-dir", str(state), "gameday", "abort")
+    assert code == 0, err
+    assert f"stopped {experiment_id}" in out
+
+    def stopped() -> bool:
+        status = fis.get_experiment(id=experiment_id)["experiment"]["state"]["status"]
+        return bool(status == "stopped")
+
+    await eventually(stopped, within=10, what="the experiment stopped")

@@ -252,3 +252,26 @@ async def test_the_experiment_log_goes_to_its_s3_destination(fis: Any, moto_url:
         ("action-start", "second"), ("action-end", "second"), ("experiment-end", None)]
     assert records[2]["details"]["action_state"]["status"] == "completed"
     assert records[-1]["details"]["experiment_state"]["status"] == "completed"
+
+
+async def test_abort_stops_every_running_experiment_and_only_those(fis: Any) -> None:
+    """`itinera gameday abort` (chaos.gameday.fis.abort): every experiment still running is
+    stopped through StopExperiment, one already ended is left alone, and a second abort
+    finds nothing to stop."""
+    from chaos.gameday.fis import abort
+
+    long_id = (await call(fis.create_experiment_template, **template(
+        long={"parameters": {"duration": "PT1H"}})))["experimentTemplate"]["id"]
+    dry_id = (await call(fis.create_experiment_template, **template(
+        short={"parameters": {"duration": "PT1S"}})))["experimentTemplate"]["id"]
+    finished = (await call(fis.start_experiment, experimentTemplateId=dry_id,
+                           experimentOptions={"actionsMode": "skip-all"}))["experiment"]["id"]
+    await ended(fis, finished)
+    running = [(await call(fis.start_experiment, experimentTemplateId=long_id))[
+        "experiment"]["id"] for _ in range(2)]
+    assert sorted(await asyncio.to_thread(abort, fis)) == sorted(running)
+    for experiment_id in running:
+        assert (await ended(fis, experiment_id, within=10))["state"]["status"] == "stopped"
+    assert (await call(fis.get_experiment, id=finished))["experiment"]["state"][
+        "status"] == "completed"
+    assert await asyncio.to_thread(abort, fis) == []
