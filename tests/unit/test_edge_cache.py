@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from gateway.edge_cache import Answer, EdgeCache
+from tests.waiting import eventually
 
 OK = Answer(200, "application/json", b'{"items": []}')
 
@@ -50,7 +51,8 @@ async def test_concurrent_requests_for_one_key_share_one_fetch() -> None:
 
     cache = EdgeCache(ttl=1.0)
     waiting = [asyncio.create_task(cache.load("k", fetch)) for _ in range(50)]
-    await asyncio.sleep(0)  # simulates: one scheduler turn, in which all fifty ask
+    await eventually(lambda: cache.misses + cache.hits == 50, within=5,
+                     what="all fifty asking while the fetch is in flight")
     release.set()
     assert await asyncio.gather(*waiting) == [OK] * 50
     assert len(calls) == 1
@@ -82,7 +84,8 @@ async def test_a_requester_going_away_does_not_cancel_the_fetch_for_others() -> 
     cache = EdgeCache(ttl=1.0)
     first = asyncio.create_task(cache.load("k", fetch))
     second = asyncio.create_task(cache.load("k", fetch))
-    await asyncio.sleep(0)  # simulates: one scheduler turn, in which both join the fetch
+    await eventually(lambda: cache.misses + cache.hits == 2, within=5,
+                     what="both requesters waiting on the one fetch")
     first.cancel()
     release.set()
     assert await second == OK

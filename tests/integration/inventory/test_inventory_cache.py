@@ -34,8 +34,7 @@ async def test_hundred_cold_searches_run_one_query(client: Client) -> None:
     async def counting_search(query: FlightSearch) -> dict[str, Any]:
         nonlocal calls
         calls += 1
-        # simulates: a slow query, so the load is still in flight when the others arrive
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # simulates: a slow query, still in flight as others arrive
         return await real_search(query)
 
     catalog.search = counting_search  # type: ignore[method-assign]
