@@ -66,24 +66,25 @@ TEST_ENV: Mapping[str, str | None] = {"CACHE_TTL_SECONDS": "1", "BODY_TIMEOUT_SE
                                       "LIMITS": TEST_STAGE_LIMITS}
 
 
+def _apply(values: Mapping[str, str | None]) -> None:
+    """Set each variable, or remove it for None."""
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 @contextmanager
 def environment(overrides: Mapping[str, str | None]) -> Iterator[None]:
     """Set (or, for None, remove) environment variables the stack's processes inherit, and
     put them back afterwards."""
     saved = {key: os.environ.get(key) for key in overrides}
     try:
-        for key, value in overrides.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _apply(overrides)
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _apply(saved)
 
 
 @contextmanager

@@ -15,9 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from localaws.fis.executor import Event, Outcome
-
-TERMINAL = frozenset({"completed", "stopped", "failed", "cancelled"})
-LOCAL_TAG = "itinera:local"  # the stand-in's local overrides; AWS ignores the tag
+from localaws.fis.service import LOCAL_TAG, TERMINAL
 
 
 def create_template(fis: Any, template: dict[str, Any], *, name: str, role_arn: str,

@@ -113,7 +113,7 @@ async def _first_sample(folder: Path, load: asyncio.Future[Any], *, within: floa
 
 
 async def _experiment(options: GamedayOptions, experiment: Experiment, template: dict[str, Any],
-                      actions: list[PlannedAction], baseline_s: float, folder: Path,
+                      baseline_s: float, folder: Path,
                       load: asyncio.Future[Any]) -> tuple[Outcome, dict[str, str]]:
     record = read_record(options.state_dir)
     # The baseline: the load runs unhurt first, so "before" has its own figures; it starts
@@ -124,7 +124,7 @@ async def _experiment(options: GamedayOptions, experiment: Experiment, template:
     client = record.client("fis")
     template_id = create_template(
         client, template, name=name, local=experiment.local,
-        role_arn=f"arn:aws:iam::123456789012:role/itinera-{record.stage}-fis")
+        role_arn=f"arn:aws:iam::{ACCOUNT}:role/itinera-{record.stage}-fis")
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if main is not None:
@@ -172,8 +172,7 @@ def run_local(options: GamedayOptions) -> Result:
         load = asyncio.ensure_future(asyncio.to_thread(
             run_locust, command, folder=folder, timeout_s=load_s + 120))
         try:
-            return await _experiment(options, experiment, template, actions, baseline_s,
-                                     folder, load)
+            return await _experiment(options, experiment, template, baseline_s, folder, load)
         finally:
             if not load.done():
                 await asyncio.wait({load}, timeout=load_s + 130)

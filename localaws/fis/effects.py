@@ -3,6 +3,7 @@ settings objects) and the stop conditions it polls (alarms in the emulator's Clo
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from pathlib import Path
@@ -95,5 +96,7 @@ class AlarmStopCheck:
         """Return the first stop-condition alarm in ALARM, or None."""
         if self._cloudwatch is None:
             return None
-        found = self._cloudwatch.describe_alarms(AlarmNames=self.names)["MetricAlarms"]
+        # The client is synchronous: off the event loop (the FIS stand-in serves on it).
+        found = (await asyncio.to_thread(self._cloudwatch.describe_alarms,
+                                         AlarmNames=self.names))["MetricAlarms"]
         return next((a["AlarmName"] for a in found if a["StateValue"] == "ALARM"), None)

@@ -79,6 +79,7 @@ class Experiment:
     """One started experiment: its template as it was, its plan and how it is going."""
 
     id: str
+    arn: str
     template_id: str
     template: dict[str, Any]
     actions: list[PlannedAction]
@@ -127,7 +128,7 @@ class Experiment:
     def describe(self, *, full: bool = True) -> dict[str, Any]:
         """Return the experiment as GetExperiment (full) or ListExperiments shows it."""
         doc: dict[str, Any] = {
-            "id": self.id, "arn": f"arn:aws:fis:{{region}}:{ACCOUNT}:experiment/{self.id}",
+            "id": self.id, "arn": self.arn,
             "experimentTemplateId": self.template_id,
             "state": {"status": self.status, "reason": self.reason},
             "creationTime": self.created, "tags": self.tags,
@@ -294,8 +295,10 @@ class Fis:
         if mode not in ("run-all", "skip-all"):
             raise invalid(f"actionsMode must be run-all or skip-all, not {mode!r}")
         local = self.local_overrides(template)
+        experiment_id = "EXP" + uuid.uuid4().hex[:14]
         experiment = Experiment(
-            id="EXP" + uuid.uuid4().hex[:14], template_id=template["id"],
+            id=experiment_id, arn=f"arn:aws:fis:{self.region}:{ACCOUNT}:experiment/{experiment_id}",
+            template_id=template["id"],
             template=dict(template), actions=plan(template, scale=self.scale, local=local),
             mode=mode, tags=dict(body.get("tags") or {}), local=local)
         self.experiments[experiment.id] = experiment
@@ -326,13 +329,7 @@ class Fis:
         names = [alarm_name(str(c.get("value", "")))
                  for c in experiment.template.get("stopConditions", [])
                  if c.get("source") == "aws:cloudwatch:alarm"]
-        check = AlarmStopCheck(None, names, cloudwatch=self._cloudwatch)
-
-        async def in_thread() -> str | None:
-            # The CloudWatch client is synchronous: off the loop that serves the API.
-            return await asyncio.to_thread(asyncio.run, check())
-
-        return in_thread
+        return AlarmStopCheck(None, names, cloudwatch=self._cloudwatch)
 
     async def _run(self, experiment: Experiment) -> None:
         """Carry the experiment out and record how it ended."""
@@ -421,11 +418,6 @@ def application(fis: Fis) -> web.Application:
             raise invalid("the body is not a JSON object")
         return doc
 
-    def regional(doc: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(doc.get("arn"), str):
-            doc["arn"] = doc["arn"].replace("{region}", fis.region)
-        return doc
-
     async def create_template(request: web.Request) -> web.Response:
         return answer({"experimentTemplate": fis.create_template(await body(request))})
 
@@ -439,19 +431,19 @@ def application(fis: Fis) -> web.Application:
 
     async def start(request: web.Request) -> web.Response:
         experiment = fis.start(await body(request))
-        return answer({"experiment": regional(experiment.describe())})
+        return answer({"experiment": experiment.describe()})
 
     async def list_experiments(_: web.Request) -> web.Response:
-        return answer({"experiments": [regional(e.describe(full=False))
+        return answer({"experiments": [e.describe(full=False)
                                        for e in fis.experiments.values()]})
 
     async def get_experiment(request: web.Request) -> web.Response:
         experiment = fis.experiment(request.match_info["id"])
-        return answer({"experiment": regional(experiment.describe())})
+        return answer({"experiment": experiment.describe()})
 
     async def stop(request: web.Request) -> web.Response:
         experiment = fis.stop(request.match_info["id"])
-        return answer({"experiment": regional(experiment.describe())})
+        return answer({"experiment": experiment.describe()})
 
     @web.middleware
     async def errors(request: web.Request, handler: Any) -> web.StreamResponse:
