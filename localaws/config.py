@@ -114,7 +114,8 @@ class StackConfig:
         """Return every port the stack listens on (task ports: whichever are in use)."""
         faults = self.fault_ports if self.fault_proxies else []
         return [self.gateway_port, self.inventory_port, self.checkout_api_port,
-                self.cloudfront_port, self.moto_port, self.fis_port, *self.task_ports, *faults]
+                self.cloudfront_port, self.moto_port, self.fis_port, self.ecs_port,
+                *self.task_ports, *faults]
 
     @property
     def fault_ports(self) -> list[int]:
@@ -131,6 +132,11 @@ class StackConfig:
     def fis_port(self) -> int:
         """Return the FIS stand-in's port (tools reach it through moto's endpoint)."""
         return self.port_base + 11
+
+    @property
+    def ecs_port(self) -> int:
+        """Return the port of the ECS stand-in that runs tasks on demand (RunTask)."""
+        return self.port_base + 12
 
     @property
     def moto_url(self) -> str:

@@ -25,7 +25,10 @@ work, at the same endpoint, so tools call one `AWS_ENDPOINT_URL` for every servi
 call AWS. `POST /moto-api/itinera/routes` with `{"service": "fis", "url": "http://..."}`
 sends every request signed for that service (the SigV4 credential scope names it) to the
 stand-in, as it came; `{"service": "fis", "url": null}` gives it back to moto, and
-`GET /moto-api/itinera/routes` lists the routes.
+`GET /moto-api/itinera/routes` lists the routes. For a JSON-protocol service a route may name
+its operations (`{"service": "ecs", "operations": ["RunTask", ...], "url": ...}`, matched
+against the `X-Amz-Target` header): the ECS stand-in runs tasks on demand while moto keeps
+the clusters and task definitions it stores well.
 
 Run it as `python -m localaws.moto_server -H HOST -p PORT`.
 """
@@ -91,6 +94,8 @@ class ServiceRouter:
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.routes: dict[str, str] = {}
+        # service -> operation -> url, for routes that take some operations only
+        self.operations: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -98,10 +103,18 @@ class ServiceRouter:
         if environ.get("PATH_INFO") == ROUTES_PATH:
             return self._routes(environ, start_response)
         match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        target = self.routes.get(match.group(1)) if match else None
+        target = self._target(match.group(1), environ) if match else None
         if target is None:
             return self.app(environ, start_response)
         return self._forward(target, environ, start_response)
+
+    def _target(self, service: str, environ: dict[str, Any]) -> str | None:
+        by_operation = self.operations.get(service)
+        if by_operation:
+            operation = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+            if operation in by_operation:
+                return by_operation[operation]
+        return self.routes.get(service)
 
     def _routes(self, environ: dict[str, Any], start_response: Callable[..., Any]
                 ) -> Iterable[bytes]:
@@ -111,16 +124,27 @@ class ServiceRouter:
                 service, url = str(doc["service"]), doc.get("url")
                 if url is not None and urlsplit(str(url)).scheme not in ("http", "https"):
                     raise ValueError(f"not an http URL: {url!r}")
+                operations = [str(o) for o in doc.get("operations") or []]
             except (ValueError, KeyError, TypeError) as exc:
                 start_response("400 Bad Request", [("Content-Type", "application/json")])
                 return [json.dumps({"error": str(exc)}).encode()]
             with self._lock:
-                if url is None:
+                if operations:
+                    routed = dict(self.operations.get(service, {}))
+                    for operation in operations:
+                        if url is None:
+                            routed.pop(operation, None)
+                        else:
+                            routed[operation] = str(url).rstrip("/")
+                    self.operations[service] = routed
+                elif url is None:
                     self.routes.pop(service, None)
                 else:
                     self.routes[service] = str(url).rstrip("/")
         start_response("200 OK", [("Content-Type", "application/json")])
-        return [json.dumps(self.routes).encode()]
+        listed: dict[str, Any] = dict(self.routes)
+        listed.update({service: ops for service, ops in self.operations.items() if ops})
+        return [json.dumps(listed).encode()]
 
     def _forward(self, target: str, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -152,6 +176,21 @@ class ServiceRouter:
             connection.close()
         start_response(status, [*kept, ("Content-Length", str(len(body)))])
         return [body]
+
+
+async def set_route(endpoint: str, service: str, url: str | None,
+                    operations: tuple[str, ...] = ()) -> None:
+    """Tell the server at *endpoint* where *service*'s requests (or just its *operations*)
+    go; None gives them back to moto. For the stand-ins, which call it as they start and
+    stop."""
+    import aiohttp
+
+    body: dict[str, Any] = {"service": service, "url": url}
+    if operations:
+        body["operations"] = list(operations)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http, \
+            http.post(f"{endpoint}{ROUTES_PATH}", json=body) as answer:
+        answer.raise_for_status()
 
 
 def _body(environ: dict[str, Any]) -> bytes:

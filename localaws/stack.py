@@ -37,6 +37,8 @@ from localaws.faults import plan as fault_plan
 from localaws.faults.proxy import Route
 from localaws.fis.templates import from_cloudformation
 from localaws.functions import functions
+from localaws.loadgen import deploy_loadgen
+from localaws.loadgen import stack_name as loadgen_stack
 from localaws.processes import Supervisor, port_open, python, wait_http
 from localaws.record import (
     DatabaseRecord,
@@ -120,6 +122,7 @@ class LocalStack:
         if cfg.monitoring:
             self._start_alarms()
         self._start_fis()
+        self._start_ecs_tasks()
         self._recorded = True
         self._write_record()
         if cfg.monitoring and cfg.autoscaling:
@@ -363,6 +366,23 @@ class LocalStack:
             created += 1
         self.say(f"FIS (experiments carried out on this stack) at {cfg.moto_url}, as every "
                  f"other AWS API; {created} experiment templates from the template")
+
+    def _start_ecs_tasks(self) -> None:
+        """Start the ECS stand-in that runs tasks on demand, and deploy the load generator's
+        stack, whose master and workers it runs (`itinera load`, game days)."""
+        cfg = self.config
+        child = self.supervisor.start("ecs-tasks", [
+            python(), "-m", "localaws.ecs", "--state-dir", str(cfg.state_dir), "--port",
+            str(cfg.ecs_port), "--endpoint-url", cfg.moto_url, "--region", cfg.region],
+            {**self.base_env(), **self.aws_credentials()})
+        wait_http(f"http://127.0.0.1:{cfg.ecs_port}/health", child=child)
+        env = self.aws_credentials()
+        clients = {name: self._client(name, env)
+                   for name in ("cloudformation", "sns", "sqs", "ecs")}
+        outputs = deploy_loadgen(stage=cfg.stage, region=cfg.region, **clients)
+        self.say(f"ECS RunTask/StopTask run tasks here (the rest of ECS is moto's); load "
+                 f"generator stack {loadgen_stack(cfg.stage)}: cluster "
+                 f"{outputs['ClusterName']}, results in s3://{outputs['ResultsBucketName']}")
 
     def _start_alarms(self) -> None:
         """Put the template's alarms in moto and start the evaluator that moto lacks."""

@@ -123,6 +123,7 @@ NAMED_BY: dict[str, str] = {
     "AWS::ECS::Cluster": "ClusterName",
     "AWS::RDS::DBCluster": "DBClusterIdentifier",
     "AWS::ElastiCache::ReplicationGroup": "ReplicationGroupId",
+    "AWS::Logs::LogGroup": "LogGroupName",
 }
 # What `Ref` gives locally for a not-emulated resource that an emulated one refers to.
 LOCAL_REFS: dict[str, str] = {

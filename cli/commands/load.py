@@ -29,19 +29,28 @@ def _load(args: argparse.Namespace) -> int:
                        thresholds_path=args.thresholds or judge.THRESHOLDS_PATH)
     if not 5 <= plan.duration_s <= MAX_DURATION_S:
         raise SystemExit(f"--duration must be 5 to {MAX_DURATION_S} seconds")
-    if args.target == "aws":
-        from loadtests.aws import AwsRun, run_on_aws
+    if args.local_processes is not None:
+        if args.target == "aws":
+            raise SystemExit("--local-processes runs locust on this machine: local stack only")
+        from loadtests.runner import RunOptions, default_host, run
 
-        return run_on_aws(plan.extended(AwsRun, workers=args.workers,
-                                        stack_name=args.stack_name, host=args.host,
-                                        tokens_file=args.tokens_file))
-    from loadtests.runner import RunOptions, default_host, run
+        return run(plan.extended(RunOptions, processes=args.local_processes,
+                                 host=args.host or default_host(args.state_dir),
+                                 state_dir=args.state_dir, check=args.check,
+                                 settle_s=args.settle_seconds,
+                                 confirm_deadline_s=args.confirm_deadline))
+    from loadtests.ecs import EcsRun, run_on_ecs
+    from loadtests.targets import target_of
+    from localaws.loadgen import stack_name as loadgen_stack
 
-    return run(plan.extended(RunOptions, processes=args.processes,
-                             host=args.host or default_host(args.state_dir),
-                             state_dir=args.state_dir, check=args.check,
-                             settle_s=args.settle_seconds,
-                             confirm_deadline_s=args.confirm_deadline))
+    if args.workers < 1:
+        raise SystemExit("--workers must be at least 1")
+    target = target_of(args.target, state_dir=args.state_dir, tokens_file=args.tokens_file)
+    stack_name = args.stack_name or loadgen_stack(target.stage(args.stage))
+    return run_on_ecs(plan.extended(
+        EcsRun, workers=args.workers, stack_name=stack_name, host=target.host(args.host),
+        check=args.check, settle_s=args.settle_seconds,
+        confirm_deadline_s=args.confirm_deadline), target)
 
 
 def _judge(args: argparse.Namespace) -> int:
@@ -70,8 +79,10 @@ def _judge(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add `load` and `judge` to the command line."""
     load = sub.add_parser("load", help="run a load scenario headless and judge it",
-                          description="Run locust headless against the local stack (or on "
-                                      "AWS), then judge the run: thresholds, invariants, report.")
+                          description="Run locust headless as ECS tasks of the loadgen stack "
+                                      "(a master and its workers; on the local stack's ECS "
+                                      "stand-in, or on AWS Fargate), or as local processes, "
+                                      "then judge the run: thresholds, invariants, report.")
     load.add_argument("scenario", help="browse, booking, flash-sale or soak")
     load.add_argument("--users", type=int, help="virtual travellers (default: the scenario's)")
     load.add_argument("--rate", type=float,
@@ -79,9 +90,12 @@ def register(sub: Any) -> None:
     load.add_argument("--duration", type=float, help="seconds (default: the scenario's)")
     load.add_argument("--shape", choices=["ramp", "step", "spike", "soak", "steady"],
                       help="how the users come and go (default: the scenario's)")
-    load.add_argument("--processes", type=int, default=0,
-                      help="locust worker processes (0: one process; this machine has few "
-                           "cores, which the stack needs too)")
+    load.add_argument("--workers", type=int, default=2,
+                      help="locust worker tasks beside the master (ECS tasks)")
+    load.add_argument("--local-processes", type=int, default=None, metavar="N",
+                      help="the quick path: locust on this machine, not as ECS tasks, with N "
+                           "worker processes (0: one process; this machine has few cores, "
+                           "which the stack needs too)")
     load.add_argument("--host", help="gateway URL (default: the local stack's)")
     load.add_argument("--thresholds", type=Path, help="thresholds YAML "
                       "(default: loadtests/thresholds.yaml)")
@@ -94,10 +108,13 @@ def register(sub: Any) -> None:
     load.add_argument("--confirm-deadline", type=float, default=30.0,
                       help="seconds a booking may take to reach its terminal status")
     load.add_argument("--target", choices=["local", "aws"], default="local",
-                      help="aws: run on the loadgen stack's Fargate master and workers")
-    load.add_argument("--stack-name", default="itinera-loadgen-dev",
-                      help="--target aws: the stack deployed from infra/sam/loadgen.yaml")
-    load.add_argument("--workers", type=int, default=4, help="--target aws: worker tasks")
+                      help="where the loadgen stack runs: the local stack (its ECS stand-in) "
+                           "or AWS (credentials and region from the environment or profile)")
+    load.add_argument("--stage", default=None,
+                      help="the stage under load (default: the local stack's; on AWS, dev)")
+    load.add_argument("--stack-name", default=None,
+                      help="the stack deployed from infra/sam/loadgen.yaml "
+                           "(default: itinera-loadgen-<stage>)")
     load.add_argument("--tokens-file", type=Path,
                       help="--target aws: pre-issued traveller tokens, one a line")
     load.set_defaults(func=_load)

@@ -21,15 +21,7 @@ from aiohttp import web
 from localaws.config import time_scale
 from localaws.fis.effects import LocalEffects
 from localaws.fis.service import Fis, application
-
-ROUTES = "/moto-api/itinera/routes"
-
-
-async def route(endpoint: str, url: str | None) -> None:
-    """Tell moto's server where FIS requests go (None: back to moto)."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http, \
-            http.post(f"{endpoint}{ROUTES}", json={"service": "fis", "url": url}) as answer:
-        answer.raise_for_status()
+from localaws.moto_server import set_route
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -47,7 +39,7 @@ async def serve(args: argparse.Namespace) -> None:
     runner = web.AppRunner(application(fis), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", args.port).start()
-    await route(args.endpoint_url, f"http://127.0.0.1:{args.port}")
+    await set_route(args.endpoint_url, "fis", f"http://127.0.0.1:{args.port}")
     print(json.dumps({"message": "FIS stand-in ready", "port": args.port}), flush=True)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -55,7 +47,7 @@ async def serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stopped.set)
     await stopped.wait()
     try:
-        await route(args.endpoint_url, None)
+        await set_route(args.endpoint_url, "fis", None)
     except (aiohttp.ClientError, OSError):
         pass  # moto stopped first: nothing left to route
     await runner.cleanup()  # stops running experiments; each rolls back

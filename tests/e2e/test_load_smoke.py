@@ -1,4 +1,6 @@
-"""A short booking load run against the test stack judges itself, as `itinera load` does."""
+"""A short booking load run against the test stack judges itself, as `itinera load` does: its
+locust master and two workers run as ECS tasks of the loadgen stack (the local stack's ECS
+stand-in), as they run on Fargate."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from localaws.record import read_record
 from tests.e2e.conftest import RunningStack
 
 
@@ -23,8 +26,9 @@ PLOTS = {"requests_per_second.png", "latency.png", "errors.png", "bookings_confi
 
 def test_a_short_booking_run_passes_its_thresholds_and_loses_nothing(
         stack: RunningStack, tmp_path: Path) -> None:
-    """20 s of the booking mix: thresholds met, invariants hold, report and plots written;
-    judged again with a threshold above what was reached, the same run fails."""
+    """20 s of the booking mix from a master and two worker tasks: thresholds met,
+    invariants hold, report and plots written, every task stopped; judged again with a
+    threshold above what was reached, the same run fails."""
     # GIVEN the booking scenario's own thresholds and the stack under test
     code, out = itinera(
         "--state-dir", str(stack.config.state_dir), "load", "booking", "--users", "8",
@@ -40,6 +44,14 @@ def test_a_short_booking_run_passes_its_thresholds_and_loses_nothing(
     assert summary["invariants"]["ran"] and summary["invariants"]["holds"]
     assert summary["bookings"]["confirmed"] > 0
     assert all(t["passed"] for t in summary["thresholds"])
+    assert summary["parameters"]["runner"] == "ecs" and summary["parameters"]["workers"] == 2
+    ecs = read_record(stack.config.state_dir).client("ecs")
+    cluster = summary["tasks"][0].split("/")[1]  # arn:...:task/<cluster>/<id>
+    tasks = ecs.describe_tasks(cluster=cluster, tasks=summary["tasks"])["tasks"]
+    assert len(tasks) == 3 and {t["lastStatus"] for t in tasks} == {"STOPPED"}
+    master = tasks[0]
+    assert master["group"].startswith("family:") and master["group"].endswith("-master")
+    assert master["containers"][0]["exitCode"] == 0
     written = {p.name for p in folder.iterdir()}
     assert PLOTS | {"report.html", "locust_stats.csv", "locust_stats_history.csv",
                     "catalog.json"} <= written

@@ -46,8 +46,8 @@ def test_checkov_passes_the_loadgen_template() -> None:
 
 
 def test_the_outputs_are_the_ones_itinera_load_reads(loadgen: dict[str, Any]) -> None:
-    """Every stack output `--target aws` reads (loadtests/aws.py) is declared, so they match."""
-    source = (ROOT / "loadtests" / "aws.py").read_text()
+    """Every stack output `itinera load` reads (loadtests/ecs.py) is declared, so they match."""
+    source = (ROOT / "loadtests" / "ecs.py").read_text()
     read = {n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant)
             and isinstance(n.value, str) and n.value in loadgen["Outputs"]}
     role_keys = {f"{role}{suffix}" for role in ("Master", "Worker")

@@ -1,0 +1,297 @@
+"""`itinera load`: the load as ECS tasks of the loadgen stack, a locust master and its workers
+(locust's own distributed mode), on AWS Fargate or on the local stack's ECS stand-in, with the
+same calls either way; then the invariant check and the verdict.
+
+The runner finds the loadgen stack by its CloudFormation outputs, puts the run's catalog and
+tokens in the results bucket, starts the master (`RunTask`), reads its private address,
+starts the workers in batches of ten, follows the master until it stops, stops what is left
+(and everything, on Ctrl-C or SIGTERM), downloads the master's reports and judges them.
+`--local-processes` runs locust on this machine instead (loadtests/runner.py): quicker to
+start, and the same judging after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from itinera.http import ServiceClient
+from loadtests import judge, summary
+from loadtests.catalog import Catalog, create_flash_flight, discover
+from loadtests.plan import LoadPlan
+from loadtests.runner import judge_folder, machine
+from loadtests.targets import Target
+
+RUN_TASK_BATCH = 10  # ECS RunTask starts at most ten tasks per call
+# Fargate needs minutes to pull and start tasks; past this a run is stuck, not slow.
+STARTUP_S = 600
+# After the master, its workers get this long to stop on their own before StopTask.
+STARTED_BY = "itinera-load"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EcsRun(LoadPlan):
+    """A load run on the loadgen stack: its plan, its workers, where it goes."""
+
+    workers: int
+    stack_name: str
+    host: str
+    check: bool = True
+    grace_s: float = 5.0
+    settle_s: float = 120.0
+    confirm_deadline_s: float = 30.0
+
+
+@dataclass
+class Launched:
+    """The tasks of one run, for following and stopping them."""
+
+    cluster: str
+    master: str = ""
+    workers: list[str] | None = None
+
+    def every(self) -> list[str]:
+        """Return every task's ARN, the master's first."""
+        return [a for a in [self.master, *(self.workers or [])] if a]
+
+
+def run_environment(run: EcsRun, *, run_id: str, prefix: str) -> dict[str, str]:
+    """Return what the master and every worker of the run read from their environment."""
+    return {"ITINERA_LOAD_PREFIX": prefix, "ITINERA_LOAD_RUN_ID": run_id,
+            "ITINERA_LOAD_HOST": run.host, "ITINERA_LOAD_SHAPE": run.shape,
+            "ITINERA_LOAD_USERS": str(run.users),
+            "ITINERA_LOAD_DURATION": f"{run.duration_s:g}",
+            "ITINERA_LOAD_RATE": f"{run.rate or 0:g}",
+            "ITINERA_LOAD_WORKERS": str(run.workers),
+            "ITINERA_LOAD_CONFIRM_DEADLINE": f"{run.confirm_deadline_s:g}",
+            "ITINERA_LOAD_TRAVELLERS": ",".join(run.scenario.travellers)}
+
+
+def run_task_request(outputs: dict[str, str], *, role: str, environment: dict[str, str],
+                     count: int = 1) -> dict[str, Any]:
+    """Return the ECS RunTask arguments of the master or of *count* workers."""
+    network = {"awsvpcConfiguration": {
+        "subnets": outputs["SubnetIds"].split(","), "assignPublicIp": "DISABLED",
+        "securityGroups": [outputs[f"{role.capitalize()}SecurityGroupId"]]}}
+    request: dict[str, Any] = {
+        "cluster": outputs["ClusterName"],
+        "taskDefinition": outputs[f"{role.capitalize()}TaskDefinitionArn"],
+        "count": count, "networkConfiguration": network, "startedBy": STARTED_BY,
+        "overrides": {"containerOverrides": [{"name": "locust", "environment": [
+            {"name": k, "value": v} for k, v in sorted(environment.items())]}]}}
+    if role == "worker":
+        # Workers are cheap to lose (the run fails visibly); the master is not put on Spot.
+        request["capacityProviderStrategy"] = [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+    else:
+        request["launchType"] = "FARGATE"
+    return request
+
+
+def tokens_needed(workers: int, users: int) -> int:
+    """Return how many tokens the run uses: each worker its own slice, twice its users
+    (room for users a spike stops and restarts)."""
+    return workers * math.ceil(users / workers) * 2
+
+
+def worker_batches(workers: int, users: int) -> list[tuple[int, int]]:
+    """Return (first token line, tasks) per RunTask call; each worker gets its own tokens."""
+    per_worker = math.ceil(users / workers) * 2
+    return [(first * per_worker, min(RUN_TASK_BATCH, workers - first))
+            for first in range(0, workers, RUN_TASK_BATCH)]
+
+
+def private_ip(task: dict[str, Any]) -> str:
+    """Return the address of a task's network interface (its awsvpc ENI)."""
+    for attachment in task.get("attachments", []):
+        for detail in attachment.get("details", []):
+            if detail["name"] == "privateIPv4Address":
+                return str(detail["value"])
+    raise RuntimeError("the master task has no private address yet")
+
+
+def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    """Return the loadgen stack's outputs by key."""
+    stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
+async def find_catalog(run: EcsRun, target: Target, *, token: str, run_id: str) -> Catalog:
+    """Find routes, days and stays that exist; add the flash sale's flight when needed."""
+    async with aiohttp.ClientSession() as session:
+        client = ServiceClient(session, run.host, name="gateway", timeout=10)
+        catalog = await discover(client, today=datetime.now(UTC).date(), token=token)
+        if not run.scenario.flash_sale:
+            return catalog
+        admin = target.admin_token(run_id=run_id)
+        if admin is None:
+            raise SystemExit("flash-sale on AWS needs its flight created by an operator "
+                             "first; see loadtests/README.md")
+        flight_id = await create_flash_flight(
+            client, admin_token=admin, day=date.fromisoformat(catalog.routes[0].date),
+            number=int(time.time()))
+        return Catalog(routes=catalog.routes, stays=catalog.stays, city_of=catalog.city_of,
+                       flash_flight_id=flight_id)
+
+
+async def _status(ecs: Any, launched: Launched) -> dict[str, dict[str, Any]]:
+    found = await asyncio.to_thread(ecs.describe_tasks, cluster=launched.cluster,
+                                    tasks=launched.every())
+    return {t["taskArn"]: t for t in found["tasks"]}
+
+
+async def _wait_running(ecs: Any, launched: Launched, arn: str, *, poll_s: float,
+                        timeout_s: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        task = (await _status(ecs, Launched(cluster=launched.cluster, master=arn)))[arn]
+        if task["lastStatus"] == "RUNNING":
+            return task
+        if task["lastStatus"] == "STOPPED":
+            raise RuntimeError(f"task {arn} stopped before it ran: "
+                               f"{task.get('stoppedReason', '')}")
+        await asyncio.sleep(poll_s)
+    raise RuntimeError(f"task {arn} did not run within {timeout_s:.0f} s")
+
+
+async def stop_all(ecs: Any, launched: Launched, reason: str) -> None:
+    """Stop every task of the run that has not stopped (StopTask is idempotent)."""
+    for arn in launched.every():
+        await asyncio.to_thread(ecs.stop_task, cluster=launched.cluster, task=arn,
+                                reason=reason)
+
+
+async def launch_and_follow(run: EcsRun, target: Target, outputs: dict[str, str], *,
+                            env: dict[str, str], launched: Launched,
+                            say: Callable[[str], None] = print) -> str | None:
+    """Start the master and its workers, follow the master until it stops; return why the
+    run failed, None when the master ended on its own with 0. Stops every task on the way
+    out (Ctrl-C, SIGTERM and cancellation included)."""
+    ecs = target.client("ecs")
+    try:
+        master = await asyncio.to_thread(
+            ecs.run_task, **run_task_request(outputs, role="master", environment=env))
+        if not master["tasks"]:
+            return f"the master did not start: {master.get('failures')}"
+        launched.master = master["tasks"][0]["taskArn"]
+        running = await _wait_running(ecs, launched, launched.master, poll_s=target.poll_s,
+                                      timeout_s=STARTUP_S)
+        worker_env = {**env, "ITINERA_LOAD_MASTER_HOST": private_ip(running)}
+        launched.workers = []
+        for offset, count in worker_batches(run.workers, run.users):
+            started = await asyncio.to_thread(ecs.run_task, **run_task_request(
+                outputs, role="worker", count=count,
+                environment={**worker_env, "ITINERA_LOAD_TOKEN_OFFSET": str(offset)}))
+            launched.workers += [t["taskArn"] for t in started["tasks"]]
+            if started.get("failures"):
+                return f"workers did not start: {started['failures']}"
+        say(f"  master {launched.master.rsplit('/', 1)[1][:12]} at {private_ip(running)}, "
+            f"{len(launched.workers)} worker(s) started")
+        deadline = time.monotonic() + run.duration_s + STARTUP_S
+        last = ""
+        while time.monotonic() < deadline:
+            tasks = await _status(ecs, launched)
+            master_task = tasks[launched.master]
+            states = [tasks[a]["lastStatus"] for a in launched.workers if a in tasks]
+            line = (f"master {master_task['lastStatus']}, workers "
+                    f"{', '.join(sorted(set(states)))}")
+            if line != last:
+                say(f"  {line}")
+                last = line
+            if master_task["lastStatus"] == "STOPPED":
+                code = master_task["containers"][0].get("exitCode")
+                return None if code == 0 else (
+                    f"the master exited with {code}: {master_task.get('stoppedReason', '')}")
+            await asyncio.sleep(target.poll_s)
+        return f"the master did not end within {run.duration_s + STARTUP_S:.0f} s"
+    finally:
+        await asyncio.shield(stop_all(ecs, launched, "itinera load: the run is over"))
+
+
+def download(s3: Any, bucket: str, prefix: str, folder: Path) -> list[str]:
+    """Copy the run's reports from the bucket into *folder* (never the tokens)."""
+    names = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                             Prefix=f"{prefix}/"):
+        for item in page.get("Contents", []):
+            name = item["Key"].rsplit("/", 1)[1]
+            if name != "tokens.txt":  # tokens stay in the bucket, never in a report folder
+                s3.download_file(bucket, item["Key"], str(folder / name))
+                names.append(name)
+    return names
+
+
+def run_on_ecs(run: EcsRun, target: Target) -> int:
+    """Run the load as ECS tasks, check, judge; return 0 when it passed, 1 otherwise, 130
+    when interrupted (the tasks are stopped)."""
+    outputs = stack_outputs(target.client("cloudformation"), run.stack_name)
+    s3 = target.client("s3")
+    bucket = outputs["ResultsBucketName"]
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ")
+    prefix = f"runs/{run_id}-{run.scenario.name}"
+    folder = run.report_root / f"{run_id}-{run.scenario.name}"
+    folder.mkdir(parents=True, exist_ok=False)
+    print(f"itinera load {run.scenario.name}: {run.users} users, {run.duration_s:g} s, "
+          f"shape {run.shape} against {run.host}, from ECS tasks of {run.stack_name} "
+          f"({target.name}): a master and {run.workers} worker(s)", flush=True)
+    ttl = int(run.duration_s) + 900
+    tokens = target.tokens(tokens_needed(run.workers, run.users), run_id=run_id, ttl_s=ttl)
+    catalog = asyncio.run(find_catalog(run, target, token=tokens[0], run_id=run_id))
+    (folder / "catalog.json").write_text(catalog.to_json())
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/catalog.json", Body=catalog.to_json().encode())
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/tokens.txt", Body="\n".join(tokens).encode())
+    print(f"  catalog: {len(catalog.routes)} routes and days, {len(catalog.stays)} cities; "
+          f"run folder s3://{bucket}/{prefix}/", flush=True)
+    env = run_environment(run, run_id=run_id, prefix=prefix)
+    launched = Launched(cluster=outputs["ClusterName"])
+
+    async def main() -> str | None:
+        task = asyncio.current_task()
+        if task is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await launch_and_follow(run, target, outputs, env=env, launched=launched)
+
+    try:
+        error = asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("itinera load: interrupted; the master and workers were stopped", flush=True)
+        return 130
+    finished = datetime.now(UTC)
+    download(s3, bucket, prefix, folder)
+    if not (folder / "locust_stats.csv").exists():
+        print(f"itinera load: the master wrote no stats: {error}; see {folder}", flush=True)
+        return 1
+    if run.check:
+        print(f"  load done; checking the invariants (in-flight work gets up to "
+              f"{run.settle_s:g} s)", flush=True)
+        invariants = target.check(grace_s=run.grace_s, settle_s=run.settle_s)
+    else:
+        from loadtests.invariants import not_run
+
+        invariants = not_run("--no-check")
+    result = judge_folder(
+        folder, scenario=run.scenario.name,
+        thresholds=judge.load_thresholds(run.scenario.name, run.thresholds_path),
+        parameters={"users": run.users, "duration_s": run.duration_s, "shape": run.shape,
+                    "rate": run.rate, "workers": run.workers, "host": run.host,
+                    "target": target.name, "runner": "ecs",
+                    "thresholds_file": str(run.thresholds_path)},
+        invariants=invariants,
+        extra={"run_id": run_id, "started_at": started.isoformat(),
+               "finished_at": finished.isoformat(), "error": error, "machine": machine(),
+               "tasks": launched.every(), "results": f"s3://{bucket}/{prefix}/"})
+    print()
+    print(summary.table(result))
+    if error:
+        print(f"run error: {error}")
+    print(f"report: {folder}/ (report.html, summary.json, locust_*.csv, *.png)")
+    return 0 if result["verdict"] == "pass" else 1
