@@ -34,8 +34,9 @@ from loadtests.targets import Target
 RUN_TASK_BATCH = 10  # ECS RunTask starts at most ten tasks per call
 # Fargate needs minutes to pull and start tasks; past this a run is stuck, not slow.
 STARTUP_S = 600
-# After the master, its workers get this long to stop on their own before StopTask.
 STARTED_BY = "itinera-load"
+# A stopped task has its stop timeout (30 s on Fargate) and a little more to end.
+STOP_WAIT_S = 45.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,6 +163,18 @@ async def _wait_running(ecs: Any, launched: Launched, arn: str, *, poll_s: float
     raise RuntimeError(f"task {arn} did not run within {timeout_s:.0f} s")
 
 
+async def wait_stopped(ecs: Any, launched: Launched, *, poll_s: float,
+                       timeout_s: float = STOP_WAIT_S) -> bool:
+    """Wait until every task of the run has stopped (bounded); return whether they did."""
+    deadline = time.monotonic() + timeout_s
+    while launched.every() and time.monotonic() < deadline:
+        tasks = await _status(ecs, launched)
+        if all(t["lastStatus"] == "STOPPED" for t in tasks.values()):
+            return True
+        await asyncio.sleep(poll_s)
+    return not launched.every()
+
+
 async def stop_all(ecs: Any, launched: Launched, reason: str) -> None:
     """Stop every task of the run that has not stopped (StopTask is idempotent)."""
     for arn in launched.every():
@@ -171,10 +184,12 @@ async def stop_all(ecs: Any, launched: Launched, reason: str) -> None:
 
 async def launch_and_follow(run: EcsRun, target: Target, outputs: dict[str, str], *,
                             env: dict[str, str], launched: Launched,
-                            say: Callable[[str], None] = print) -> str | None:
+                            say: Callable[[str], None] = print,
+                            on_running: Callable[[], None] = lambda: None) -> str | None:
     """Start the master and its workers, follow the master until it stops; return why the
-    run failed, None when the master ended on its own with 0. Stops every task on the way
-    out (Ctrl-C, SIGTERM and cancellation included)."""
+    run failed, None when the master ended on its own with 0. *on_running* is called once
+    the master and every worker run (locust starts the load as its workers connect). Stops
+    every task on the way out (Ctrl-C, SIGTERM and cancellation included)."""
     ecs = target.client("ecs")
     try:
         master = await asyncio.to_thread(
@@ -196,11 +211,14 @@ async def launch_and_follow(run: EcsRun, target: Target, outputs: dict[str, str]
         say(f"  master {launched.master.rsplit('/', 1)[1][:12]} at {private_ip(running)}, "
             f"{len(launched.workers)} worker(s) started")
         deadline = time.monotonic() + run.duration_s + STARTUP_S
-        last = ""
+        last, running_told = "", False
         while time.monotonic() < deadline:
             tasks = await _status(ecs, launched)
             master_task = tasks[launched.master]
             states = [tasks[a]["lastStatus"] for a in launched.workers if a in tasks]
+            if not running_told and states and set(states) == {"RUNNING"}:
+                on_running()
+                running_told = True
             line = (f"master {master_task['lastStatus']}, workers "
                     f"{', '.join(sorted(set(states)))}")
             if line != last:
@@ -214,6 +232,8 @@ async def launch_and_follow(run: EcsRun, target: Target, outputs: dict[str, str]
         return f"the master did not end within {run.duration_s + STARTUP_S:.0f} s"
     finally:
         await asyncio.shield(stop_all(ecs, launched, "itinera load: the run is over"))
+        # The master, told to stop, writes and uploads what it measured: wait for it.
+        await asyncio.shield(wait_stopped(ecs, launched, poll_s=target.poll_s))
 
 
 def download(s3: Any, bucket: str, prefix: str, folder: Path) -> list[str]:
@@ -229,36 +249,57 @@ def download(s3: Any, bucket: str, prefix: str, folder: Path) -> list[str]:
     return names
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A run ready to launch: the stack's outputs, its folder in the bucket, the tasks'
+    environment."""
+
+    outputs: dict[str, str]
+    bucket: str
+    prefix: str
+    env: dict[str, str]
+    run_id: str
+
+
+def prepare(run: EcsRun, target: Target, *, run_id: str,
+            folder: Path) -> Prepared:
+    """Read the loadgen stack, find the catalog, put it and the tokens in the run's folder
+    in the results bucket (and the catalog in the report *folder*)."""
+    outputs = stack_outputs(target.client("cloudformation"), run.stack_name)
+    bucket = outputs["ResultsBucketName"]
+    prefix = f"runs/{run_id}-{run.scenario.name}"
+    ttl = int(run.duration_s) + 900
+    tokens = target.tokens(tokens_needed(run.workers, run.users), run_id=run_id, ttl_s=ttl)
+    catalog = asyncio.run(find_catalog(run, target, token=tokens[0], run_id=run_id))
+    (folder / "catalog.json").write_text(catalog.to_json())
+    s3 = target.client("s3")
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/catalog.json", Body=catalog.to_json().encode())
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/tokens.txt", Body="\n".join(tokens).encode())
+    print(f"  catalog: {len(catalog.routes)} routes and days, {len(catalog.stays)} cities; "
+          f"run folder s3://{bucket}/{prefix}/", flush=True)
+    return Prepared(outputs=outputs, bucket=bucket, prefix=prefix, run_id=run_id,
+                    env=run_environment(run, run_id=run_id, prefix=prefix))
+
+
 def run_on_ecs(run: EcsRun, target: Target) -> int:
     """Run the load as ECS tasks, check, judge; return 0 when it passed, 1 otherwise, 130
     when interrupted (the tasks are stopped)."""
-    outputs = stack_outputs(target.client("cloudformation"), run.stack_name)
-    s3 = target.client("s3")
-    bucket = outputs["ResultsBucketName"]
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
-    prefix = f"runs/{run_id}-{run.scenario.name}"
     folder = run.report_root / f"{run_id}-{run.scenario.name}"
     folder.mkdir(parents=True, exist_ok=False)
     print(f"itinera load {run.scenario.name}: {run.users} users, {run.duration_s:g} s, "
           f"shape {run.shape} against {run.host}, from ECS tasks of {run.stack_name} "
           f"({target.name}): a master and {run.workers} worker(s)", flush=True)
-    ttl = int(run.duration_s) + 900
-    tokens = target.tokens(tokens_needed(run.workers, run.users), run_id=run_id, ttl_s=ttl)
-    catalog = asyncio.run(find_catalog(run, target, token=tokens[0], run_id=run_id))
-    (folder / "catalog.json").write_text(catalog.to_json())
-    s3.put_object(Bucket=bucket, Key=f"{prefix}/catalog.json", Body=catalog.to_json().encode())
-    s3.put_object(Bucket=bucket, Key=f"{prefix}/tokens.txt", Body="\n".join(tokens).encode())
-    print(f"  catalog: {len(catalog.routes)} routes and days, {len(catalog.stays)} cities; "
-          f"run folder s3://{bucket}/{prefix}/", flush=True)
-    env = run_environment(run, run_id=run_id, prefix=prefix)
-    launched = Launched(cluster=outputs["ClusterName"])
+    prepared = prepare(run, target, run_id=run_id, folder=folder)
+    launched = Launched(cluster=prepared.outputs["ClusterName"])
 
     async def main() -> str | None:
         task = asyncio.current_task()
         if task is not None:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-        return await launch_and_follow(run, target, outputs, env=env, launched=launched)
+        return await launch_and_follow(run, target, prepared.outputs, env=prepared.env,
+                                       launched=launched)
 
     try:
         error = asyncio.run(main())
@@ -266,7 +307,7 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
         print("itinera load: interrupted; the master and workers were stopped", flush=True)
         return 130
     finished = datetime.now(UTC)
-    download(s3, bucket, prefix, folder)
+    download(target.client("s3"), prepared.bucket, prepared.prefix, folder)
     if not (folder / "locust_stats.csv").exists():
         print(f"itinera load: the master wrote no stats: {error}; see {folder}", flush=True)
         return 1
@@ -288,10 +329,23 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
         invariants=invariants,
         extra={"run_id": run_id, "started_at": started.isoformat(),
                "finished_at": finished.isoformat(), "error": error, "machine": machine(),
-               "tasks": launched.every(), "results": f"s3://{bucket}/{prefix}/"})
+               "tasks": launched.every(),
+               "results": f"s3://{prepared.bucket}/{prepared.prefix}/"})
     print()
     print(summary.table(result))
     if error:
         print(f"run error: {error}")
     print(f"report: {folder}/ (report.html, summary.json, locust_*.csv, *.png)")
     return 0 if result["verdict"] == "pass" else 1
+
+
+def stop_runs(target: Target, stack_name: str, *, reason: str) -> list[str]:
+    """Stop every load task still running on the loadgen stack (`itinera gameday abort`);
+    return their ARNs."""
+    cluster = stack_outputs(target.client("cloudformation"), stack_name)["ClusterName"]
+    ecs = target.client("ecs")
+    arns = [str(a) for page in ecs.get_paginator("list_tasks").paginate(
+        cluster=cluster, startedBy=STARTED_BY) for a in page["taskArns"]]
+    for arn in arns:
+        ecs.stop_task(cluster=cluster, task=arn, reason=reason)
+    return arns

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,9 +73,16 @@ def _run(role: str, s3: Any, work: Path) -> int:
     out.mkdir()
     timeout = float(env["ITINERA_LOAD_DURATION"]) + WORKERS_MAX_WAIT_S + 300
     with (out / "locust.out").open("w") as log:
-        code = subprocess.run(master_command(env, out=out, bind=task_address(env)), env=env,
-                              stdout=log, stderr=subprocess.STDOUT, timeout=timeout,
-                              check=False).returncode
+        master = subprocess.Popen(master_command(env, out=out, bind=task_address(env)),
+                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+        # StopTask (a game day's stop condition, Ctrl-C of the runner) sends SIGTERM to this
+        # process: locust is told to stop too, writes its reports, and they are uploaded.
+        signal.signal(signal.SIGTERM, lambda *_: master.send_signal(signal.SIGTERM))
+        try:
+            code = master.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            master.kill()
+            code = master.wait()
     for path in sorted(out.iterdir()):
         s3.upload_file(str(path), bucket, f"{prefix}/{path.name}")
     return code

@@ -34,6 +34,12 @@ class Target(Protocol):
         """Return how often to poll for a state (FIS, ECS): AWS's pace there, quicker here."""
         ...
 
+    @property
+    def time_scale(self) -> float:
+        """Return how fast the target's clock runs FIS durations and CloudWatch periods
+        (1 on AWS; the local stack's ITINERA_TIME_SCALE)."""
+        ...
+
     def client(self, service: str) -> Any:
         """Return a boto3 client of *service* on this target."""
         ...
@@ -66,6 +72,11 @@ class LocalTarget:
     state_dir: Path
     name: str = "local"
     poll_s: float = 0.5
+
+    @property
+    def time_scale(self) -> float:
+        """Return the scale the stack runs its periods and FIS durations at."""
+        return float(self.record.time_scale)
 
     @property
     def record(self) -> StackRecord:
@@ -117,6 +128,7 @@ class AwsTarget:
     tokens_file: Path | None = None
     name: str = "aws"
     poll_s: float = 6.0  # boto3's ECS waiters poll every 6 s
+    time_scale: float = 1.0
 
     def client(self, service: str) -> Any:
         """Return a client of *service* in the region (or the profile's)."""

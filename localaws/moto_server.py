@@ -19,6 +19,10 @@ answers `{account: {region: {queue name: age}}}` (the age in seconds, null for a
 queue), counting every message not yet deleted and no longer delayed (in flight included),
 as SQS does.
 
+One more operation moto lacks: CloudWatch's DescribeAlarmHistory, answered from the states
+moto keeps per alarm (the local alarm evaluator sets them), so tools read alarm transitions
+from CloudWatch locally as on AWS.
+
 And one switch: a service moto only pretends to run (FIS stores experiments and flips their
 states; ECS records tasks it never starts) can be answered by a local stand-in that does the
 work, at the same endpoint, so tools call one `AWS_ENDPOINT_URL` for every service as they
@@ -38,6 +42,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.client
+import itertools
 import json
 import re
 import signal
@@ -45,6 +50,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -219,6 +225,65 @@ def _remember_static_lookups() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign,assignment]
 
 
+def alarm_history(alarms: Iterable[Any], *, name: str | None, kind: str | None,
+                  start: datetime | None, end: datetime | None) -> list[dict[str, Any]]:
+    """Return CloudWatch's DescribeAlarmHistory items (state updates, newest first) from the
+    states moto keeps per alarm: each earlier state, then the current one."""
+    if kind not in (None, "StateUpdate"):
+        return []  # moto keeps no configuration updates or actions
+    items = []
+    for alarm in alarms:
+        if name is not None and alarm.name != name:
+            continue
+        states = [(h[3], h[1], h[4]) for h in alarm.history] + [
+            (alarm.state_value, alarm.state_reason, alarm.state_updated_timestamp)]
+        for (old, old_reason, _), (new, reason, at) in itertools.pairwise(states):
+            # moto's creation state is no transition; an unchanged state is no update.
+            if old == new or old_reason.startswith("Unchecked: Initial alarm creation"):
+                continue
+            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+            if (start is not None and at < start) or (end is not None and at > end):
+                continue
+            items.append({
+                "AlarmName": alarm.name,
+                "AlarmType": "CompositeAlarm" if alarm.rule else "MetricAlarm",
+                "Timestamp": at, "HistoryItemType": "StateUpdate",
+                "HistorySummary": f"Alarm updated from {old} to {new}",
+                "HistoryData": json.dumps({"version": "1.0", "oldState": {"stateValue": old},
+                                           "newState": {"stateValue": new,
+                                                        "stateReason": reason}})})
+    return sorted(items, key=lambda i: i["Timestamp"], reverse=True)
+
+
+def _add_alarm_history() -> None:
+    """Answer CloudWatch DescribeAlarmHistory, which moto lacks, from the states it keeps."""
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import ActionResult
+
+    def when(value: Any) -> datetime | None:
+        if value in (None, ""):
+            return None
+        found = value if isinstance(value, datetime) else datetime.fromisoformat(
+            str(value).replace("Z", "+00:00"))
+        return found.replace(tzinfo=UTC) if found.tzinfo is None else found
+
+    def describe_alarm_history(self: Any) -> Any:
+        items = alarm_history(
+            self.cloudwatch_backend.alarms.values(), name=self._get_param("AlarmName"),
+            kind=self._get_param("HistoryItemType"), start=when(self._get_param("StartDate")),
+            end=when(self._get_param("EndDate")))
+        if self._get_param("ScanBy") == "TimestampAscending":
+            items.reverse()
+        first = int(self._get_param("NextToken") or 0)
+        size = int(self._get_param("MaxRecords") or 100)
+        result: dict[str, Any] = {"AlarmHistoryItems": items[first:first + size]}
+        if first + size < len(items):
+            result["NextToken"] = str(first + size)
+        return ActionResult(result)
+
+    CloudWatchResponse.describe_alarm_history = describe_alarm_history  # type: ignore[attr-defined]
+
+
 def application() -> ServiceRouter:
     """Return moto's WSGI application with the view registered and the lookups remembered,
     behind the service router."""
@@ -233,6 +298,7 @@ def application() -> ServiceRouter:
             return super().get_backend_for_host(host)
 
     _remember_static_lookups()
+    _add_alarm_history()
     urls.url_paths["{0}" + OLDEST_PATH + "$"] = _view
     app = Dispatcher(create_backend_app)
     app.debug = True  # type: ignore[attr-defined] # as moto's own server sets it

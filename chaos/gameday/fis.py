@@ -1,9 +1,10 @@
 """A game day's experiment through FIS's API: the same calls on AWS and on the local stack.
 
 Locally, moto's endpoint routes FIS to the stand-in (localaws/fis/service.py), which carries
-the actions out on the stack; on AWS, FIS does. Either way the runner creates the template,
-starts it, follows its state, stops it if the runner is stopped, and reads what happened
-from the experiment's action states.
+the actions out on the stack; on AWS, FIS does. Either way the runner finds the deployed
+template, makes the run's copy of it (aimed at the run's AZ), starts it, follows its state,
+stops it if the runner is stopped, reads what happened from the experiment's action states,
+and deletes the copy.
 """
 
 from __future__ import annotations
@@ -18,19 +19,58 @@ from localaws.fis.executor import Event, Outcome
 from localaws.fis.service import LOCAL_TAG, TERMINAL
 
 
-def create_template(fis: Any, template: dict[str, Any], *, name: str, role_arn: str,
-                    local: dict[str, Any]) -> str:
-    """Create the experiment template (the chaos experiment, substituted); return its id."""
-    tags = {**template.get("tags", {}), "Name": name}
+def find_template(fis: Any, name: str) -> str:
+    """Return the id of the deployed experiment template whose Name tag is *name*."""
+    for page in fis.get_paginator("list_experiment_templates").paginate():
+        for template in page["experimentTemplates"]:
+            if template.get("tags", {}).get("Name") == name:
+                return str(template["id"])
+    raise SystemExit(f"no FIS experiment template tagged Name={name}: is the stage's chaos "
+                     f"stack deployed (infra/sam/chaos.yaml)?")
+
+
+def in_az(targets: dict[str, Any], az: str) -> dict[str, Any]:
+    """Return the template's *targets* aimed at *az*: every AvailabilityZone filter and
+    availabilityZoneIdentifier parameter (where the template puts its TargetAz)."""
+    aimed = {}
+    for name, target in targets.items():
+        copy = dict(target)
+        if "filters" in copy:
+            copy["filters"] = [{**f, "values": [az]} if f.get("path") == "AvailabilityZone"
+                               else f for f in copy["filters"]]
+        if "availabilityZoneIdentifier" in copy.get("parameters", {}):
+            copy["parameters"] = {**copy["parameters"], "availabilityZoneIdentifier": az}
+        aimed[name] = copy
+    return aimed
+
+
+# What CreateExperimentTemplate takes of what GetExperimentTemplate gives.
+_COPIED = ("description", "roleArn", "actions", "stopConditions", "logConfiguration",
+           "experimentOptions", "experimentReportConfiguration")
+_TARGET_KEYS = ("resourceType", "resourceArns", "resourceTags", "filters", "selectionMode",
+                "parameters")
+_ACTION_KEYS = ("actionId", "description", "parameters", "targets", "startAfter")
+
+
+def run_template(fis: Any, template_id: str, *, name: str, target_az: str | None,
+                 local: dict[str, Any]) -> str:
+    """Create this run's copy of the deployed template (the same actions, stop conditions,
+    role and logs; its targets aimed at *target_az* when given; the experiment's local
+    overrides in the `itinera:local` tag, which AWS ignores); return the copy's id."""
+    deployed = fis.get_experiment_template(id=template_id)["experimentTemplate"]
+    request: dict[str, Any] = {k: deployed[k] for k in _COPIED if deployed.get(k)}
+    request["actions"] = {n: {k: a[k] for k in _ACTION_KEYS if a.get(k)}
+                          for n, a in deployed["actions"].items()}
+    targets = {n: {k: t[k] for k in _TARGET_KEYS if t.get(k)}
+               for n, t in deployed.get("targets", {}).items()}
+    request["targets"] = in_az(targets, target_az) if target_az else targets
+    options = request.get("experimentOptions", {})
+    # Set by FIS on the deployed one; not a field a new template may set.
+    options.pop("actionsMode", None)
+    tags = {**deployed.get("tags", {}), "Name": name, "itinera:copy-of": template_id}
     if local:
         tags[LOCAL_TAG] = json.dumps(local, separators=(",", ":"))
-    optional = {key: template[key] for key in ("logConfiguration", "experimentOptions")
-                if key in template}
-    created = fis.create_experiment_template(
-        clientToken=name, description=template["description"], roleArn=role_arn,
-        targets=template.get("targets", {}), actions=template["actions"],
-        stopConditions=template.get("stopConditions") or [{"source": "none"}], tags=tags,
-        **optional)
+    created = fis.create_experiment_template(clientToken=name, tags=tags, **request)
     return str(created["experimentTemplate"]["id"])
 
 

@@ -10,18 +10,15 @@ from typing import Any
 from loadtests import names
 from loadtests.plots import _pyplot, errors, requests_per_second
 from loadtests.stats import AGGREGATED, Recorded
-from localaws.record import StackRecord
 
 
-def cloudwatch_series(record: StackRecord, state_dir: Path, start: float, end: float
+def cloudwatch_series(cloudwatch: Any, start: float, end: float
                       ) -> dict[str, dict[str, list[tuple[float, float]]]]:
-    """Return HealthyHostCount per target group and AZ, and RunningTaskCount per service."""
-    from localaws.cloudwatch.reader import local_reader
+    """Return HealthyHostCount per target group and AZ, and RunningTaskCount per service,
+    from CloudWatch (ListMetrics, GetMetricData)."""
+    from localaws.cloudwatch.reader import CloudWatchReader
 
-    aws = record.aws
-    reader = local_reader(state_dir, aws["AWS_ENDPOINT_URL"], aws["AWS_DEFAULT_REGION"],
-                          credentials=aws)
-    cloudwatch = record.client("cloudwatch")
+    reader = CloudWatchReader(cloudwatch)
     wanted = {"healthy hosts": ("AWS/ApplicationELB", "HealthyHostCount"),
               "running tasks": ("ECS/ContainerInsights", "RunningTaskCount")}
     out: dict[str, dict[str, list[tuple[float, float]]]] = {}

@@ -9,28 +9,30 @@ from pathlib import Path
 from typing import Any
 
 from chaos.gameday.run import Result
-from localaws.record import StackRecord
 
 
 def _clock(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%H:%M:%S.%f")[:-3]
 
 
-def alarm_transitions(state_dir: Path, start: float, end: float) -> list[dict[str, Any]]:
-    """Return the alarm transitions between *start* and *end* from alarm-history.jsonl."""
-    path = state_dir / "run" / "alarm-history.jsonl"
-    if not path.exists():
-        return []
+def alarm_transitions(cloudwatch: Any, start: float, end: float, *,
+                      prefix: str) -> list[dict[str, Any]]:
+    """Return the state changes of the stage's alarms (names starting with *prefix*)
+    between *start* and *end*, oldest first, from CloudWatch's DescribeAlarmHistory."""
     found = []
-    for line in path.read_text().splitlines():
-        try:
-            item = json.loads(line)
-            at = datetime.fromisoformat(item["time"]).timestamp()
-        except (ValueError, KeyError):
-            continue
-        if start <= at <= end:
-            found.append({**item, "at": at})
-    return found
+    pages = cloudwatch.get_paginator("describe_alarm_history").paginate(
+        HistoryItemType="StateUpdate", StartDate=datetime.fromtimestamp(start, UTC),
+        EndDate=datetime.fromtimestamp(end, UTC))
+    for page in pages:
+        for item in page["AlarmHistoryItems"]:
+            if not item["AlarmName"].startswith(prefix):
+                continue
+            data = json.loads(item.get("HistoryData") or "{}")
+            found.append({"alarm": item["AlarmName"], "at": item["Timestamp"].timestamp(),
+                          "old": data.get("oldState", {}).get("stateValue"),
+                          "new": data.get("newState", {}).get("stateValue"),
+                          "reason": data.get("newState", {}).get("stateReason", "")})
+    return sorted(found, key=lambda t: t["at"])
 
 
 def _fmt(value: float | None) -> str:
@@ -42,13 +44,21 @@ def markdown(result: Result, transitions: list[dict[str, Any]]) -> str:
     r, out = result, []
     out.append(f"# Game day: {r.experiment.name}: **{'PASS' if r.passed else 'FAIL'}**\n")
     out.append(f"{r.experiment.template['description']}\n")
+    out.append(f"- target: {r.target} (stage {r.stage})")
     out.append(f"- experiment state: **{r.outcome.state}** {r.outcome.reason}")
-    out.append(f"- FIS record in the emulator: template {r.fis.get('template_id')}, "
-               f"experiment {r.fis.get('experiment_id')}")
+    out.append(f"- FIS: deployed template {r.fis.get('template_id')}, this run's copy "
+               f"{r.fis.get('run_template_id')} (deleted after), experiment "
+               f"{r.fis.get('experiment_id')}")
     out.append(f"- load: {r.load_end - r.load_start:.0f} s of `{r.experiment.load}` from "
-               f"{_clock(r.load_start)} UTC")
+               f"{_clock(r.load_start)} UTC, from {len(r.tasks)} ECS task(s) "
+               f"(a master and its workers)")
+    if r.load_stopped:
+        out.append("- **the load was stopped with the experiment** (a stop condition fired, "
+                   "or the experiment was stopped): the figures end there")
+    if r.load_error:
+        out.append(f"- **load error**: {r.load_error}")
     out.append(f"- time scale: {r.scale:g} (FIS durations and CloudWatch periods run that much "
-               f"faster locally; ITINERA_TIME_SCALE)")
+               f"faster locally; ITINERA_TIME_SCALE; 1 on AWS)")
     if r.fault_window:
         out.append(f"- fault window: {_clock(r.fault_window[0])} to "
                    f"{_clock(r.fault_window[1])} UTC (shaded in the figure)")
@@ -86,16 +96,18 @@ def markdown(result: Result, transitions: list[dict[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def write(result: Result, state_dir: Path, record: StackRecord) -> Path:
-    """Write report.md, gameday.png and index.html into the result's folder."""
+def write(result: Result, cloudwatch: Any) -> Path:
+    """Write report.md, gameday.png and index.html into the result's folder; the alarm
+    transitions and series come from *cloudwatch* (the target's)."""
     from chaos.gameday.plots import cloudwatch_series, write_figure
 
     end = result.load_end + 5
-    transitions = alarm_transitions(state_dir, result.load_start - 5, end)
+    transitions = alarm_transitions(cloudwatch, result.load_start - 5, end,
+                                    prefix=f"itinera-{result.stage}-")
     text = markdown(result, transitions)
     (result.folder / "report.md").write_text(text)
     try:
-        series = cloudwatch_series(record, state_dir, result.load_start - 5, end)
+        series = cloudwatch_series(cloudwatch, result.load_start - 5, end)
     except Exception as exc:  # the figure still shows the load run without CloudWatch
         series = {}
         text += f"\n(CloudWatch series unavailable: {exc!r})\n"

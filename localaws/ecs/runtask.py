@@ -12,7 +12,8 @@ endpoint, region and credentials come from the stand-in, as a task role's come f
 
 Its states follow ECS's: PROVISIONING, RUNNING once the process started, DEPROVISIONING
 and STOPPED when it exits (`EssentialContainerExited` with the exit code) or is stopped
-(`UserInitiated`: SIGTERM, SIGKILL after the stop timeout).
+(`UserInitiated`: SIGTERM to the container's main process, as `docker stop` sends it, and
+SIGKILL to everything it started after the stop timeout).
 """
 
 from __future__ import annotations
@@ -354,6 +355,9 @@ class Tasks:
     async def _reap(self, task: LocalTask) -> None:
         assert task.process is not None
         code = await task.process.wait()
+        # The container is gone with its main process: so is anything it started.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(task.process.pid, signal.SIGKILL)
         # A container killed by a signal exits 128 + its number, as Docker reports it.
         code = 128 - code if code < 0 else code
         task.exit_code, task.last_status, task.stopped_at = code, "STOPPED", time.time()
@@ -365,10 +369,12 @@ class Tasks:
         self._remember_pids()
 
     async def _stop(self, task: LocalTask) -> None:
+        """Stop as `docker stop` does: SIGTERM to the container's main process, which may
+        pass it on and finish its work; SIGKILL to all of it after the stop timeout."""
         if task.process is None or task.process.returncode is not None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(task.process.pid, signal.SIGTERM)
+            task.process.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(task.ended.wait(), timeout=self.stop_timeout_s)
         except TimeoutError:

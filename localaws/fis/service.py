@@ -9,6 +9,7 @@ and carries each experiment out with the local executor (localaws/fis/executor.p
 | --- | --- |
 | CreateExperimentTemplate | `POST /experimentTemplates` |
 | GetExperimentTemplate, ListExperimentTemplates | `GET /experimentTemplates[/{id}]` |
+| DeleteExperimentTemplate | `DELETE /experimentTemplates/{id}` |
 | StartExperiment | `POST /experiments` |
 | GetExperiment, ListExperiments | `GET /experiments[/{id}]` |
 | StopExperiment | `DELETE /experiments/{id}` |
@@ -282,6 +283,13 @@ class Fis:
             raise not_found("Experiment template", template_id)
         return self.templates[template_id]
 
+    def delete_template(self, template_id: str) -> dict[str, Any]:
+        """Delete one template (DeleteExperimentTemplate); its experiments stay listed."""
+        template = self.template(template_id)
+        del self.templates[template_id]
+        self._tokens = {k: v for k, v in self._tokens.items() if v != template_id}
+        return template
+
     # Experiments
 
     def start(self, body: dict[str, Any]) -> Experiment:
@@ -429,6 +437,9 @@ def application(fis: Fis) -> web.Application:
     async def get_template(request: web.Request) -> web.Response:
         return answer({"experimentTemplate": fis.template(request.match_info["id"])})
 
+    async def delete_template(request: web.Request) -> web.Response:
+        return answer({"experimentTemplate": fis.delete_template(request.match_info["id"])})
+
     async def start(request: web.Request) -> web.Response:
         experiment = fis.start(await body(request))
         return answer({"experiment": experiment.describe()})
@@ -460,6 +471,7 @@ def application(fis: Fis) -> web.Application:
     app.router.add_post("/experimentTemplates", create_template)
     app.router.add_get("/experimentTemplates", list_templates)
     app.router.add_get("/experimentTemplates/{id}", get_template)
+    app.router.add_delete("/experimentTemplates/{id}", delete_template)
     app.router.add_post("/experiments", start)
     app.router.add_get("/experiments", list_experiments)
     app.router.add_get("/experiments/{id}", get_experiment)

@@ -25,7 +25,7 @@ from localaws.lambda_faults import location
 from localaws.record import read_record
 from localaws.stack import LocalStack
 from tests.stacks import own_stack
-from tests.waiting import eventually
+from tests.waiting import eventually, eventually_sync
 
 WORKER = "CheckoutWorkerFunction"
 
@@ -58,6 +58,8 @@ def gameday_stack(tmp_path_factory: pytest.TempPathFactory
         subprocess.run([sys.executable, "-m", "cli.main", "--state-dir", str(state), "load",
                         "checkout", "--host", f"http://127.0.0.1:{config.gateway_port}",
                         "--users", "8", "--rate", "4", "--duration", "6",
+                        # The quick path: locust on this machine, no tasks to start.
+                        "--local-processes", "0",
                         "--report-dir", str(tmp_path_factory.mktemp("warm-up"))],
                        check=False, timeout=300, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
@@ -67,44 +69,58 @@ def gameday_stack(tmp_path_factory: pytest.TempPathFactory
 
 def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,
                                                  tmp_path: Path) -> None:
-    """GIVEN 20 s of booking load, WHEN inventory's tasks in az-a are stopped, THEN the game
-    day completes, its hypotheses hold, `itinera check` is clean, the experiment ran through
-    FIS's API (the local stand-in at the emulator's endpoint), and the report is written."""
+    """GIVEN 20 s of booking load from a locust master and two workers run as ECS tasks,
+    WHEN inventory's tasks in az-a are stopped by the deployed template's run copy, THEN the
+    game day completes, its hypotheses hold, `itinera check` is clean, everything went
+    through the AWS APIs at the stack's one endpoint (FIS, ECS, S3, CloudWatch), and the
+    report and JUnit XML are written."""
     from chaos.gameday import report
-    from chaos.gameday.run import GamedayOptions, run_local, summary
+    from chaos.gameday.run import GamedayOptions, run_gameday, summary
+    from loadtests.targets import LocalTarget
 
     state = gameday_stack.config.state_dir
+    target = LocalTarget(state)
     before = {n for n, t in read_record(state).tasks.items()
               if t.service == "inventory" and t.az == "az-a"}
-    result = run_local(GamedayOptions(experiment="inventory-tasks-lost-az", state_dir=state,
-                                      report_root=tmp_path, duration_s=20, users=10,
-                                      settle_s=45))
-    folder = report.write(result, state, read_record(state))
+    result = run_gameday(GamedayOptions(experiment="inventory-tasks-lost-az",
+                                        report_root=tmp_path, duration_s=20, users=10,
+                                        settle_s=45), target)
+    folder = report.write(result, target.client("cloudwatch"))
     doc = summary(result)
     assert result.outcome.state == "completed", doc
     stopped = next(e for e in result.outcome.events if e.kind == "applied")
     assert set(stopped.detail.removeprefix("stopped ").split(", ")) == before
     assert result.invariants.holds is True, result.invariants.as_dict()
     assert [(v.expected, v.holds) for v in result.verdicts if not v.holds] == [], doc
-    assert result.passed, doc
-    # The experiment ran through FIS's API at the stack's one AWS endpoint: FIS has it
-    # completed, its action's state naming the tasks it stopped.
-    fis = read_record(state).client("fis")
+    assert result.passed and result.load_error is None, doc
+    # The experiment ran through FIS's API: the run's copy of the deployed template is
+    # gone, the experiment completed, its action's state naming the tasks it stopped.
+    fis = target.client("fis")
     found = fis.get_experiment(id=result.fis["experiment_id"])["experiment"]
     assert found["state"]["status"] == "completed"
+    assert found["experimentTemplateId"] == result.fis["run_template_id"]
     assert all(task in found["actions"]["stop-inventory-tasks"]["state"]["reason"]
                for task in before)
+    with pytest.raises(fis.exceptions.ResourceNotFoundException):
+        fis.get_experiment_template(id=result.fis["run_template_id"])
+    fis.get_experiment_template(id=result.fis["template_id"])  # the deployed one stays
+    # The load ran as ECS tasks, all stopped now; its results came from the bucket.
+    tasks = target.client("ecs").describe_tasks(
+        cluster=result.tasks[0].split("/")[1], tasks=result.tasks)["tasks"]
+    assert len(tasks) == 3 and {t["lastStatus"] for t in tasks} == {"STOPPED"}
     # Its log went where the template's log configuration says, in FIS's schema.
     bucket = read_record(state).resources["FisReportsBucket"]
-    s3 = read_record(state).client("s3")
+    s3 = target.client("s3")
     logs = s3.list_objects_v2(Bucket=bucket, Prefix="logs/inventory-tasks-lost-az/AWSLogs/")
     keys = [o["Key"] for o in logs.get("Contents", []) if found["id"] in o["Key"]]
     assert keys, f"no FIS log in {bucket}: {found['state']}"
     body = s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read().decode()
     assert [json.loads(line)["log_type"] for line in body.splitlines()][-1] == "experiment-end"
-    assert {"report.md", "index.html", "gameday.png", "result.json"} <= {
-        p.name for p in folder.iterdir()}
+    assert {"report.md", "index.html", "gameday.png", "result.json", "junit.xml",
+            "locust_stats_history.csv"} <= {p.name for p in folder.iterdir()}
     assert json.loads((folder / "result.json").read_text())["verdict"] == "pass"
+    junit = (folder / "junit.xml").read_text()
+    assert 'failures="0"' in junit and "invariants hold" in junit
 
 
 async def _proxies(effects: LocalEffects, session: aiohttp.ClientSession) -> dict[str, str]:
@@ -288,25 +304,56 @@ async def test_the_deployed_templates_are_in_fis_and_a_dry_run_changes_nothing(
     assert not any("startTime" in a for a in done["actions"].values())
 
 
-async def test_gameday_abort_stops_a_running_experiment_through_the_cli(
-        gameday_stack: LocalStack) -> None:
-    """`itinera gameday abort` against the stack: the experiment running in its FIS is
-    stopped, and the command says which."""
-    from tests.e2e.helpers import run_cli
-
+def test_gameday_abort_stops_the_experiment_and_the_load_of_a_running_game_day(
+        gameday_stack: LocalStack, tmp_path: Path) -> None:
+    """GIVEN a game day running through the CLI (its dependency latency applied, its load
+    on ECS tasks), WHEN `itinera gameday abort` runs, THEN the experiment is stopped (its
+    fault rolled back) and every load task with it, and the game day ends FAIL with a
+    report saying the load stopped with the experiment."""
     state = gameday_stack.config.state_dir
-    fis = read_record(state).client("fis")
-    template_id = fis.create_experiment_template(
-        description="a long wait", roleArn="arn:aws:iam::123456789012:role/fis",
-        actions={"wait": {"actionId": "aws:fis:wait", "parameters": {"duration": "PT1H"}}},
-        stopConditions=[{"source": "none"}])["experimentTemplate"]["id"]
-    experiment_id = fis.start_experiment(experimentTemplateId=template_id)["experiment"]["id"]
-    code, out, err = await run_cli("--state-dir", str(state), "gameday", "abort")
-    assert code == 0, err
-    assert f"stopped {experiment_id}" in out
+    record = read_record(state)
+    fis, ecs = record.client("fis"), record.client("ecs")
+    cli = [sys.executable, "-m", "cli.main", "--state-dir", str(state), "gameday"]
+    gameday = subprocess.Popen(
+        [*cli, "run", "inventory-dependency-latency", "--duration", "40", "--users", "6",
+         "--settle-seconds", "45", "--report-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def running() -> str | None:
+            for experiment in fis.list_experiments()["experiments"]:
+                name = experiment.get("tags", {}).get("Name", "")
+                if experiment["state"]["status"] == "running" and name.startswith("gameday-"):
+                    return str(experiment["id"])
+            assert gameday.poll() is None, gameday.communicate()[0]
+            return None
 
-    def stopped() -> bool:
-        status = fis.get_experiment(id=experiment_id)["experiment"]["state"]["status"]
-        return bool(status == "stopped")
+        experiment_id = eventually_sync(running, within=90, what="the game day's experiment")
+        aborted = subprocess.run([*cli, "abort"], capture_output=True, text=True, timeout=120,
+                                 check=False)
+        out, _ = gameday.communicate(timeout=180)
+    finally:
+        if gameday.poll() is None:
+            gameday.kill()
+    assert aborted.returncode == 0, aborted.stderr
+    assert f"stopped experiment {experiment_id}" in aborted.stdout
+    assert aborted.stdout.count("stopped load task") == 3, aborted.stdout
+    assert gameday.returncode == 1, out
+    assert "the load was stopped with the experiment" in out
+    found = fis.get_experiment(id=experiment_id)["experiment"]
+    assert found["state"]["status"] == "stopped"
+    (folder,) = tmp_path.iterdir()
+    doc = json.loads((folder / "result.json").read_text())
+    assert doc["verdict"] == "fail" and doc["state"] == "stopped"
+    assert doc["load_stopped_with_experiment"] is True and doc["load_error"] is None
+    assert "the load was stopped with the experiment" in (folder / "report.md").read_text()
+    listed = ecs.describe_tasks(cluster=doc["tasks"][0].split("/")[1], tasks=doc["tasks"])
+    assert {t["lastStatus"] for t in listed["tasks"]} == {"STOPPED"}
+    assert 'failures="0"' not in (folder / "junit.xml").read_text()
+    # Nothing of the fault is left: every proxy passes traffic again.
 
-    await eventually(stopped, within=10, what="the experiment stopped")
+    async def modes() -> set[str]:
+        async with aiohttp.ClientSession() as session, session.get(
+                f"{record.faults_url}/faults") as response:
+            return {p["fault"]["mode"] for p in (await response.json())["proxies"]}
+
+    assert asyncio.run(modes()) == {"pass"}

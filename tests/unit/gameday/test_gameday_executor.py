@@ -10,7 +10,6 @@ import pytest
 
 from chaos.experiments import Experiment, load_experiments
 from chaos.gameday.plan import plan
-from chaos.gameday.run import local_names
 from localaws.fis.actions import apply, undo
 from localaws.fis.executor import RollbackFile, execute
 from localaws.fis.plan import PlannedAction, substitute
@@ -175,12 +174,21 @@ async def test_a_killed_runs_changes_are_undone_by_the_next_run(tmp_path: Path) 
     assert outcome.events[0].action == "previous run"
 
 
+# What the local stack's deployment gives the chaos templates' substitutions.
+LOCAL_NAMES = {"Stage": "dev", "TargetAz": "az-a", "Cluster": "itinera-dev",
+               "AWS::Partition": "aws", "AWS::Region": "eu-west-1",
+               "AWS::AccountId": "123456789012", "AuroraClusterId": "itinera-dev-aurora",
+               "RedisReplicationGroup": "itinera-dev-redis",
+               "CheckoutWorkerFunctionArn":
+                   "arn:aws:lambda:eu-west-1:123456789012:function:CheckoutWorkerFunction",
+               "DataSubnetCidrs": "127.0.0.1/32", "FisReportsBucket": "itinera-dev-fis"}
+
+
 @pytest.mark.parametrize("experiment", load_experiments(), ids=lambda e: e.name)
 async def test_every_experiment_maps_to_local_faults(experiment: Experiment) -> None:
     """Every experiment's targets resolve locally and each of its actions has a local fault
     that the rollback lifts."""
-    template = substitute(experiment.template,
-                          local_names(stage="dev", region="eu-west-1", target_az="az-a"))
+    template = substitute(experiment.template, LOCAL_NAMES)
     targets = {n: resolve(n, t) for n, t in template.get("targets", {}).items()}
     effects = FakeEffects()
     for action in plan(experiment, scale=0.1):

@@ -1,11 +1,18 @@
-"""What a game day reads back from FIS: the experiment's states as the report's timeline."""
+"""A game day's calls to FIS: the run's copy of the deployed template, following and stopping
+the experiment, and its states read back as the report's timeline."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from chaos.gameday.fis import LOCAL_TAG, create_template, outcome_of
+import botocore.session
+import pytest
+from botocore.validate import validate_parameters
+
+from chaos.gameday.fis import LOCAL_TAG, find_template, follow, outcome_of, run_template
+from tests.waiting import eventually
 
 
 def _t(second: int) -> datetime:
@@ -58,32 +65,79 @@ class RecordingFis:
         return {"experimentTemplate": {"id": "EXT1"}}
 
 
-def test_the_template_carries_its_name_and_local_overrides_as_tags() -> None:
-    """The experiment's local overrides travel as one JSON tag (AWS ignores it), its run
-    name as Name; with no overrides there is no tag."""
-    fis = RecordingFis()
-    template = {"description": "d", "actions": {"a": {"actionId": "aws:fis:wait"}},
-                "tags": {"Name": "itinera-x-exp", "team": "sre"}}
-    assert create_template(fis, template, name="exp-1", role_arn="arn:role",
-                           local={"failover_s": 20}) == "EXT1"
-    assert fis.created["tags"] == {"Name": "exp-1", "team": "sre",
-                                   LOCAL_TAG: '{"failover_s":20}'}
-    assert fis.created["stopConditions"] == [{"source": "none"}]
-    assert "logConfiguration" not in fis.created
-    logged = {**template, "logConfiguration": {"logSchemaVersion": 2, "s3Configuration": {
-        "bucketName": "b", "prefix": "logs/x"}}}
-    create_template(fis, logged, name="exp-3", role_arn="arn:role", local={})
-    assert fis.created["logConfiguration"]["s3Configuration"]["bucketName"] == "b"
-    create_template(fis, template, name="exp-2", role_arn="arn:role", local={})
+DEPLOYED = {
+    "id": "EXTaz", "arn": "arn:aws:fis:eu-west-1:123456789012:experiment-template/EXTaz",
+    "creationTime": 1.0, "lastUpdateTime": 1.0, "description": "d",
+    "roleArn": "arn:aws:iam::123456789012:role/fis",
+    "targets": {
+        "tasks": {"resourceType": "aws:ecs:task", "selectionMode": "ALL",
+                  "parameters": {"cluster": "c", "service": "inventory"},
+                  "filters": [{"path": "AvailabilityZone", "values": ["eu-west-1a"]},
+                              {"path": "LastStatus", "values": ["RUNNING"]}]},
+        "redis": {"resourceType": "aws:elasticache:replicationgroup", "selectionMode": "ALL",
+                  "resourceArns": ["arn:aws:elasticache:eu-west-1:123456789012:"
+                                   "replicationgroup:r"],
+                  "parameters": {"availabilityZoneIdentifier": "eu-west-1a"}}},
+    "actions": {"stop": {"actionId": "aws:ecs:stop-task", "targets": {"Tasks": "tasks"},
+                         "parameters": {}, "startAfter": []},
+                "power": {"actionId": "aws:elasticache:replicationgroup-interrupt-az-power",
+                          "targets": {"ReplicationGroups": "redis"},
+                          "parameters": {"duration": "PT1M"}, "startAfter": ["stop"]}},
+    "stopConditions": [{"source": "aws:cloudwatch:alarm",
+                        "value": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a"}],
+    "logConfiguration": {"logSchemaVersion": 2,
+                         "s3Configuration": {"bucketName": "fis-reports", "prefix": "logs/x"}},
+    "experimentOptions": {"accountTargeting": "single-account",
+                          "emptyTargetResolutionMode": "fail", "actionsMode": "run-all"},
+    "tags": {"Name": "itinera-prod-az", "team": "sre"}}
+
+
+class TemplateFis:
+    """FIS with one deployed template, recording the copy a run creates."""
+
+    created: dict[str, Any]
+
+    def get_experiment_template(self, *, id: str) -> dict[str, Any]:
+        assert id == "EXTaz"
+        return {"experimentTemplate": DEPLOYED}
+
+    def create_experiment_template(self, **kwargs: Any) -> dict[str, Any]:
+        self.created = kwargs
+        return {"experimentTemplate": {"id": "EXTrun"}}
+
+
+def test_a_run_copies_the_deployed_template_aimed_at_its_az_with_its_overrides() -> None:
+    """The run's template is the deployed one (actions, stop conditions, role, logs), its
+    AZ filters and AZ parameters aimed at the run's AZ, named for the run, with the
+    experiment's local overrides as one JSON tag (AWS ignores it); the request is one
+    botocore's model of CreateExperimentTemplate accepts."""
+    fis = TemplateFis()
+    assert run_template(fis, "EXTaz", name="gameday-az-1", target_az="eu-west-1b",
+                        local={"failover_s": 20}) == "EXTrun"
+    made = fis.created
+    assert made["tags"] == {"Name": "gameday-az-1", "team": "sre", "itinera:copy-of": "EXTaz",
+                            LOCAL_TAG: '{"failover_s":20}'}
+    assert made["targets"]["tasks"]["filters"] == [
+        {"path": "AvailabilityZone", "values": ["eu-west-1b"]},
+        {"path": "LastStatus", "values": ["RUNNING"]}]
+    assert made["targets"]["redis"]["parameters"] == {"availabilityZoneIdentifier": "eu-west-1b"}
+    assert made["actions"]["power"]["startAfter"] == ["stop"]
+    assert made["stopConditions"] == DEPLOYED["stopConditions"]
+    assert made["experimentOptions"] == {"accountTargeting": "single-account",
+                                         "emptyTargetResolutionMode": "fail"}
+    model = botocore.session.get_session().get_service_model("fis")
+    validate_parameters(made, model.operation_model("CreateExperimentTemplate").input_shape)
+    # Without an AZ the deployed targets stay as they are; without overrides, no tag.
+    run_template(fis, "EXTaz", name="gameday-az-2", target_az=None, local={})
+    assert fis.created["targets"]["tasks"]["filters"][0]["values"] == ["eu-west-1a"]
     assert LOCAL_TAG not in fis.created["tags"]
 
 
 class FakeAwsFis:
-    """FIS as the AWS path sees it: one template; the experiment runs, then ends as told.
-    With *terminate_on*, the process gets SIGTERM on that GetExperiment call."""
+    """FIS with two templates; the experiment runs, then ends as told."""
 
-    def __init__(self, statuses: list[str], terminate_on: int | None = None) -> None:
-        self.statuses, self.terminate_on = statuses, terminate_on
+    def __init__(self, statuses: list[str]) -> None:
+        self.statuses = statuses
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def get_paginator(self, _: str) -> Any:
@@ -103,13 +157,8 @@ class FakeAwsFis:
         return {"experiment": {"id": "EXP1", "state": {"status": "initiating"}}}
 
     def get_experiment(self, **kwargs: Any) -> dict[str, Any]:
-        import os
-        import signal
-
         self.calls.append(("get_experiment", kwargs))
         polls = sum(1 for name, _ in self.calls if name == "get_experiment")
-        if polls == self.terminate_on:
-            os.kill(os.getpid(), signal.SIGTERM)
         status = self.statuses[min(polls, len(self.statuses)) - 1]
         return {"experiment": {"id": "EXP1", "state": {"status": status, "reason": status}}}
 
@@ -118,28 +167,32 @@ class FakeAwsFis:
         return {"experiment": {"id": "EXP1", "state": {"status": "stopping"}}}
 
 
-def test_the_aws_path_starts_the_deployed_template_and_follows_it_to_its_end(
-        capsys: Any) -> None:
-    """`--target aws` finds the template by its Name tag, starts it, prints each new state,
-    and exits 0 only when FIS completed it."""
-    from chaos.gameday.aws import run_on_aws
-
+async def test_the_runner_finds_the_template_by_name_and_follows_it_to_its_end() -> None:
+    """The deployed template is found by its Name tag (a missing one is a clear refusal);
+    the experiment is followed to its end, each new state told once."""
     fis = FakeAwsFis(["running", "running", "completed"])
-    assert run_on_aws(fis, stage="prod", experiment="all-tasks-lost-az", poll_s=0) == 0
-    started = dict(fis.calls)["start_experiment"]
-    assert started["experimentTemplateId"] == "EXTaz"
-    out = capsys.readouterr().out
-    assert "EXP1 running" in out and "EXP1 completed" in out
-    assert out.count("EXP1 running") == 1  # each state once
-    failing = FakeAwsFis(["running", "stopped"])
-    assert run_on_aws(failing, stage="prod", experiment="all-tasks-lost-az", poll_s=0) == 1
+    assert find_template(fis, "itinera-prod-all-tasks-lost-az") == "EXTaz"
+    with pytest.raises(SystemExit, match="Name=itinera-prod-missing"):
+        find_template(fis, "itinera-prod-missing")
+    told: list[str] = []
+    found = await follow(fis, "EXTaz", name="run-1", poll_s=0,
+                         on_state=lambda _, state: told.append(state["status"]))
+    assert found["state"]["status"] == "completed"
+    assert told == ["running", "completed"]
+    assert dict(fis.calls)["start_experiment"]["experimentTemplateId"] == "EXTaz"
 
 
-def test_the_aws_path_stops_the_experiment_when_it_is_terminated() -> None:
-    """SIGTERM (or Ctrl-C) while the experiment runs: StopExperiment is called before the
-    runner exits (130), so no experiment is left running."""
-    from chaos.gameday.aws import run_on_aws
+async def test_a_cancelled_runner_stops_the_experiment() -> None:
+    """Cancelled (Ctrl-C, SIGTERM) while the experiment runs, the runner calls
+    StopExperiment before it gives up, so no experiment is left running."""
+    fis = FakeAwsFis(["running"] * 10_000)
+    following = asyncio.create_task(follow(fis, "EXTaz", name="run-2", poll_s=0.01))
 
-    fis = FakeAwsFis(["running"] * 1000, terminate_on=2)
-    assert run_on_aws(fis, stage="prod", experiment="all-tasks-lost-az", poll_s=0.01) == 130
+    def polled_twice() -> bool:
+        return sum(name == "get_experiment" for name, _ in fis.calls) >= 2
+
+    await eventually(polled_twice, within=10, what="two polls")
+    following.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await following
     assert ("stop_experiment", {"id": "EXP1"}) in fis.calls

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from chaos.experiments import EXPERIMENTS, Hypothesis, load_experiment
 from chaos.gameday.hypotheses import Verdict
@@ -18,19 +19,39 @@ from operations.check import Violation
 T0 = 1_800_000_000.0
 
 
-def _history(state: Path) -> None:
-    lines = [{"alarm": "itinera-dev-booking-path-unhealthy", "old": old, "new": new,
-              "time": datetime.fromtimestamp(T0 + at, UTC).isoformat(), "reason": "r"}
-             for at, old, new in ((-100, "OK", "ALARM"), (6, "OK", "ALARM"), (12, "ALARM", "OK"))]
-    (state / "run").mkdir(parents=True)
-    (state / "run" / "alarm-history.jsonl").write_text(
-        "\n".join(json.dumps(line) for line in lines) + "\n")
+class History:
+    """CloudWatch's DescribeAlarmHistory over three transitions of the stage's alarm (one
+    before the run) and one of another stage's, newest first as CloudWatch gives them."""
+
+    def __init__(self) -> None:
+        self.asked: dict[str, Any] = {}
+
+    def get_paginator(self, operation: str) -> Any:
+        assert operation == "describe_alarm_history"
+        history = self
+
+        class Pages:
+            def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
+                history.asked = kwargs
+                items = [_item("itinera-dev-booking-path-unhealthy", at, old, new)
+                         for at, old, new in ((12, "ALARM", "OK"), (6, "OK", "ALARM"))]
+                items.append(_item("itinera-prod-booking-path-unhealthy", 7, "OK", "ALARM"))
+                return [{"AlarmHistoryItems": items}]
+
+        return Pages()
+
+
+def _item(alarm: str, at: float, old: str, new: str) -> dict[str, Any]:
+    return {"AlarmName": alarm, "Timestamp": datetime.fromtimestamp(T0 + at, UTC),
+            "HistoryItemType": "StateUpdate", "HistorySummary": f"from {old} to {new}",
+            "HistoryData": json.dumps({"oldState": {"stateValue": old},
+                                       "newState": {"stateValue": new, "stateReason": "r"}})}
 
 
 def test_report_shows_verdict_table_timeline_recovery_and_check(tmp_path: Path) -> None:
     """A breached hypothesis and a violation show, with the alarm transitions of the run
     only, in time order among the actions."""
-    _history(tmp_path)
+    history = History()
     experiment = load_experiment(EXPERIMENTS / "inventory-tasks-lost-az.yaml")
     h = Hypothesis(metric="error_ratio", phase="during", max=0.01, after_fault_s=10)
     outcome = Outcome(state="completed", events=[
@@ -44,7 +65,9 @@ def test_report_shows_verdict_table_timeline_recovery_and_check(tmp_path: Path) 
                         Violation(3, "booking b1 still pending")]),
                     recorded=None, load_start=T0, load_end=T0 + 20,
                     fault_window=(T0 + 5, T0 + 5), passed=False, fis={}, scale=0.1)
-    text = markdown(result, alarm_transitions(tmp_path, T0 - 5, T0 + 25))
+    text = markdown(result, alarm_transitions(history, T0 - 5, T0 + 25, prefix="itinera-dev-"))
+    assert history.asked["StartDate"] == datetime.fromtimestamp(T0 - 5, UTC)
+    assert history.asked["HistoryItemType"] == "StateUpdate"
     assert "**FAIL**" in text
     assert "| during | error_ratio <= 0.01 | 6-20 | 0.05 | **breached** |" in text
     timeline = text[text.index("## Timeline"):text.index("## Recovery")]
