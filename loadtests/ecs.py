@@ -335,7 +335,8 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
     print(summary.table(result))
     if error:
         print(f"run error: {error}")
-    print(f"report: {folder}/ (report.html, summary.json, locust_*.csv, *.png)")
+    print(f"report: {folder}/ (report.html, summary.json, locust_*.csv, *.png); the "
+          f"dashboards over this run: itinera dashboard render --run {folder}")
     return 0 if result["verdict"] == "pass" else 1
 
 

@@ -21,7 +21,8 @@ as SQS does.
 
 One more operation moto lacks: CloudWatch's DescribeAlarmHistory, answered from the states
 moto keeps per alarm (the local alarm evaluator sets them), so tools read alarm transitions
-from CloudWatch locally as on AWS.
+from CloudWatch locally as on AWS. And one delivery: EventBridge rules whose target is an SNS
+topic publish the event to it (moto's rules deliver to queues and log groups only).
 
 And one switch: a service moto only pretends to run (FIS stores experiments and flips their
 states; ECS records tasks it never starts) can be answered by a local stand-in that does the
@@ -238,9 +239,10 @@ def alarm_history(alarms: Iterable[Any], *, name: str | None, kind: str | None,
         states = [(h[3], h[1], h[4]) for h in alarm.history] + [
             (alarm.state_value, alarm.state_reason, alarm.state_updated_timestamp)]
         for (old, old_reason, _), (new, reason, at) in itertools.pairwise(states):
-            # moto's creation state is no transition; an unchanged state is no update.
-            if old == new or old_reason.startswith("Unchecked: Initial alarm creation"):
-                continue
+            if old_reason.startswith("Unchecked: Initial alarm creation"):
+                old = "INSUFFICIENT_DATA"  # moto creates alarms OK; CloudWatch, this
+            if old == new:
+                continue  # a state set again is no update
             at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
             if (start is not None and at < start) or (end is not None and at > end):
                 continue
@@ -284,6 +286,27 @@ def _add_alarm_history() -> None:
     CloudWatchResponse.describe_alarm_history = describe_alarm_history  # type: ignore[attr-defined]
 
 
+def _deliver_events_to_topics() -> None:
+    """Deliver EventBridge events to SNS topic targets, which moto's rules skip (they send
+    to queues, log groups and buses only): the event as JSON, as EventBridge publishes it."""
+    from moto.events.models import Rule
+    from moto.sns.models import sns_backends
+
+    moto_send = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        moto_send(self, original_event, transform_input)
+        if not self.event_pattern.matches_event(original_event):
+            return
+        for target in self.targets:
+            parts = str(target["Arn"]).split(":")
+            if len(parts) == 6 and parts[2] == "sns":
+                sns_backends[parts[4]][parts[3]].publish(
+                    message=json.dumps(original_event, default=str), arn=target["Arn"])
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
 def application() -> ServiceRouter:
     """Return moto's WSGI application with the view registered and the lookups remembered,
     behind the service router."""
@@ -299,6 +322,7 @@ def application() -> ServiceRouter:
 
     _remember_static_lookups()
     _add_alarm_history()
+    _deliver_events_to_topics()
     urls.url_paths["{0}" + OLDEST_PATH + "$"] = _view
     app = Dispatcher(create_backend_app)
     app.debug = True  # type: ignore[attr-defined] # as moto's own server sets it

@@ -92,6 +92,10 @@ def markdown(result: Result, transitions: list[dict[str, Any]]) -> str:
     out.append(f"- holds: **{inv['holds']}** after {inv['attempts']} look(s) in "
                f"{inv['seconds']} s {inv['error'] or ''}")
     out += [f"  - invariant {v['invariant']}: {v['detail']}" for v in inv["violations"][:20]]
+    out.append("\n## Dashboards of this run\n")
+    out.append("`itinera dashboard render --run <this folder>` draws the stage's CloudWatch "
+               "dashboards over this run's window, its phases marked: "
+               "[dashboards/index.html](dashboards/index.html).")
     out.append("\n![game day](gameday.png)\n")
     return "\n".join(out) + "\n"
 

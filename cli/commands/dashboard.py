@@ -64,16 +64,49 @@ def aws_inputs(*, stage: str, region: str, start: datetime, end: datetime) -> di
             "source": f"CloudWatch ({client.meta.region_name})"}
 
 
+def moment(text: str) -> datetime:
+    """Return an ISO 8601 time (UTC when it names no zone)."""
+    try:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"want an ISO 8601 time such as "
+                                         f"2026-12-07T21:00:00Z: {text}") from None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def window(args: argparse.Namespace, *, scale: float
+           ) -> tuple[datetime, datetime, list[Any], Path | None]:
+    """Return the start, end, phases and default output folder the arguments ask for; a
+    run's window has a margin of one CloudWatch period (at *scale*) each side."""
+    from dashboards.drawing.phases import phases_of_run
+
+    if args.run is not None:
+        try:
+            phases = phases_of_run(args.run)
+        except (ValueError, OSError) as exc:
+            raise SystemExit(f"itinera dashboard render --run: {exc}") from None
+        margin = timedelta(seconds=max(10.0, 60 * scale))
+        return (args.start or phases[0].start - margin, args.end or phases[-1].end + margin,
+                phases, args.run / "dashboards")
+    end = args.end or datetime.now(UTC)
+    start = args.start or end - args.since
+    if start >= end:
+        raise SystemExit("itinera dashboard render: --start must be before --end")
+    return start, end, [], None
+
+
 def _render(args: argparse.Namespace) -> int:
     from dashboards.drawing.render import render
     from localaws.config import ROOT
+    from localaws.record import read_record
 
-    end = datetime.now(UTC)
-    start = end - args.since
+    scale = 1.0 if args.aws else float(read_record(args.state_dir).time_scale)
+    start, end, phases, run_out = window(args, scale=scale)
     inputs = (aws_inputs(stage=args.stage, region=args.region, start=start, end=end)
               if args.aws else local_inputs(args.state_dir))
-    out = args.out or ROOT / "reports" / "dashboards" / end.strftime("%Y%m%dT%H%M%SZ")
-    report = render(**inputs, start=start, end=end, out=out)
+    out = args.out or run_out or ROOT / "reports" / "dashboards" / end.strftime(
+        "%Y%m%dT%H%M%SZ")
+    report = render(**inputs, start=start, end=end, out=out, phases=phases)
     print(f"time scale {report.scale}: a 60 s period is {round(60 * report.scale, 3)} s")
     for dashboard in report.dashboards:
         with_data = sum(w.has_data for w in dashboard.widgets)
@@ -93,6 +126,13 @@ def register(sub: Any) -> None:
                        "alarms' states and changes (local stack, or --aws)")
     render.add_argument("--since", type=duration, default=timedelta(minutes=15),
                         help="how far back: 15m, 90s, 2h, 1d (default 15m)")
+    render.add_argument("--run", type=Path, default=None,
+                        help="a load run's or game day's report folder: render its window "
+                             "with its phases marked, into <folder>/dashboards/")
+    render.add_argument("--start", type=moment, default=None,
+                        help="the window's start (ISO 8601; default: --since before --end)")
+    render.add_argument("--end", type=moment, default=None,
+                        help="the window's end (ISO 8601; default: now)")
     render.add_argument("--out", type=Path, default=None,
                         help="output folder (default reports/dashboards/<timestamp>/)")
     render.add_argument("--aws", action="store_true",

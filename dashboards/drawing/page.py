@@ -25,8 +25,14 @@ def html(report: Report, *, source: str) -> str:
         f"<style>{STYLE}</style></head><body><h1>Itinera dashboards</h1>",
         f"<p>From {_time(report.start)} to {_time(report.end)}, read from {escape(source)}. "
         f"Time scale {report.scale}: a 60 s CloudWatch period is {seconds} s here.</p>",
-        "<h2>Alarms</h2><table><tr><th>alarm</th><th>state</th><th>reason</th></tr>",
     ]
+    if report.phases:
+        parts.append("<h2>The run's phases</h2><table><tr><th>phase</th><th>from</th>"
+                     "<th>to</th></tr>")
+        parts += [f"<tr><td>{escape(p.name)}</td><td>{_time(p.start)}</td>"
+                  f"<td>{_time(p.end)}</td></tr>" for p in report.phases]
+        parts.append("</table>")
+    parts.append("<h2>Alarms</h2><table><tr><th>alarm</th><th>state</th><th>reason</th></tr>")
     for alarm in report.alarms:
         parts.append(f"<tr class='{escape(alarm.state)}'><td>{escape(alarm.name)}</td>"
                      f"<td>{escape(alarm.state)}</td><td>{escape(alarm.reason)}</td></tr>")

@@ -16,10 +16,12 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from PIL import Image
 
+from dashboards.drawing.phases import Phase
 from dashboards.drawing.query import WidgetData
 from dashboards.drawing.source import Transition
 
 STATE_COLOURS = {"OK": "#2ca02c", "ALARM": "#d62728", "INSUFFICIENT_DATA": "#9e9e9e"}
+PHASE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd")
 DPI = 80
 LEGEND_CHARS = 40
 # One grid unit of the 24-column dashboard grid, in pixels of the composed picture.
@@ -72,8 +74,20 @@ def _time_axis(ax: Any, start: datetime, end: datetime) -> None:
     ax.tick_params(labelsize=7)
 
 
+def _phases(ax: Any, phases: list[Phase]) -> None:
+    """Shade each phase of the run and name it at the top of the plot."""
+    for index, phase in enumerate(phases):
+        left, right = mdates.date2num(phase.start), mdates.date2num(phase.end)
+        colour = PHASE_COLOURS[index % len(PHASE_COLOURS)]
+        ax.axvspan(left, right, color=colour, alpha=0.07)
+        ax.axvline(left, color=colour, linewidth=0.8)
+        ax.text((left + right) / 2, 1.0, phase.name, transform=ax.get_xaxis_transform(),
+                ha="center", va="bottom", fontsize=6, color=colour)
+
+
 def metric_png(path: Path, widget: dict[str, Any], data: WidgetData, *, start: datetime,
-               end: datetime, alarm_spans: list[Span], transitions: list[Transition]) -> None:
+               end: datetime, alarm_spans: list[Span], transitions: list[Transition],
+               phases: list[Phase] | None = None) -> None:
     """Draw a metric widget: its series, thresholds, and the ALARM spans of its alarms."""
     props = widget["properties"]
     fig, ax = plt.subplots(figsize=_size(widget), dpi=DPI)
@@ -91,6 +105,7 @@ def metric_png(path: Path, widget: dict[str, Any], data: WidgetData, *, start: d
                 else:
                     ax.plot([], [], label=f"{series.label} (no data)")
             _time_axis(ax, start, end)
+            _phases(ax, phases or [])
             for span in alarm_spans:
                 if span.state == "ALARM":
                     ax.axvspan(mdates.date2num(span.start), mdates.date2num(span.end),
@@ -119,7 +134,7 @@ def metric_png(path: Path, widget: dict[str, Any], data: WidgetData, *, start: d
 
 
 def alarms_png(path: Path, widget: dict[str, Any], rows: list[list[Span]], names: list[str], *,
-               start: datetime, end: datetime) -> None:
+               start: datetime, end: datetime, phases: list[Phase] | None = None) -> None:
     """Draw an alarm widget as a timeline: one band per alarm, coloured by state."""
     fig, ax = plt.subplots(figsize=_size(widget), dpi=DPI)
     try:
@@ -132,6 +147,7 @@ def alarms_png(path: Path, widget: dict[str, Any], rows: list[list[Span]], names
         ax.set_yticks(range(len(names)), names, fontsize=6)
         ax.set_ylim(max(0.5, len(names) - 0.5), -0.5)  # first alarm on top, as listed
         _time_axis(ax, start, end)
+        _phases(ax, phases or [])
         fig.tight_layout()
         fig.savefig(path)
     finally:

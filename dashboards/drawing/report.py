@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from dashboards.drawing.phases import Phase
 from dashboards.drawing.source import AlarmState, Transition
 
 
@@ -42,3 +43,5 @@ class Report:
     end: datetime
     scale: float
     index: Path
+    # The run's phases when rendered for one (`--run`), marked on every graph.
+    phases: list[Phase] = field(default_factory=list)

@@ -35,7 +35,8 @@ async def serve(args: argparse.Namespace) -> None:
 
     s3 = boto3.client("s3", region_name=args.region, endpoint_url=args.endpoint_url)
     fis = Fis(region=args.region, scale=time_scale(), state_dir=state_dir, effects=effects,
-              cloudwatch=cloudwatch, s3=s3)
+              cloudwatch=cloudwatch, s3=s3,
+              logs=boto3.client("logs", region_name=args.region, endpoint_url=args.endpoint_url))
     runner = web.AppRunner(application(fis), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", args.port).start()

@@ -212,11 +212,11 @@ class Fis:
     """The templates and experiments of one local stack, and the work they do."""
 
     def __init__(self, *, region: str, scale: float, state_dir: Path,
-                 effects: EffectsFactory, cloudwatch: Any, s3: Any = None,
+                 effects: EffectsFactory, cloudwatch: Any, s3: Any = None, logs: Any = None,
                  poll_s: float = 1.0) -> None:
         self.region, self.scale, self.state_dir = region, scale, state_dir
         self._effects, self._cloudwatch, self._poll_s = effects, cloudwatch, poll_s
-        self._s3 = s3
+        self._s3, self._logs = s3, logs
         self.templates: dict[str, dict[str, Any]] = {}
         self.experiments: dict[str, Experiment] = {}
         self._tokens: dict[str, str] = {}
@@ -385,20 +385,38 @@ class Fis:
             experiment.reason = reason + (f" Log not delivered: {failure}." if failure else "")
 
     async def _write_log(self, experiment: Experiment) -> str | None:
-        """Deliver the (ended) experiment's log to its template's S3 log destination, if it
-        has one; return why it could not be delivered, or None."""
-        where = (experiment.template.get("logConfiguration") or {}).get("s3Configuration")
-        if not where or self._s3 is None:
-            return None
-        key = log_key(where.get("prefix", ""), region=self.region,
-                      experiment_id=experiment.id, at=experiment.created)
-        body = "".join(json.dumps(r) + "\n" for r in log_records(experiment))
-        try:
-            await asyncio.to_thread(self._s3.put_object, Bucket=where["bucketName"], Key=key,
-                                    Body=body.encode(), ContentType="application/x-ndjson")
-        except Exception as exc:  # FIS, too, ends the experiment whatever its log does
-            return str(exc)
-        return None
+        """Deliver the (ended) experiment's log to its template's destinations, S3 and
+        CloudWatch Logs (a stream named after the experiment); return why it could not be
+        delivered, or None."""
+        config = experiment.template.get("logConfiguration") or {}
+        records = log_records(experiment)
+        failures = []
+        where = config.get("s3Configuration")
+        if where and self._s3 is not None:
+            key = log_key(where.get("prefix", ""), region=self.region,
+                          experiment_id=experiment.id, at=experiment.created)
+            body = "".join(json.dumps(r) + "\n" for r in records)
+            try:
+                await asyncio.to_thread(self._s3.put_object, Bucket=where["bucketName"],
+                                        Key=key, Body=body.encode(),
+                                        ContentType="application/x-ndjson")
+            except Exception as exc:  # FIS, too, ends the experiment whatever its log does
+                failures.append(str(exc))
+        group = (config.get("cloudWatchLogsConfiguration") or {}).get("logGroupArn")
+        if group and self._logs is not None:
+            try:
+                await asyncio.to_thread(self._put_log_events, group, experiment.id, records)
+            except Exception as exc:  # as above
+                failures.append(str(exc))
+        return "; ".join(failures) or None
+
+    def _put_log_events(self, group_arn: str, stream: str,
+                        records: list[dict[str, Any]]) -> None:
+        group = group_arn.split(":log-group:", 1)[-1].removesuffix(":*")
+        self._logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        now = int(time.time() * 1000)
+        self._logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+            {"timestamp": now, "message": json.dumps(r)} for r in records])
 
     async def close(self) -> None:
         """Stop every running experiment (each rolls back) and close the HTTP session."""

@@ -4,6 +4,7 @@ widget the run exercised."""
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,8 +89,15 @@ async def test_each_dashboard_renders_with_data_where_the_run_went(
     assert set(EXERCISED) <= {d.name for d in report.dashboards}
     assert all((report.index.parent / w.png).stat().st_size > 0
                for d in report.dashboards for w in d.widgets)
+    # (as for a load run's report folder: its window, its phase marked, into its folder)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps({
+        "scenario": "dashboard-e2e", "started_at": started.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat()}))
     code, out, err = await run_cli("--state-dir", str(state_dir), "dashboard", "render",
-                                   "--since", "10m", "--out", str(tmp_path / "cli"))
+                                   "--run", str(run))
     assert code == 0, err
-    assert (tmp_path / "cli" / "index.html").exists()
+    page = (run / "dashboards" / "index.html").read_text()
+    assert "The run's phases" in page and "load: dashboard-e2e" in page
     assert "time scale" in out and "itinera-e2e-business:" in out

@@ -72,21 +72,32 @@ def test_inventory_tasks_lost_in_az_a_under_load(gameday_stack: LocalStack,
     """GIVEN 20 s of booking load from a locust master and two workers run as ECS tasks,
     WHEN inventory's tasks in az-a are stopped by the deployed template's run copy, THEN the
     game day completes, its hypotheses hold, `itinera check` is clean, everything went
-    through the AWS APIs at the stack's one endpoint (FIS, ECS, S3, CloudWatch), and the
-    report and JUnit XML are written."""
+    through the AWS APIs at the stack's one endpoint (FIS, ECS, S3, CloudWatch), each call
+    valid for botocore's model and within the runner's documented actions, and the report
+    and JUnit XML are written."""
     from chaos.gameday import report
+    from chaos.gameday.permissions import RUNNER_ACTIONS, iam_action, tagging
     from chaos.gameday.run import GamedayOptions, run_gameday, summary
     from loadtests.targets import LocalTarget
+    from tests.aws_calls import recorded_calls
 
     state = gameday_stack.config.state_dir
     target = LocalTarget(state)
     before = {n for n, t in read_record(state).tasks.items()
               if t.service == "inventory" and t.az == "az-a"}
-    result = run_gameday(GamedayOptions(experiment="inventory-tasks-lost-az",
-                                        report_root=tmp_path, duration_s=20, users=10,
-                                        settle_s=45), target)
-    folder = report.write(result, target.client("cloudwatch"))
+    with recorded_calls() as calls:
+        result = run_gameday(GamedayOptions(experiment="inventory-tasks-lost-az",
+                                            report_root=tmp_path, duration_s=20, users=10,
+                                            settle_s=45), target)
+        folder = report.write(result, target.client("cloudwatch"))
     doc = summary(result)
+    # Every AWS call the runner made is one the pinned botocore's model accepts, and needs
+    # only the actions the runner's role is documented to have (all of them but the stop).
+    assert [(c.operation, c.problems()) for c in calls if c.problems()] == []
+    actions = {a for c in calls for a in (iam_action(c.service, c.operation),
+                                          *tagging(c.service, c.operation, c.params))}
+    assert actions <= RUNNER_ACTIONS, actions - RUNNER_ACTIONS
+    assert RUNNER_ACTIONS - actions == {"fis:StopExperiment"}
     assert result.outcome.state == "completed", doc
     stopped = next(e for e in result.outcome.events if e.kind == "applied")
     assert set(stopped.detail.removeprefix("stopped ").split(", ")) == before

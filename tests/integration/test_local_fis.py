@@ -49,7 +49,8 @@ async def fis(moto_url: str, tmp_path: Path) -> AsyncIterator[Any]:
     cloudwatch = client("cloudwatch", moto_url)
     service = Fis(region=REGION, scale=0.01, state_dir=tmp_path,
                   effects=lambda _session: NoEffects(),  # type: ignore[arg-type,return-value]
-                  cloudwatch=cloudwatch, s3=client("s3", moto_url), poll_s=0.1)
+                  cloudwatch=cloudwatch, s3=client("s3", moto_url),
+                  logs=client("logs", moto_url), poll_s=0.1)
     runner = web.AppRunner(application(service), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -222,17 +223,21 @@ async def test_bad_requests_are_fis_errors_and_tokens_make_starts_idempotent(
     await ended(fis, first["experiment"]["id"])
 
 
-async def test_the_experiment_log_goes_to_its_s3_destination(fis: Any, moto_url: str) -> None:
-    """A template with an S3 log configuration gets the experiment's log there when it
-    ends, in FIS's schema version 2: its start, each action's start and end (in order,
-    with its state), and its end with the final state."""
-    s3 = client("s3", moto_url)
+async def test_the_experiment_log_goes_to_its_s3_and_cloudwatch_destinations(
+        fis: Any, moto_url: str) -> None:
+    """A template with S3 and CloudWatch Logs log configurations gets the experiment's log
+    in both when it ends, in FIS's schema version 2: its start, each action's start and end
+    (in order, with its state), and its end with the final state."""
+    s3, logs = client("s3", moto_url), client("logs", moto_url)
     s3.create_bucket(Bucket="fis-logs", CreateBucketConfiguration={
         "LocationConstraint": REGION})
+    logs.create_log_group(logGroupName="/itinera/test/fis")
+    group_arn = f"arn:aws:logs:{REGION}:123456789012:log-group:/itinera/test/fis:*"
     request = {**template(first={"parameters": {"duration": "PT1S"}},
                           second={"parameters": {"duration": "PT1S"}, "startAfter": ["first"]}),
                "logConfiguration": {"logSchemaVersion": 2, "s3Configuration": {
-                   "bucketName": "fis-logs", "prefix": "logs/waits"}}}
+                   "bucketName": "fis-logs", "prefix": "logs/waits"},
+                   "cloudWatchLogsConfiguration": {"logGroupArn": group_arn}}}
     template_id = (await call(fis.create_experiment_template, **request))[
         "experimentTemplate"]["id"]
     experiment_id = (await call(fis.start_experiment, experimentTemplateId=template_id))[
@@ -252,6 +257,9 @@ async def test_the_experiment_log_goes_to_its_s3_destination(fis: Any, moto_url:
         ("action-start", "second"), ("action-end", "second"), ("experiment-end", None)]
     assert records[2]["details"]["action_state"]["status"] == "completed"
     assert records[-1]["details"]["experiment_state"]["status"] == "completed"
+    events = logs.get_log_events(logGroupName="/itinera/test/fis",
+                                 logStreamName=experiment_id, startFromHead=True)["events"]
+    assert [json.loads(e["message"]) for e in events] == records
 
 
 async def test_abort_stops_every_running_experiment_and_only_those(fis: Any) -> None:

@@ -132,3 +132,40 @@ async def test_a_stand_in_that_is_down_is_a_503_and_bad_routes_are_refused(
             assert resp.status == 400
         async with http.get(f"{moto_url}/moto-api/itinera/routes") as resp:
             assert await resp.json() == {}
+
+
+def test_alarm_history_is_answered_from_the_states_moto_keeps(moto_url: str) -> None:
+    """DescribeAlarmHistory, which moto lacks: each state change of an alarm (not its
+    creation, not a state set again), newest first, filtered by name and time, paged."""
+    from datetime import UTC, datetime, timedelta
+
+    cloudwatch = _client("cloudwatch", moto_url)
+    for name in ("history-a", "history-b"):
+        cloudwatch.put_metric_alarm(
+            AlarmName=name, Namespace="Itinera/Test", MetricName="m", Statistic="Sum",
+            Period=60, EvaluationPeriods=1, Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold")
+    for state in ("INSUFFICIENT_DATA", "OK", "ALARM", "ALARM", "OK"):
+        cloudwatch.set_alarm_state(AlarmName="history-a", StateValue=state,
+                                   StateReason=f"now {state}")
+    cloudwatch.set_alarm_state(AlarmName="history-b", StateValue="ALARM", StateReason="b")
+    now = datetime.now(UTC)
+    found = cloudwatch.describe_alarm_history(
+        AlarmName="history-a", HistoryItemType="StateUpdate",
+        StartDate=now - timedelta(minutes=5), EndDate=now + timedelta(minutes=1))
+    items = found["AlarmHistoryItems"]
+    assert [i["HistorySummary"] for i in items] == [
+        "Alarm updated from ALARM to OK", "Alarm updated from OK to ALARM",
+        "Alarm updated from INSUFFICIENT_DATA to OK"]
+    assert json.loads(items[0]["HistoryData"])["newState"] == {"stateValue": "OK",
+                                                               "stateReason": "now OK"}
+    assert items[0]["Timestamp"] >= items[1]["Timestamp"] >= items[2]["Timestamp"]
+    ascending = cloudwatch.describe_alarm_history(AlarmName="history-a",
+                                                  ScanBy="TimestampAscending")
+    assert ascending["AlarmHistoryItems"] == items[::-1]
+    assert cloudwatch.describe_alarm_history(
+        AlarmName="history-a", EndDate=now - timedelta(minutes=5))["AlarmHistoryItems"] == []
+    pages = list(cloudwatch.get_paginator("describe_alarm_history").paginate(
+        PaginationConfig={"PageSize": 2}))
+    names = [i["AlarmName"] for p in pages for i in p["AlarmHistoryItems"]]
+    assert sorted(names) == ["history-a"] * 3 + ["history-b"] and len(pages) == 2

@@ -1,0 +1,1 @@
+"""EventBridge Scheduler, locally: the schedules moto stores, fired on the scaled clock."""
