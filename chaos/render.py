@@ -2,13 +2,13 @@
 
 The experiment files hold CreateExperimentTemplate's JSON shape (camelCase); CloudFormation
 names the same fields in PascalCase. Strings with `${...}` become `!Sub`, whose names are
-chaos.yaml's parameters and resources. An experiment with `itinera.schedule` also gets an
-EventBridge Scheduler schedule (created DISABLED) and a role that may start that template only.
+chaos.yaml's parameters and resources. The experiment with `itinera.schedule` is the weekly
+game day: infra/sam/loadgen.yaml schedules the game-day runner for it (load, experiment,
+verdict), not FIS alone.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -120,50 +120,11 @@ def resource(experiment: Experiment) -> dict[str, Any]:
     return {"Type": "AWS::FIS::ExperimentTemplate", "Properties": props}
 
 
-def schedule_resources(experiment: Experiment) -> dict[str, Any]:
-    """Return the disabled schedule that starts *experiment* and the role it starts it with."""
-    template = logical_id(experiment)
-    base = template.removesuffix("Experiment")
-    arn = "arn:${AWS::Partition}:fis:${AWS::Region}:${AWS::AccountId}"
-    role = {
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": Sub("${AWS::AccountId}")}}}]},
-            "Policies": [{"PolicyName": f"start-{experiment.name}", "PolicyDocument": {
-                "Version": "2012-10-17", "Statement": [{
-                    "Sid": "StartThisTemplateOnly", "Effect": "Allow",
-                    "Action": "fis:StartExperiment",
-                    # StartExperiment authorizes on the template and on the experiment it
-                    # creates, whose id is only known then.
-                    "Resource": [Sub(f"{arn}:experiment-template/${{{template}}}"),
-                                 Sub(f"{arn}:experiment/*")]}]}}]}}
-    start = {"ExperimentTemplateId": f"${{{template}}}",
-             "ClientToken": "<aws.scheduler.execution-id>"}
-    schedule = {
-        "Type": "AWS::Scheduler::Schedule",
-        "Properties": {
-            "Description": f"Game day: {experiment.template['description']}",
-            "State": "DISABLED",
-            "ScheduleExpression": experiment.schedule,
-            "ScheduleExpressionTimezone": "UTC",
-            "FlexibleTimeWindow": {"Mode": "OFF"},
-            "Target": {"Arn": "arn:aws:scheduler:::aws-sdk:fis:startExperiment",
-                       "RoleArn": GetAtt(f"{base}ScheduleRole.Arn"),
-                       "Input": Sub(json.dumps(start)),
-                       "RetryPolicy": {"MaximumRetryAttempts": 0}}}}
-    return {f"{base}ScheduleRole": role, f"{base}Schedule": schedule}
-
-
 def render_section(experiments: list[Experiment]) -> str:
     """Return the template lines between the generated markers."""
     resources: dict[str, Any] = {}
     for experiment in experiments:
         resources[logical_id(experiment)] = resource(experiment)
-        if experiment.schedule:
-            resources.update(schedule_resources(experiment))
     blocks = [yaml.dump({name: body}, Dumper=_Dumper, sort_keys=False, width=1000,
                         default_flow_style=False, allow_unicode=True)
               for name, body in resources.items()]

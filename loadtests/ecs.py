@@ -25,10 +25,10 @@ from typing import Any
 import aiohttp
 
 from itinera.http import ServiceClient
-from loadtests import judge, summary
+from loadtests import judge
 from loadtests.catalog import Catalog, create_flash_flight, discover
-from loadtests.plan import LoadPlan
-from loadtests.runner import judge_folder, machine
+from loadtests.plan import JudgedRun
+from loadtests.runner import judge_folder, machine, told
 from loadtests.targets import Target
 
 RUN_TASK_BATCH = 10  # ECS RunTask starts at most ten tasks per call
@@ -40,16 +40,11 @@ STOP_WAIT_S = 45.0
 
 
 @dataclass(frozen=True, kw_only=True)
-class EcsRun(LoadPlan):
-    """A load run on the loadgen stack: its plan, its workers, where it goes."""
+class EcsRun(JudgedRun):
+    """A load run on the loadgen stack: its plan, and its workers and stack."""
 
     workers: int
     stack_name: str
-    host: str
-    check: bool = True
-    grace_s: float = 5.0
-    settle_s: float = 120.0
-    confirm_deadline_s: float = 30.0
 
 
 @dataclass
@@ -331,13 +326,7 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
                "finished_at": finished.isoformat(), "error": error, "machine": machine(),
                "tasks": launched.every(),
                "results": f"s3://{prepared.bucket}/{prepared.prefix}/"})
-    print()
-    print(summary.table(result))
-    if error:
-        print(f"run error: {error}")
-    print(f"report: {folder}/ (report.html, summary.json, locust_*.csv, *.png); the "
-          f"dashboards over this run: itinera dashboard render --run {folder}")
-    return 0 if result["verdict"] == "pass" else 1
+    return told(result, folder=folder, error=error)
 
 
 def stop_runs(target: Target, stack_name: str, *, reason: str) -> list[str]:

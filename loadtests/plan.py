@@ -38,3 +38,15 @@ class LoadPlan:
     def extended(self, kind: type[P], **more: Any) -> P:
         """Return this plan as a run of *kind*, with that run's own settings."""
         return kind(**{f.name: getattr(self, f.name) for f in fields(LoadPlan)}, **more)
+
+
+@dataclass(frozen=True, kw_only=True)
+class JudgedRun(LoadPlan):
+    """A run that goes somewhere and judges itself after: where its load goes, and how the
+    invariant check after it waits."""
+
+    host: str
+    check: bool = True
+    grace_s: float = 5.0
+    settle_s: float = 120.0
+    confirm_deadline_s: float = 30.0

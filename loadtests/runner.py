@@ -24,7 +24,7 @@ from itinera.http import ServiceClient
 from loadtests import judge, summary
 from loadtests.catalog import Catalog, create_flash_flight, discover
 from loadtests.invariants import InvariantResult, not_run, settle_and_check
-from loadtests.plan import LoadPlan
+from loadtests.plan import JudgedRun
 from loadtests.stats import read_recorded
 from localaws.record import NoLocalStack, read_record
 
@@ -35,17 +35,12 @@ STARTUP_AND_REPORT_S = 90
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunOptions(LoadPlan):
+class RunOptions(JudgedRun):
     """A local load run: its plan, and the local stack and locust processes it runs on."""
 
     processes: int
-    host: str
     state_dir: Path
-    check: bool = True
-    grace_s: float = 5.0
-    settle_s: float = 120.0
     stop_timeout_s: float = 30.0
-    confirm_deadline_s: float = 30.0
 
 
 def default_host(state_dir: Path) -> str:
@@ -218,6 +213,11 @@ def run(options: RunOptions) -> int:
                               "run_id": run_id, "started_at": started.isoformat(),
                               "finished_at": finished.isoformat(), "error": error,
                               "machine": machine(), "command": command[1:]})
+    return told(result, folder=folder, error=error)
+
+
+def told(result: dict[str, Any], *, folder: Path, error: str | None) -> int:
+    """Print the judged run's table and where its report is; return its exit code."""
     print()
     print(summary.table(result))
     if error:

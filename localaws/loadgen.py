@@ -66,10 +66,53 @@ def _network(template: Any, first: Deployed) -> dict[str, str]:
     return physical
 
 
+def _schedule_target(value: Any) -> Any:
+    """Return a schedule's CloudFormation Target in the Scheduler API's shape (the same
+    PascalCase, but `awsvpcConfiguration`)."""
+    if isinstance(value, dict):
+        return {("awsvpcConfiguration" if k == "AwsvpcConfiguration" else k):
+                _schedule_target(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_schedule_target(v) for v in value]
+    return value
+
+
+def _active(template: Any, deployed: Deployed, kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template.of_type(kind).items()
+            if "Condition" not in r or deployed.condition(r["Condition"])}
+
+
+def apply_schedules_and_rules(deployed: Deployed, *, scheduler: Any, events: Any) -> list[str]:
+    """Create the template's schedules (in the emulator's Scheduler, which the local
+    scheduler fires) and EventBridge rules with their targets; return their names."""
+    made = []
+    for resource in _active(deployed.template, deployed, "AWS::Scheduler::Schedule").values():
+        props = deployed.resolve(resource["Properties"])
+        scheduler.create_schedule(
+            Name=props["Name"], Description=props.get("Description", ""),
+            State=props.get("State", "ENABLED"),
+            ScheduleExpression=props["ScheduleExpression"],
+            ScheduleExpressionTimezone=props.get("ScheduleExpressionTimezone", "UTC"),
+            FlexibleTimeWindow=props["FlexibleTimeWindow"],
+            Target=_schedule_target(props["Target"]))
+        made.append(props["Name"])
+    for resource in _active(deployed.template, deployed, "AWS::Events::Rule").values():
+        props = deployed.resolve(resource["Properties"])
+        events.put_rule(Name=props["Name"], Description=props.get("Description", ""),
+                        EventPattern=json.dumps(props["EventPattern"]), State="ENABLED")
+        events.put_targets(Rule=props["Name"], Targets=[
+            {"Id": t["Id"], "Arn": t["Arn"]} for t in props["Targets"]])
+        made.append(props["Name"])
+    return made
+
+
 def deploy_loadgen(*, stage: str, region: str, cloudformation: Any, sns: Any, sqs: Any,
-                   ecs: Any) -> dict[str, str]:
-    """Deploy the loadgen stack; return its outputs (also in its CloudFormation stack)."""
-    template = transform(load_sam(LOADGEN_PATH), region=region, parameters={"Stage": stage})
+                   ecs: Any, scheduler: Any = None, events: Any = None,
+                   parameters: dict[str, str] | None = None) -> dict[str, str]:
+    """Deploy the loadgen stack; return its outputs (also in its CloudFormation stack).
+    With *scheduler* and *events*, its schedules and rules are created too."""
+    template = transform(load_sam(LOADGEN_PATH), region=region,
+                         parameters={"Stage": stage, **(parameters or {})})
     name = stack_name(stage)
     first = deploy(template, cloudformation=cloudformation, sns=sns, sqs=sqs, stack_name=name,
                    region=region)
@@ -84,6 +127,8 @@ def deploy_loadgen(*, stage: str, region: str, cloudformation: Any, sns: Any, sq
     deployed = Deployed(template=template, region=region, stack_name=name, physical=physical)
     outputs = {key: str(deployed.resolve(spec["Value"]))
                for key, spec in template.outputs.items()}
+    if scheduler is not None and events is not None:
+        apply_schedules_and_rules(deployed, scheduler=scheduler, events=events)
     # The outputs, as literals, in the stack CloudFormation describes.
     body = {**stack_body(template), "Outputs": {k: {"Value": v} for k, v in outputs.items()}}
     cloudformation.update_stack(StackName=name, TemplateBody=json.dumps(body))

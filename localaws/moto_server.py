@@ -41,6 +41,7 @@ Run it as `python -m localaws.moto_server -H HOST -p PORT`.
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
 import http.client
 import itertools
@@ -286,23 +287,51 @@ def _add_alarm_history() -> None:
     CloudWatchResponse.describe_alarm_history = describe_alarm_history  # type: ignore[attr-defined]
 
 
+def flatten_event(node: Any, prefix: str = "", result: dict[str, Any] | None = None
+                  ) -> dict[str, Any]:
+    """Return an event's fields by dotted path, as EventBridge matches them: the fields of
+    an array of objects are the lists of their values (`detail.containers.exitCode` of a
+    task with two containers is both exit codes), which moto's own flattening leaves out."""
+    out: dict[str, Any] = {} if result is None else result
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, dict) and value:
+                flatten_event(value, path, out)
+            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                for item in value:
+                    for field, found in flatten_event(item, path).items():
+                        out.setdefault(field, []).extend(
+                            found if isinstance(found, list) else [found])
+            else:
+                out[path] = value
+    return out
+
+
 def _deliver_events_to_topics() -> None:
     """Deliver EventBridge events to SNS topic targets, which moto's rules skip (they send
-    to queues, log groups and buses only): the event as JSON, as EventBridge publishes it."""
-    from moto.events.models import Rule
+    to queues, log groups and buses only): the event as JSON, as EventBridge publishes it;
+    and match patterns inside arrays of objects, as EventBridge does."""
+    from moto.events.models import EventPattern, Rule
     from moto.sns.models import sns_backends
+
+    EventPattern._flatten_dict = staticmethod(flatten_event)  # type: ignore[method-assign,assignment]
 
     moto_send = Rule.send_to_targets
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
-        moto_send(self, original_event, transform_input)
-        if not self.event_pattern.matches_event(original_event):
+        topics = [t for t in self.targets if str(t["Arn"]).startswith("arn:aws:sns:")]
+        if len(topics) < len(self.targets):
+            # moto refuses the whole rule for a target it does not know: it gets the others.
+            others = copy.copy(self)
+            others.targets = [t for t in self.targets if t not in topics]
+            moto_send(others, original_event, transform_input)
+        if not topics or not self.event_pattern.matches_event(original_event):
             return
-        for target in self.targets:
-            parts = str(target["Arn"]).split(":")
-            if len(parts) == 6 and parts[2] == "sns":
-                sns_backends[parts[4]][parts[3]].publish(
-                    message=json.dumps(original_event, default=str), arn=target["Arn"])
+        for target in topics:
+            _, _, _, region, account, _ = str(target["Arn"]).split(":", 5)
+            sns_backends[account][region].publish(
+                message=json.dumps(original_event, default=str), arn=target["Arn"])
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
 

@@ -68,6 +68,9 @@ class Deployed:
             # The names CloudWatch's AWS/ApplicationELB dimensions carry (elb/names.py).
             return elb_attribute(kind, name, attribute, stack_name=self.stack_name,
                                  region=self.region)
+        if kind == "AWS::ECS::Cluster" and attribute == "Arn":
+            # The clusters are the emulator's (moto's ECS), named as the template names them.
+            return f"arn:aws:ecs:{self.region}:{ACCOUNT_ID}:cluster/{self.ref(name)}"
         if kind in NOT_EMULATED:
             raise TemplateError(f"GetAtt {name}.{attribute} reaches a resource that is not "
                                 f"emulated locally ({kind}: {NOT_EMULATED[kind]}); route it "

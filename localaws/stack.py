@@ -50,6 +50,9 @@ from localaws.record import (
 from localaws.resources import ACCOUNT_ID, Deployed, deploy
 from localaws.template import load_sam, transform
 
+# Tokens for the scheduled game day's travellers (twice its default 20 users, two workers).
+GAMEDAY_TOKENS = 80
+
 
 class LocalStack:
     """Start every part in order, and stop every part it started."""
@@ -378,11 +381,26 @@ class LocalStack:
         wait_http(f"http://127.0.0.1:{cfg.ecs_port}/health", child=child)
         env = self.aws_credentials()
         clients = {name: self._client(name, env)
-                   for name in ("cloudformation", "sns", "sqs", "ecs")}
-        outputs = deploy_loadgen(stage=cfg.stage, region=cfg.region, **clients)
+                   for name in ("cloudformation", "sns", "sqs", "ecs", "scheduler", "events")}
+        assert self.deployed is not None
+        outputs = deploy_loadgen(stage=cfg.stage, region=cfg.region, **clients, parameters={
+            "TargetUrl": f"http://127.0.0.1:{cfg.gateway_port}",
+            "OpsTopicArn": self.deployed.ref("AlarmsTopic")})
+        # The scheduled game day's travellers, as an operator puts Cognito test users' tokens
+        # there on AWS (chaos/gameday/task.py reads them).
+        issuer = LocalIssuer(cfg.state_dir / "jwt")
+        tokens = [issuer.mint(f"gameday-{n}", ttl=7 * 86400) for n in range(GAMEDAY_TOKENS)]
+        self._client("s3", env).put_object(Bucket=outputs["ResultsBucketName"],
+                                           Key="tokens/gameday.txt",
+                                           Body="\n".join(tokens).encode())
+        self.supervisor.start("scheduler", [
+            python(), "-m", "localaws.scheduler", "--state-dir", str(cfg.state_dir),
+            "--endpoint-url", cfg.moto_url, "--region", cfg.region],
+            {**self.base_env(), **env})
         self.say(f"ECS RunTask/StopTask run tasks here (the rest of ECS is moto's); load "
                  f"generator stack {loadgen_stack(cfg.stage)}: cluster "
-                 f"{outputs['ClusterName']}, results in s3://{outputs['ResultsBucketName']}")
+                 f"{outputs['ClusterName']}, results in s3://{outputs['ResultsBucketName']}; "
+                 f"EventBridge Scheduler schedules fire at time scale {local_seconds(1):g}")
 
     def _start_alarms(self) -> None:
         """Put the template's alarms in moto and start the evaluator that moto lacks."""

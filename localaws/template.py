@@ -36,7 +36,12 @@ EMULATED_LOCALLY: dict[str, str] = {
                                        "evaluator keeps each under its name in moto and "
                                        "evaluates its rule",
     "AWS::Events::Rule": "the local stack invokes a scheduled rule's target function on its "
-                         "rate() schedule",
+                         "rate() schedule; the loadgen stack's event rules are put in the "
+                         "emulator's EventBridge (localaws/loadgen.py), which delivers the "
+                         "stand-ins' FIS and ECS events to their topic",
+    "AWS::Scheduler::Schedule": "created in the emulator's Scheduler (localaws/loadgen.py); "
+                                "the local scheduler (localaws/scheduler) fires it on the "
+                                "scaled clock",
     "AWS::ElasticLoadBalancingV2::TargetGroup": "HAProxy (localaws/elb) runs its "
                                                 "health checks and balances over the tasks",
     "AWS::CloudFront::Distribution": "localaws/cloudfront serves the web bucket and "
@@ -114,7 +119,6 @@ NOT_EMULATED: dict[str, str] = {
     "AWS::Cognito::UserPoolGroup": "itinera token --admin gives the admin scope locally",
     "AWS::Cognito::UserPoolResourceServer": "the local issuer's tokens carry the same scopes",
     "AWS::RDS::DBClusterParameterGroup": "MariaDB on 127.0.0.1 runs with its own settings",
-    "AWS::Scheduler::Schedule": "created disabled on AWS; local game days are started by hand",
 }
 # Not emulated, but named: `Ref` gives the name, as CloudFormation's Ref does for these (the
 # property when the template sets it, else a name made from the stack's and the resource's,

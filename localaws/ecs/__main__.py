@@ -12,19 +12,16 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import boto3
-from aiohttp import web
 
 from localaws.ecs.api import application
 from localaws.ecs.azs import AzWatcher
 from localaws.ecs.runtask import OPERATIONS, Tasks, reap_leftover_tasks
-from localaws.moto_server import set_route
 from localaws.resources import ACCOUNT_ID
+from localaws.standin import arguments, serve_routed
 
 AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                  "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION")
@@ -57,38 +54,23 @@ async def serve(args: argparse.Namespace) -> None:
     for line in reap_leftover_tasks(state_dir):
         print(json.dumps({"message": line}), flush=True)
     watcher = AzWatcher(state_dir)
+    events = boto3.client("events", region_name=args.region, endpoint_url=args.endpoint_url)
     tasks = Tasks(
         ecs=boto3.client("ecs", region_name=args.region, endpoint_url=args.endpoint_url),
         secrets_reader=secrets_reader(args.region, args.endpoint_url), region=args.region,
         account=ACCOUNT_ID, state_dir=state_dir,
         aws_env={k: os.environ[k] for k in AWS_VARIABLES if k in os.environ},
         address_prefix=address_prefix(args.port),
-        metadata_url=f"http://127.0.0.1:{args.port}", available=watcher.available)
-    runner = web.AppRunner(application(tasks), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", args.port).start()
-    await set_route(args.endpoint_url, "ecs", f"http://127.0.0.1:{args.port}", OPERATIONS)
-    print(json.dumps({"message": "ECS task stand-in ready", "port": args.port}), flush=True)
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopped.set)
-    await stopped.wait()
-    try:
-        await set_route(args.endpoint_url, "ecs", None, OPERATIONS)
-    except (aiohttp.ClientError, OSError):
-        pass  # moto stopped first: nothing left to route
-    await runner.cleanup()  # stops the tasks still running
+        metadata_url=f"http://127.0.0.1:{args.port}", available=watcher.available,
+        put_event=lambda entry: events.put_events(Entries=[entry]))
+    # Its cleanup stops the tasks still running.
+    await serve_routed(application(tasks), port=args.port, endpoint=args.endpoint_url,
+                       service="ecs", operations=OPERATIONS, name="ECS task stand-in")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the arguments and serve."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--state-dir", required=True)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--endpoint-url", required=True)
-    parser.add_argument("--region", required=True)
-    asyncio.run(serve(parser.parse_args(argv)))
+    asyncio.run(serve(arguments(__doc__.splitlines()[0]).parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -165,7 +165,8 @@ class Tasks:
     def __init__(self, *, ecs: Any, secrets_reader: Callable[[str], str], region: str,
                  account: str, state_dir: Path, aws_env: dict[str, str], address_prefix: str,
                  metadata_url: str, available: Callable[[], list[str]],
-                 stop_timeout_s: float = STOP_TIMEOUT_S) -> None:
+                 stop_timeout_s: float = STOP_TIMEOUT_S,
+                 put_event: Callable[[dict[str, Any]], Any] | None = None) -> None:
         self.ecs = ecs
         self.read_secret = secrets_reader
         self.region, self.account = region, account
@@ -175,6 +176,8 @@ class Tasks:
         self.metadata_url = metadata_url
         self.available = available
         self.stop_timeout_s = stop_timeout_s
+        # EventBridge PutEvents of one entry, as ECS sends "ECS Task State Change" events.
+        self.put_event = put_event
         self.tasks: dict[str, LocalTask] = {}
         self._addresses = 0
         self._definitions: dict[str, dict[str, Any]] = {}
@@ -350,6 +353,7 @@ class Tasks:
                 preexec_fn=_ulimits(task.container))
         task.last_status, task.started_at = "RUNNING", time.time()
         self._remember_pids()
+        self._watch(self._changed(task))
         self._watch(self._reap(task))
 
     async def _reap(self, task: LocalTask) -> None:
@@ -367,6 +371,25 @@ class Tasks:
             task.stopped_reason = "Essential container in task exited"
         task.ended.set()
         self._remember_pids()
+        await self._changed(task)
+
+    async def _changed(self, task: LocalTask) -> None:
+        """Send the task's "ECS Task State Change" event to EventBridge's default bus."""
+        if self.put_event is None:
+            return
+        doc = task.describe()
+        detail: dict[str, Any] = {key: doc[key] for key in (
+            "clusterArn", "taskArn", "taskDefinitionArn", "group", "startedBy", "lastStatus",
+            "desiredStatus", "availabilityZone", "launchType", "stopCode", "stoppedReason",
+            "createdAt", "startedAt", "stoppedAt") if key in doc}
+        detail["containers"] = [{k: c[k] for k in ("name", "lastStatus", "exitCode") if k in c}
+                                for c in doc["containers"]]
+        entry = {"Source": "aws.ecs", "DetailType": "ECS Task State Change",
+                 "Resources": [task.arn], "Detail": json.dumps(detail)}
+        try:
+            await asyncio.to_thread(self.put_event, entry)
+        except Exception as exc:  # an event lost is said, never fatal
+            print(json.dumps({"message": "ECS event not sent", "error": repr(exc)}), flush=True)
 
     async def _stop(self, task: LocalTask) -> None:
         """Stop as `docker stop` does: SIGTERM to the container's main process, which may

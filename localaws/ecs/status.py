@@ -12,6 +12,7 @@ from localaws import elb
 from localaws.ecs.autoscaler import scaling_log_path
 from localaws.ecs.azs import read_az_state
 from localaws.record import read_record
+from localaws.scheduler.service import local_when, read_state
 
 LAST_DECISIONS = 5
 
@@ -28,8 +29,10 @@ def status(state_dir: Path) -> dict[str, Any]:
                                          else "unregistered")}
              for name, task in record.tasks.items()}
     services = {name: s.model_dump() for name, s in record.services.items()}
+    schedules = [{**p, "locally": local_when(p, now)}
+                 for p in read_state(state_dir).get("schedules", [])]
     return {"services": services, "azs": read_az_state(state_dir),
-            "tasks": tasks, "scaling": last_decisions(state_dir),
+            "tasks": tasks, "scaling": last_decisions(state_dir), "schedules": schedules,
             "load_balancers": {name: {"fail_open": b.get("fail_open"), "error": b.get("error"),
                                       "by_az": {az: {"healthy": f["healthy"],
                                                      "unhealthy": f["unhealthy"]}
@@ -74,6 +77,17 @@ def _lines(report: dict[str, Any]) -> Iterator[str]:
             continue
         per_az = ", ".join(f"{az} {f['healthy']}/{f['unhealthy']}" for az, f in b["by_az"].items())
         yield f"  {name}: {per_az}" + ("  FAIL-OPEN" if b["fail_open"] else "")
+    yield ""
+    yield "schedules (EventBridge Scheduler; locally on the scaled clock):"
+    for p in report.get("schedules") or [{"none": True}]:
+        if "none" in p:
+            yield "  (none)"
+            continue
+        when = (f"next {p['next_aws']} (locally {p['locally']})" if p["state"] == "ENABLED"
+                else f"{p['state']}; would next run {p['next_aws']}")
+        yield f"  {p['name']}: {p['expression']}: {when}"
+        if p.get("last_result"):
+            yield f"    last: {p['last_result']}"
     yield ""
     yield "last scaling decisions:"
     for d in report["scaling"] or [{"none": True}]:

@@ -213,10 +213,10 @@ class Fis:
 
     def __init__(self, *, region: str, scale: float, state_dir: Path,
                  effects: EffectsFactory, cloudwatch: Any, s3: Any = None, logs: Any = None,
-                 poll_s: float = 1.0) -> None:
+                 events: Any = None, poll_s: float = 1.0) -> None:
         self.region, self.scale, self.state_dir = region, scale, state_dir
         self._effects, self._cloudwatch, self._poll_s = effects, cloudwatch, poll_s
-        self._s3, self._logs = s3, logs
+        self._s3, self._logs, self._events = s3, logs, events
         self.templates: dict[str, dict[str, Any]] = {}
         self.experiments: dict[str, Experiment] = {}
         self._tokens: dict[str, str] = {}
@@ -347,6 +347,7 @@ class Fis:
                 name: resolve(name, spec)
                 for name, spec in experiment.template.get("targets", {}).items()}
             experiment.status, experiment.reason = "running", "Experiment is running."
+            await self._state_changed(experiment, "initiating")
             if experiment.mode == "skip-all":
                 outcome.state = "completed"
             else:
@@ -381,8 +382,25 @@ class Fis:
             # ended finds its log.
             failure = await self._write_log(replace(experiment, status=status, reason=reason,
                                                     ended=ended))
+            before = experiment.status
             experiment.status, experiment.ended = status, ended
             experiment.reason = reason + (f" Log not delivered: {failure}." if failure else "")
+            await self._state_changed(experiment, before)
+
+    async def _state_changed(self, experiment: Experiment, old: str) -> None:
+        """Send the "FIS Experiment State Change" event to EventBridge's default bus."""
+        if self._events is None:
+            return
+        detail = {"experiment-id": experiment.id,
+                  "experiment-template-id": experiment.template_id,
+                  "new-state": {"status": experiment.status, "reason": experiment.reason},
+                  "old-state": {"status": old}}
+        entry = {"Source": "aws.fis", "DetailType": "FIS Experiment State Change",
+                 "Resources": [experiment.arn], "Detail": json.dumps(detail)}
+        try:
+            await asyncio.to_thread(self._events.put_events, Entries=[entry])
+        except Exception as exc:  # an event lost is said, never fatal to the experiment
+            print(json.dumps({"message": "FIS event not sent", "error": repr(exc)}), flush=True)
 
     async def _write_log(self, experiment: Experiment) -> str | None:
         """Deliver the (ended) experiment's log to its template's destinations, S3 and

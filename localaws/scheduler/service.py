@@ -42,6 +42,7 @@ class Planned:
     next_local: float | None
     last_fired: float | None = None
     last_result: str = ""
+    state: str = "ENABLED"
 
 
 def _snake(name: str) -> str:
@@ -142,6 +143,7 @@ class LocalScheduler:
         seen = set()
         for schedule in self.schedules():
             planned = self._plan(schedule, now)
+            planned.state = str(schedule.get("State", "ENABLED"))
             seen.add(f"{planned.group}/{planned.name}")
             if schedule.get("State") != "ENABLED" or planned.next_local is None \
                     or planned.next_local > now:

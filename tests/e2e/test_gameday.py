@@ -319,11 +319,12 @@ def test_gameday_abort_stops_the_experiment_and_the_load_of_a_running_game_day(
         gameday_stack: LocalStack, tmp_path: Path) -> None:
     """GIVEN a game day running through the CLI (its dependency latency applied, its load
     on ECS tasks), WHEN `itinera gameday abort` runs, THEN the experiment is stopped (its
-    fault rolled back) and every load task with it, and the game day ends FAIL with a
-    report saying the load stopped with the experiment."""
+    fault rolled back) and every load task with it, the game day ends FAIL with a report
+    saying the load stopped with the experiment, and the operations topic is told."""
     state = gameday_stack.config.state_dir
     record = read_record(state)
     fis, ecs = record.client("fis"), record.client("ecs")
+    inbox = _ops_inbox(record, "gameday-abort-inbox")
     cli = [sys.executable, "-m", "cli.main", "--state-dir", str(state), "gameday"]
     gameday = subprocess.Popen(
         [*cli, "run", "inventory-dependency-latency", "--duration", "40", "--users", "6",
@@ -360,6 +361,13 @@ def test_gameday_abort_stops_the_experiment_and_the_load_of_a_running_game_day(
     listed = ecs.describe_tasks(cluster=doc["tasks"][0].split("/")[1], tasks=doc["tasks"])
     assert {t["lastStatus"] for t in listed["tasks"]} == {"STOPPED"}
     assert 'failures="0"' not in (folder / "junit.xml").read_text()
+    # On call hears of it: FIS's state change reached the operations topic.
+    def told() -> dict[str, Any] | None:
+        return next((e for e in _events(record, inbox, "FIS Experiment State Change")
+                     if e["detail"]["experiment-id"] == experiment_id), None)
+
+    event = eventually_sync(told, within=30, what="the stopped experiment on the ops topic")
+    assert event["detail"]["new-state"]["status"] == "stopped"
     # Nothing of the fault is left: every proxy passes traffic again.
 
     async def modes() -> set[str]:
@@ -368,3 +376,76 @@ def test_gameday_abort_stops_the_experiment_and_the_load_of_a_running_game_day(
             return {p["fault"]["mode"] for p in (await response.json())["proxies"]}
 
     assert asyncio.run(modes()) == {"pass"}
+
+
+def _ops_inbox(record: Any, name: str) -> str:
+    """A queue subscribed to the stack's operations (alarms) topic; return its URL."""
+    sqs, sns = record.client("sqs"), record.client("sns")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=record.resources["AlarmsTopic"], Protocol="sqs", Endpoint=arn)
+    return str(url)
+
+
+def _events(record: Any, url: str, detail_type: str) -> list[dict[str, Any]]:
+    """The EventBridge events of *detail_type* that reached the inbox so far."""
+    found = []
+    for message in record.client("sqs").receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        event = json.loads(json.loads(message["Body"])["Message"])
+        if isinstance(event, dict) and event.get("detail-type") == detail_type:
+            found.append(event)
+    return found
+
+
+def test_the_scheduled_game_day_fires_on_the_scaled_clock_and_a_failure_is_told(
+        gameday_stack: LocalStack) -> None:
+    """GIVEN the weekly game day's schedule (deployed DISABLED, shown by `itinera status`),
+    WHEN it is enabled every minute (6 s at the local time scale) with a runner that fails,
+    THEN it runs the game-day runner as an ECS task, whose failure reaches the operations
+    topic through the runner-failed rule; and a schedule that cannot start its task leaves
+    its event in the dead-letter queue."""
+    state = gameday_stack.config.state_dir
+    record = read_record(state)
+    scheduler, sqs = record.client("scheduler"), record.client("sqs")
+    name = f"itinera-{record.stage}-gameday"
+    deployed = scheduler.get_schedule(Name=name)
+    assert deployed["State"] == "DISABLED"
+    shown = subprocess.run([sys.executable, "-m", "cli.main", "--state-dir", str(state),
+                            "status"], capture_output=True, text=True, timeout=60, check=False)
+    assert f"{name}: cron(0 10 ? * TUE *): DISABLED" in shown.stdout, shown.stdout
+    inbox = _ops_inbox(record, "gameday-ops-inbox")
+    target = dict(deployed["Target"])
+    failing = {**target, "Input": json.dumps({"containerOverrides": [{
+        "name": "runner", "command": ["python", "-m", "chaos.gameday.task",
+                                      "no-such-experiment"]}]})}
+    settings = {"Name": name, "ScheduleExpression": "rate(1 minute)",
+                "FlexibleTimeWindow": {"Mode": "OFF"}}
+    scheduler.update_schedule(**settings, State="ENABLED", Target=failing)
+    try:
+        def told() -> dict[str, Any] | None:
+            for event in _events(record, inbox, "ECS Task State Change"):
+                if event["detail"]["group"].endswith("-gameday-runner"):
+                    return event
+            return None
+
+        event = eventually_sync(told, within=60, what="the runner's failure on the ops topic")
+        assert event["detail"]["lastStatus"] == "STOPPED"
+        assert event["detail"]["containers"][0]["exitCode"] == 1
+        # A schedule whose task cannot start: its event goes to the dead-letter queue.
+        dlq = sqs.get_queue_url(QueueName=f"itinera-{record.stage}-gameday-dlq")["QueueUrl"]
+        broken = {**target, "EcsParameters": {**target["EcsParameters"],
+                                               "TaskDefinitionArn": "no-such-family:1"}}
+        scheduler.update_schedule(**settings, State="ENABLED", Target=broken)
+
+        def dead_letter() -> dict[str, Any] | None:
+            got = sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"])
+            return got["Messages"][0] if got.get("Messages") else None
+
+        letter = eventually_sync(dead_letter, within=60, what="the dead-letter queue's event")
+        assert letter["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "ClientException"
+    finally:
+        scheduler.update_schedule(
+            Name=name, ScheduleExpression=deployed["ScheduleExpression"],
+            FlexibleTimeWindow=deployed["FlexibleTimeWindow"], State="DISABLED", Target=target)

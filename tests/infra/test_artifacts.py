@@ -32,9 +32,10 @@ DOCKER = SAM_DIR / "docker"
 KIT = "itinera"
 PIP_FILES = {"pyproject.toml", "constraints.txt"}
 # Our packages each image carries besides the kit: a service image its service; the load
-# generator the load tools and inventory, whose seed hubs the load catalog reads.
+# generator the load tools and inventory, whose seed hubs the load catalog reads, and the
+# game-day runner its tasks also run (chaos, with the FIS plan and the check it uses).
 IMAGES = {"gateway": {"gateway"}, "inventory": {"inventory"}, "notifier": {"notifier"},
-          "loadgen": {"loadtests", "inventory"}}
+          "loadgen": {"loadtests", "inventory", "chaos", "localaws", "operations"}}
 SERVICE_IMAGES = ("gateway", "inventory", "notifier")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 ROOTS = tuple(sorted(p.rstrip("*") for p in

@@ -176,21 +176,12 @@ def test_the_tasks_and_functions_have_what_the_actions_need() -> None:
         assert location.endswith("fis-config-${AWS::AccountId}/fis-lambda-config/")
 
 
-def test_the_game_day_schedule_is_disabled_and_starts_its_template_only() -> None:
-    """The scheduled game day is created DISABLED; its role may start that template only."""
+def test_one_experiment_is_the_weekly_game_day_and_chaos_starts_nothing_itself() -> None:
+    """The scheduled experiment is the weekly game day, which the loadgen stack's schedule
+    runs through the game-day runner (tests/infra/test_loadgen.py); the chaos stack holds
+    the templates and schedules nothing itself (a schedule there would start FIS alone,
+    with no load and no verdict)."""
     chaos = raw("chaos.yaml")["Resources"]
-    scheduled = [e for e in EXPERIMENTS if e.schedule]
-    assert scheduled
-    for experiment in scheduled:
-        base = render.logical_id(experiment).removesuffix("Experiment")
-        schedule = chaos[f"{base}Schedule"]["Properties"]
-        assert schedule["State"] == "DISABLED"
-        assert schedule["Target"]["Arn"] == "arn:aws:scheduler:::aws-sdk:fis:startExperiment"
-        assert render.logical_id(experiment) in schedule["Target"]["Input"]["Fn::Sub"]
-        (policy,) = chaos[f"{base}ScheduleRole"]["Properties"]["Policies"]
-        (statement,) = policy["PolicyDocument"]["Statement"]
-        assert statement["Action"] == "fis:StartExperiment"
-        templates = [r["Fn::Sub"] for r in statement["Resource"]
-                     if "experiment-template/" in r["Fn::Sub"]]
-        assert templates == [f"arn:${{AWS::Partition}}:fis:${{AWS::Region}}:${{AWS::AccountId}}"
-                             f":experiment-template/${{{render.logical_id(experiment)}}}"]
+    assert [e.name for e in EXPERIMENTS if e.schedule] == ["all-tasks-lost-az"]
+    assert not [n for n, r in chaos.items() if r["Type"] == "AWS::Scheduler::Schedule"]
+

@@ -52,7 +52,9 @@ def test_the_outputs_are_the_ones_itinera_load_reads(loadgen: dict[str, Any]) ->
             and isinstance(n.value, str) and n.value in loadgen["Outputs"]}
     role_keys = {f"{role}{suffix}" for role in ("Master", "Worker")
                  for suffix in ("TaskDefinitionArn", "SecurityGroupId")}
-    assert read | role_keys | {"EgressIp"} == set(loadgen["Outputs"])
+    # The rest are for the operator: the NAT address, and the game day's runner and queue.
+    operators = {"EgressIp", "GamedayRunnerTaskDefinitionArn", "GamedayDeadLetterQueueUrl"}
+    assert read | role_keys | operators == set(loadgen["Outputs"])
 
 
 def test_workers_reach_only_the_master_and_https(loadgen: dict[str, Any]) -> None:
@@ -85,3 +87,73 @@ def test_the_loadgen_image_installs_the_load_extra_and_runs_unprivileged() -> No
     assert "*p['optional-dependencies']['load']" in text
     assert "COPY loadtests /app/loadtests" in text and "USER 10001" in text
     assert text.rstrip().endswith('CMD ["python", "-m", "loadtests.fargate", "worker"]')
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [st for policy in role["Properties"]["Policies"]
+            for st in policy["PolicyDocument"]["Statement"]]
+
+
+def test_the_weekly_game_day_runs_the_runner_with_a_dead_letter_queue(
+        loadgen: dict[str, Any]) -> None:
+    """The schedule (created DISABLED by default, only with a target URL and an ops topic)
+    runs the game-day runner's task in the loadgen cluster, not FIS alone; it is not
+    retried, its failures go to a dead-letter queue whose alarm tells the ops topic, and
+    its defaults are the scheduled experiment's."""
+    from chaos.experiments import load_experiments
+
+    resources, parameters = loadgen["Resources"], loadgen["Parameters"]
+    schedule = resources["GamedaySchedule"]
+    assert schedule["Condition"] == "ScheduledGameday"
+    props = schedule["Properties"]
+    assert parameters["GamedayScheduleState"]["Default"] == "DISABLED"
+    assert props["State"] == {"Ref": "GamedayScheduleState"}
+    target = props["Target"]
+    assert target["Arn"] == {"Fn::GetAtt": ["Cluster", "Arn"]}
+    assert target["EcsParameters"]["TaskDefinitionArn"] == {"Ref": "GamedayRunnerTaskDefinition"}
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["GamedayDeadLetterQueue", "Arn"]}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 0}
+    (scheduled,) = [e for e in load_experiments() if e.schedule]
+    assert parameters["GamedayExperiment"]["Default"] == scheduled.name
+    assert parameters["GamedayScheduleExpression"]["Default"] == scheduled.schedule
+    runner = resources["GamedayRunnerTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
+    assert runner["Command"] == ["python", "-m", "chaos.gameday.task"]
+    alarm = resources["GamedayDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["GamedayDeadLetterQueue", "QueueName"]}
+    assert alarm["AlarmActions"] == [{"Ref": "OpsTopicArn"}]
+    # Its role may run the runner, pass its roles and write dead letters: nothing else.
+    actions = {a for st in _statements(resources["GamedayScheduleRole"])
+               for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+    assert actions == {"ecs:RunTask", "iam:PassRole", "sqs:SendMessage"}
+
+
+def test_the_runners_role_grants_exactly_the_calls_the_runner_makes(
+        loadgen: dict[str, Any]) -> None:
+    """The runner's task role allows the actions chaos/gameday/permissions.py lists (which
+    the e2e game day checks against every call the runner makes) and PassRole, no other."""
+    from chaos.gameday.permissions import PASSED_ROLES, RUNNER_ACTIONS
+
+    granted = {a for st in _statements(loadgen["Resources"]["GamedayRunnerTaskRole"])
+               for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])}
+    assert granted == RUNNER_ACTIONS | {PASSED_ROLES}
+
+
+def test_a_failed_game_day_tells_the_operations_topic(loadgen: dict[str, Any]) -> None:
+    """Two rules: FIS experiments stopped or failed, and the runner's task ending non-zero;
+    both to the ops topic, whose policy admits EventBridge rules named itinera-<stage>-*."""
+    resources = loadgen["Resources"]
+    fis = resources["GamedayExperimentEnded"]["Properties"]
+    assert fis["EventPattern"]["source"] == ["aws.fis"]
+    assert fis["EventPattern"]["detail"]["new-state"]["status"] == ["stopped", "failed"]
+    runner = resources["GamedayRunnerFailed"]["Properties"]
+    assert runner["EventPattern"]["detail"]["containers"]["exitCode"] == [{"anything-but": 0}]
+    for rule in (fis, runner):
+        assert rule["Targets"] == [{"Id": "ops-topic", "Arn": {"Ref": "OpsTopicArn"}}]
+        assert rule["Name"]["Fn::Sub"].startswith("itinera-${Stage}-gameday-")
+    monitoring = load_sam(ROOT / "infra" / "sam" / "monitoring.yaml")
+    statements = monitoring["Resources"]["AlarmsTopicPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"]
+    gameday = next(st for st in statements if st["Sid"] == "GamedayEvents")
+    assert gameday["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(
+        ":rule/itinera-${Stage}-gameday-*")

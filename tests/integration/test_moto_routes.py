@@ -169,3 +169,36 @@ def test_alarm_history_is_answered_from_the_states_moto_keeps(moto_url: str) -> 
         PaginationConfig={"PageSize": 2}))
     names = [i["AlarmName"] for p in pages for i in p["AlarmHistoryItems"]]
     assert sorted(names) == ["history-a"] * 3 + ["history-b"] and len(pages) == 2
+
+
+def test_event_rules_deliver_to_topics_and_match_inside_arrays(moto_url: str) -> None:
+    """An EventBridge rule with an SNS topic target publishes the matching event to the
+    topic (moto delivers to queues only), its other targets still get it, and a pattern on a
+    field of an array of objects (a task's containers' exit codes) matches as EventBridge's
+    does."""
+    events, sns, sqs = (_client(s, moto_url) for s in ("events", "sns", "sqs"))
+    topic = sns.create_topic(Name="ops-events")["TopicArn"]
+    inboxes = {}
+    for name in ("ops-events-inbox", "direct-inbox"):
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        inboxes[name] = (url, sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inboxes["ops-events-inbox"][1])
+    events.put_rule(Name="runner-failed", EventPattern=json.dumps({
+        "source": ["aws.ecs"], "detail": {"lastStatus": ["STOPPED"],
+                                          "containers": {"exitCode": [{"anything-but": 0}]}}}))
+    events.put_targets(Rule="runner-failed", Targets=[
+        {"Id": "topic", "Arn": topic}, {"Id": "queue", "Arn": inboxes["direct-inbox"][1]}])
+    for code in (0, 3):
+        events.put_events(Entries=[{
+            "Source": "aws.ecs", "DetailType": "ECS Task State Change",
+            "Detail": json.dumps({"lastStatus": "STOPPED",
+                                  "containers": [{"name": "sidecar", "exitCode": 0},
+                                                 {"name": "runner", "exitCode": code}]})}])
+    published = sqs.receive_message(QueueUrl=inboxes["ops-events-inbox"][0],
+                                    MaxNumberOfMessages=10)["Messages"]
+    (event,) = [json.loads(json.loads(m["Body"])["Message"]) for m in published]
+    assert [c["exitCode"] for c in event["detail"]["containers"]] == [0, 3]
+    direct = sqs.receive_message(QueueUrl=inboxes["direct-inbox"][0],
+                                 MaxNumberOfMessages=10)["Messages"]
+    assert len(direct) == 1

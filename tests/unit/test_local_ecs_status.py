@@ -53,3 +53,22 @@ def test_an_az_marked_down_shows_and_comes_back(tmp_path: Path) -> None:
     assert state["az-b"]["available"] is True
     set_az_available(tmp_path, "az-a", True)
     assert read_az_state(tmp_path)["az-a"]["available"] is True
+
+
+def test_status_shows_each_schedules_next_run_on_both_clocks(tmp_path: Path) -> None:
+    """The local scheduler's plan: an enabled schedule's next AWS time and when it comes on
+    the scaled clock; a disabled one says so; with no scheduler, none."""
+    write_stack(tmp_path)
+    assert "(none)" in table(status(tmp_path))
+    soon = time.time() + 1800
+    (tmp_path / "run" / "scheduler.json").write_text(json.dumps({"scale": 0.1, "schedules": [
+        {"name": "itinera-dev-gameday", "group": "default", "expression": "cron(0 10 ? * TUE *)",
+         "modified": "", "next_aws": "2026-12-08T10:00:00+00:00", "next_local": soon,
+         "last_fired": None, "last_result": "", "state": "ENABLED"},
+        {"name": "paused", "group": "default", "expression": "rate(1 day)", "modified": "",
+         "next_aws": "2026-12-08T00:00:00+00:00", "next_local": soon, "last_fired": None,
+         "last_result": "", "state": "DISABLED"}]}))
+    text = table(status(tmp_path))
+    assert ("itinera-dev-gameday: cron(0 10 ? * TUE *): next 2026-12-08T10:00:00+00:00 "
+            "(locally in 0:") in text
+    assert "paused: rate(1 day): DISABLED" in text

@@ -1,4 +1,5 @@
-# The load generator's locust master and workers on Fargate (x86_64, for Fargate Spot).
+# The load generator's locust master and workers, and the game-day runner, on Fargate (x86_64, for
+# Fargate Spot).
 # Build from the repository root:
 #   docker build --platform linux/amd64 -f infra/sam/docker/loadgen.Dockerfile -t itinera-loadgen .
 FROM python:3.11-slim AS build
@@ -10,7 +11,9 @@ RUN python -m venv /opt/venv
 # each transitive version. The project itself is not pip-installed: its wheel would add the
 # `itinera` command, whose code (cli/) is not in this image. The image copies the packages the
 # load generator runs instead (PYTHONPATH below): the load tools, the runtime kit, and
-# inventory, whose seed hubs the load catalog reads. Its own ignore file
+# inventory, whose seed hubs the load catalog reads; and for the game-day runner's task
+# (`python -m chaos.gameday.task`), the game days, the FIS plan and stop checks of localaws
+# it reads experiments with, and the invariant check of operations. Its own ignore file
 # (loadgen.Dockerfile.dockerignore) admits nothing else into the context.
 COPY pyproject.toml constraints.txt ./
 RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
@@ -19,6 +22,9 @@ print(*p['dependencies'], *p['optional-dependencies']['load'], sep='\n')" > requ
 COPY itinera /app/itinera
 COPY inventory /app/inventory
 COPY loadtests /app/loadtests
+COPY chaos /app/chaos
+COPY localaws /app/localaws
+COPY operations /app/operations
 RUN python -m compileall -q --invalidation-mode checked-hash /app
 
 FROM python:3.11-slim
