@@ -11,8 +11,8 @@ import yaml
 from chaos.catalog import Catalog, value_problem
 
 EXPERIMENTS = Path(__file__).resolve().parent / "experiments"
-# What a hypothesis may measure; the game-day runner computes each from the load run, the
-# metrics store and `itinera check`.
+# What a hypothesis may measure; the game-day runner computes each from the load run,
+# CloudWatch's alarm history and `itinera check`.
 METRICS = {
     "error_ratio": "5xx and transport errors / requests of the load run",
     "latency_p95_ms": "95th percentile response time of the load run, milliseconds",
@@ -23,6 +23,8 @@ METRICS = {
     "captures_per_booking_max": "most payment captures of one booking",
     "confirmations_per_booking_max": "most confirmations sent for one booking",
     "oversold": "seats and rooms sold beyond capacity",
+    "stop_alarms_fired": "times a stop-condition alarm went into ALARM (CloudWatch alarm "
+                         "history)",
 }
 PHASES = ("before", "during", "after")
 TEMPLATE_KEYS = {"description", "targets", "actions", "stopConditions", "logConfiguration",

@@ -1,9 +1,12 @@
-"""Steady-state hypotheses: phase windows, metrics from the load run's samples, verdicts."""
+"""Steady-state hypotheses: phase windows, metrics from the load run's samples and the
+stop-condition alarms' history, verdicts."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from chaos.experiments import Hypothesis
 from loadtests import names
@@ -96,9 +99,13 @@ def _invariant_count(invariants: InvariantResult, number: int) -> list[str]:
 
 
 def measure(metric: str, recorded: Recorded, window: tuple[float, float],
-            invariants: InvariantResult) -> float | None:
-    """Return *metric* (chaos.experiments.METRICS) over *window*; None when there is no data."""
+            invariants: InvariantResult,
+            alarms: Sequence[Mapping[str, Any]] = ()) -> float | None:
+    """Return *metric* (chaos.experiments.METRICS) over *window*; None when there is no data.
+    *alarms* are the stop-condition alarms' transitions (`at`, `new`)."""
     start, end = window
+    if metric == "stop_alarms_fired":
+        return float(sum(1 for t in alarms if t["new"] == "ALARM" and start <= t["at"] <= end))
     http = _http_keys(recorded)
     if metric == "error_ratio":
         pairs = [_counts(recorded, key, start, end) for key in http]
@@ -163,12 +170,13 @@ def judge(h: Hypothesis, observed: float | None) -> bool:
 
 
 def evaluate(hypotheses: tuple[Hypothesis, ...], recorded: Recorded, phases: Windows,
-             invariants: InvariantResult) -> list[Verdict]:
+             invariants: InvariantResult,
+             alarms: Sequence[Mapping[str, Any]] = ()) -> list[Verdict]:
     """Judge every hypothesis over its phase's window."""
     out = []
     for h in hypotheses:
         window = phases.of(h)
-        observed = measure(h.metric, recorded, window, invariants)
+        observed = measure(h.metric, recorded, window, invariants, alarms)
         out.append(Verdict(hypothesis=h, window=window, observed=observed,
                            holds=judge(h, observed)))
     return out

@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import html
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chaos.gameday.alarms import alarm_transitions
 from chaos.gameday.run import Result
 
 
 def _clock(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%H:%M:%S.%f")[:-3]
-
-
-def alarm_transitions(cloudwatch: Any, start: float, end: float, *,
-                      prefix: str) -> list[dict[str, Any]]:
-    """Return the state changes of the stage's alarms (names starting with *prefix*)
-    between *start* and *end*, oldest first, from CloudWatch's DescribeAlarmHistory."""
-    found = []
-    pages = cloudwatch.get_paginator("describe_alarm_history").paginate(
-        HistoryItemType="StateUpdate", StartDate=datetime.fromtimestamp(start, UTC),
-        EndDate=datetime.fromtimestamp(end, UTC))
-    for page in pages:
-        for item in page["AlarmHistoryItems"]:
-            if not item["AlarmName"].startswith(prefix):
-                continue
-            data = json.loads(item.get("HistoryData") or "{}")
-            found.append({"alarm": item["AlarmName"], "at": item["Timestamp"].timestamp(),
-                          "old": data.get("oldState", {}).get("stateValue"),
-                          "new": data.get("newState", {}).get("stateValue"),
-                          "reason": data.get("newState", {}).get("stateReason", "")})
-    return sorted(found, key=lambda t: t["at"])
 
 
 def _fmt(value: float | None) -> str:

@@ -6,9 +6,10 @@ endpoints and credentials (loadtests/targets.py); every step is the same AWS cal
 2. Load: a locust master and workers as ECS tasks of the loadgen stack (loadtests/ecs.py).
 3. Experiment: the deployed template (found by its Name tag) copied for the run, aimed at
    the run's AZ, started through FIS after a baseline; followed to its end.
-4. Judging: the load's own results (downloaded from the results bucket) per phase, the alarm
-   transitions (DescribeAlarmHistory) and CloudWatch series for the report, the invariant
-   check, and the verdict; report.md, index.html, result.json and junit.xml.
+4. Judging: the load's own results (downloaded from the results bucket) and the stop-condition
+   alarms' transitions (CloudWatch DescribeAlarmHistory) per phase, the invariant check, and
+   the verdict; report.md (with the alarm timeline and CloudWatch series), index.html,
+   result.json and junit.xml.
 
 Ctrl-C, SIGTERM or `itinera gameday abort` stop the experiment (FIS rolls it back) and the
 load; a stop condition that fires stops the load too, and the report says so.
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos.experiments import EXPERIMENTS, Experiment, alarm_names, load_experiment
+from chaos.gameday.alarms import alarm_transitions
 from chaos.gameday.fis import find_template, follow, outcome_of, run_template
 from chaos.gameday.hypotheses import Verdict, evaluate, windows
 from chaos.gameday.plan import plan
@@ -226,7 +228,12 @@ def run_gameday(options: GamedayOptions, target: Target) -> Result:
         phases = windows(load_start=load_start, load_end=load_end, fault_start=window[0],
                          timed_fault_end=timed_fault_end(outcome, actions),
                          scale=float(experiment.local.get("action_scale", scale)))
-        verdicts = evaluate(experiment.hypotheses, recorded, phases, invariants)
+        # The stop-condition alarms' changes over the load, from CloudWatch's alarm history.
+        stops = {f"itinera-{stage}-{n}" for n in alarm_names(experiment)}
+        changes = [t for t in alarm_transitions(target.client("cloudwatch"), load_start - 5,
+                                                load_end + 5, prefix=f"itinera-{stage}-")
+                   if t["alarm"] in stops]
+        verdicts = evaluate(experiment.hypotheses, recorded, phases, invariants, changes)
     expected = "stopped" if experiment.local.get("expect_stopped") else "completed"
     # As a load run's verdict: the invariants must hold where they could be checked (on AWS
     # the check runs where Aurora is reachable, and the report says "not checked").

@@ -134,3 +134,16 @@ def test_a_stopped_timed_fault_ends_at_its_rollback() -> None:
     instant = Outcome(state="completed", events=[
         Event(T0, "start", "s"), Event(T0, "end", "s"), Event(T0 + 0.1, "rolled back", "all")])
     assert timed_fault_end(instant, [stop]) is None
+
+
+def test_stop_alarms_fired_counts_alarm_transitions_in_the_window() -> None:
+    """The steady state from CloudWatch: transitions into ALARM of the stop-condition alarms
+    within the phase count; a return to OK or one outside the phase does not."""
+    alarms = [{"alarm": "a", "at": T0 + 2, "new": "OK"},
+              {"alarm": "a", "at": T0 + 4, "new": "ALARM"},
+              {"alarm": "a", "at": T0 + 12, "new": "ALARM"}]
+    steady = Hypothesis(metric="stop_alarms_fired", phase="before", max=0)
+    (before,) = evaluate((steady,), _recorded(), PHASES, CLEAN, alarms)
+    assert (before.observed, before.holds) == (1.0, False)
+    (quiet,) = evaluate((steady,), _recorded(), PHASES, CLEAN, alarms[:1])
+    assert (quiet.observed, quiet.holds) == (0.0, True)

@@ -10,7 +10,8 @@ from typing import Any
 from chaos.experiments import EXPERIMENTS, Hypothesis, load_experiment
 from chaos.gameday.hypotheses import Verdict
 from chaos.gameday.plan import plan
-from chaos.gameday.report import alarm_transitions, markdown
+from chaos.gameday.alarms import alarm_transitions
+from chaos.gameday.report import markdown
 from chaos.gameday.run import Result
 from loadtests.invariants import InvariantResult
 from localaws.fis.executor import Event, Outcome
