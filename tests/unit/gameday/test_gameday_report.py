@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from chaos.experiments import EXPERIMENTS, Hypothesis, load_experiment
+from chaos.gameday.alarms import alarm_transitions
 from chaos.gameday.hypotheses import Verdict
 from chaos.gameday.plan import plan
-from chaos.gameday.alarms import alarm_transitions
 from chaos.gameday.report import markdown
 from chaos.gameday.run import Result
 from loadtests.invariants import InvariantResult
