@@ -71,6 +71,9 @@ def start_balancer(supervisor: Supervisor, balancer: Balancer) -> Child:
         (errors / name).write_bytes(response)
     config = folder / f"{balancer.name}.cfg"
     config.write_text(render(balancer, error_dir=errors.resolve()))
+    # HAProxy binds its runtime API socket as it starts: its folder must exist before, not
+    # when the supervisor first records a pid there.
+    balancer.socket.parent.mkdir(parents=True, exist_ok=True)
     checked = subprocess.run([binary, "-c", "-q", "-f", str(config)], capture_output=True,
                              text=True, check=False)
     if checked.returncode != 0:

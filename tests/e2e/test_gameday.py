@@ -348,7 +348,9 @@ def test_gameday_abort_stops_the_experiment_and_the_load_of_a_running_game_day(
             gameday.kill()
     assert aborted.returncode == 0, aborted.stderr
     assert f"stopped experiment {experiment_id}" in aborted.stdout
-    assert aborted.stdout.count("stopped load task") == 3, aborted.stdout
+    # The load's tasks stop whoever gets there first, the abort or the runner that saw its
+    # experiment stopped: every one ends STOPPED (below). The abort alone stopping tasks is
+    # tests/integration/test_local_ecs_tasks.py's.
     assert gameday.returncode == 1, out
     assert "the load was stopped with the experiment" in out
     found = fis.get_experiment(id=experiment_id)["experiment"]

@@ -23,6 +23,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from loadtests.ecs import STARTED_BY, stop_runs
 from localaws.ecs.azs import set_az_available
 from localaws.loadgen import deploy_loadgen
 from localaws.processes import wait_http
@@ -31,7 +32,8 @@ from tests.waiting import eventually_sync
 
 REGION = "eu-west-1"
 CLUSTER = "itinera-test-tasks"
-# What the task reports, then it waits for its stop (SIGTERM ends it with 143, as Docker's).
+# What the task reports (to OUT, when given), then it waits for its stop (SIGTERM ends it with
+# 143, as Docker's).
 PROBE = """
 import json, os, resource, signal, urllib.request
 meta = json.load(urllib.request.urlopen(os.environ["ECS_CONTAINER_METADATA_URI_V4"] + "/task"))
@@ -39,8 +41,9 @@ seen = {"greeting": os.environ.get("GREETING"), "mood": os.environ.get("MOOD"),
         "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0],
         "address": meta["Containers"][0]["Networks"][0]["IPv4Addresses"][0],
         "az": meta["AvailabilityZone"], "endpoint": os.environ.get("AWS_ENDPOINT_URL")}
-path = os.environ["OUT"]
-open(path + ".tmp", "w").write(json.dumps(seen)); os.replace(path + ".tmp", path)
+path = os.environ.get("OUT")
+if path:
+    open(path + ".tmp", "w").write(json.dumps(seen)); os.replace(path + ".tmp", path)
 signal.pause()
 """
 
@@ -93,9 +96,9 @@ def nofile_limit() -> int:
 
 def run(ecs: Any, *, subnets: list[str], out: Path | None = None, **more: Any) -> Any:
     """Start one probe task in *subnets* (its observations written to *out*)."""
+    report = [{"name": "OUT", "value": str(out)}] if out is not None else []
     overrides = {"containerOverrides": [{"name": "main", "environment": [
-        {"name": "MOOD", "value": "from the override"},
-        {"name": "OUT", "value": str(out or "/dev/null")}]}]}
+        {"name": "MOOD", "value": "from the override"}, *report]}]}
     return ecs.run_task(cluster=CLUSTER, taskDefinition="probe", launchType="FARGATE",
                         networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
                         overrides=overrides, **more)
@@ -222,3 +225,43 @@ def test_the_load_generator_stack_deploys_with_the_outputs_itinera_load_reads(
         assert container["logConfiguration"]["options"]["awslogs-group"] == \
             "/itinera/tasks/loadgen"
         assert definition["networkMode"] == "awsvpc"
+
+
+class LocalEmulator:
+    """The target of a tool (loadtests/targets.py), reduced to its clients at moto."""
+
+    def __init__(self, moto_url: str) -> None:
+        self.moto_url = moto_url
+
+    def client(self, service: str) -> Any:
+        """A client of *service* at the emulator."""
+        return client(service, self.moto_url)
+
+
+def test_an_abort_stops_the_load_tasks_and_only_those(moto_url: str, stand_in: Path) -> None:
+    """`itinera gameday abort`'s part for the load: every task the load runner started in the
+    loadgen stack's cluster is stopped (with the reason given), none started by anyone else."""
+    clients = {name: client(name, moto_url) for name in ("cloudformation", "sns", "sqs", "ecs")}
+    outputs = deploy_loadgen(stage="abort", region=REGION, **clients)
+    ecs, cluster = clients["ecs"], outputs["ClusterName"]
+    # Probes that report nowhere (no OUT) and wait for their stop.
+    probe = {"taskDefinition": "probe",
+             "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-local-az-a"]}}}
+    load = ecs.run_task(cluster=cluster, count=2, startedBy=STARTED_BY, **probe)["tasks"]
+    other = ecs.run_task(cluster=cluster, startedBy="someone-else",
+                         **probe)["tasks"][0]["taskArn"]
+    try:
+        stopped = stop_runs(LocalEmulator(moto_url), "itinera-loadgen-abort",  # type: ignore[arg-type]
+                            reason="itinera gameday abort")
+        assert sorted(stopped) == sorted(t["taskArn"] for t in load)
+
+        def ended() -> list[dict[str, Any]] | None:
+            found = ecs.describe_tasks(cluster=cluster, tasks=stopped)["tasks"]
+            return found if all(t["lastStatus"] == "STOPPED" for t in found) else None
+
+        for task in eventually_sync(ended, within=40, what="the load's tasks stopped"):
+            assert task["stoppedReason"] == "itinera gameday abort"
+        assert ecs.describe_tasks(cluster=cluster, tasks=[other])["tasks"][0][
+            "desiredStatus"] == "RUNNING"
+    finally:
+        ecs.stop_task(cluster=cluster, task=other)
