@@ -81,9 +81,9 @@ run: $(STAMP) haproxy
 venvs:
 	@$(MAKE) --no-print-directory -j4 $(STAMP) $(CHECKOV_STAMP) $(SCHEMATHESIS_STAMP) $(SAM_STAMP)
 
-# Every tier, in three lanes side by side (tests/conftest.py says which test runs in which);
+# Every tier, in two lanes side by side (tests/conftest.py says which test runs in which);
 # the README's and CI's command.
-LANES := -n 3
+LANES := -n 2
 test: venvs haproxy chromium
 	$(VENV)/bin/pytest $(LANES)
 

@@ -32,31 +32,33 @@ def tier_of(item: pytest.Item) -> str:
     return folder
 
 
-# `make test` runs three lanes side by side (pytest-xdist, `-n 3`; one lane a worker, each lane
+# `make test` runs two lanes side by side (pytest-xdist, `-n 2`; one lane a worker, each lane
 # in collection order). The stack lane holds the session stack's tests, those that judge
 # latency or scaling (autoscaling, fault proxies, the load run) among them, so no two of them
-# overlap. The own-stacks lane holds the end-to-end modules with stacks of their own: the game
-# days first, beside the session stack's contract and correctness tests, not its latency or
-# scaling ones, which come later (and their hypotheses' bounds are loose against what they
-# observe: a p95 of about 370 ms against 1,000 ms). The other lane holds unit, infra and
-# integration tests, `sam build` among them. The end-to-end tests mostly wait on their stacks,
-# so three lanes share the two cores (docs/performance.md).
-STACK_LANE, OWN_STACKS_LANE, OTHER_LANE = "stack", "own-stacks", "other"
-OWN_STACK_E2E = frozenset({"test_abuse_limits.py", "test_iam_enforcement.py",
-                           "test_local_stack_lifecycle.py", "test_gameday.py"})
+# overlap; the other lane holds unit, integration and infra tests and the end-to-end modules
+# with stacks of their own. The game days are among those: their module comes early in the
+# other lane, beside the session stack's contract and correctness tests, not its latency or
+# scaling ones, which come later; and their hypotheses' bounds are loose against what they
+# observe (a p95 of about 370 ms against 1,000 ms). `sam build` (CPU for a minute, no stack)
+# runs in the stack lane instead, so the two lanes take about as long (docs/performance.md).
+STACK_LANE, OTHER_LANE = "stack", "other"
+OTHER_LANE_E2E = frozenset({"test_abuse_limits.py", "test_iam_enforcement.py",
+                            "test_local_stack_lifecycle.py", "test_gameday.py"})
+STACK_LANE_OTHERS = frozenset({"tests/infra/test_sam_build.py"})
 
 
 def lane_of(nodeid: str) -> str:
     """Return the lane of the test *nodeid* (`tests/<tier>/.../test_x.py::name`)."""
-    parts = nodeid.split("::", 1)[0].split("/")
-    if parts[:2] != ["tests", "e2e"]:
-        return OTHER_LANE
-    return OWN_STACKS_LANE if parts[-1] in OWN_STACK_E2E else STACK_LANE
+    path = nodeid.split("::", 1)[0]
+    parts = path.split("/")
+    if parts[:2] == ["tests", "e2e"] and parts[-1] not in OTHER_LANE_E2E:
+        return STACK_LANE
+    return STACK_LANE if path in STACK_LANE_OTHERS else OTHER_LANE
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """Hand xdist's workers whole lanes: xdist's scope scheduling, with the lane as the scope
-    (three lanes, three workers: one lane each)."""
+    (two lanes, two workers: one lane each)."""
     from xdist.scheduler import LoadScopeScheduling
 
     class LaneScheduling(LoadScopeScheduling):
