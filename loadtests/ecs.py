@@ -18,17 +18,13 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from itinera.http import ServiceClient
 from loadtests import judge
-from loadtests.catalog import Catalog, create_flash_flight, discover
 from loadtests.plan import JudgedRun
-from loadtests.runner import judge_folder, machine, told
+from loadtests.runner import check_after, find_catalog, judge_folder, machine, told
 from loadtests.targets import Target
 
 RUN_TASK_BATCH = 10  # ECS RunTask starts at most ten tasks per call
@@ -118,24 +114,6 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     """Return the loadgen stack's outputs by key."""
     stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-
-
-async def find_catalog(run: EcsRun, target: Target, *, token: str, run_id: str) -> Catalog:
-    """Find routes, days and stays that exist; add the flash sale's flight when needed."""
-    async with aiohttp.ClientSession() as session:
-        client = ServiceClient(session, run.host, name="gateway", timeout=10)
-        catalog = await discover(client, today=datetime.now(UTC).date(), token=token)
-        if not run.scenario.flash_sale:
-            return catalog
-        admin = target.admin_token(run_id=run_id)
-        if admin is None:
-            raise SystemExit("flash-sale on AWS needs its flight created by an operator "
-                             "first; see loadtests/README.md")
-        flight_id = await create_flash_flight(
-            client, admin_token=admin, day=date.fromisoformat(catalog.routes[0].date),
-            number=int(time.time()))
-        return Catalog(routes=catalog.routes, stays=catalog.stays, city_of=catalog.city_of,
-                       flash_flight_id=flight_id)
 
 
 async def _status(ecs: Any, launched: Launched) -> dict[str, dict[str, Any]]:
@@ -306,14 +284,7 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
     if not (folder / "locust_stats.csv").exists():
         print(f"itinera load: the master wrote no stats: {error}; see {folder}", flush=True)
         return 1
-    if run.check:
-        print(f"  load done; checking the invariants (in-flight work gets up to "
-              f"{run.settle_s:g} s)", flush=True)
-        invariants = target.check(grace_s=run.grace_s, settle_s=run.settle_s)
-    else:
-        from loadtests.invariants import not_run
-
-        invariants = not_run("--no-check")
+    invariants = check_after(run, target, what="load")
     result = judge_folder(
         folder, scenario=run.scenario.name,
         thresholds=judge.load_thresholds(run.scenario.name, run.thresholds_path),

@@ -19,13 +19,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from itinera.auth import LocalIssuer
 from itinera.http import ServiceClient
 from loadtests import judge, summary
 from loadtests.catalog import Catalog, create_flash_flight, discover
-from loadtests.invariants import InvariantResult, not_run, settle_and_check
+from loadtests.invariants import InvariantResult, not_run
 from loadtests.plan import JudgedRun
 from loadtests.stats import read_recorded
+from loadtests.targets import LocalTarget, Target
 from localaws.record import NoLocalStack, read_record
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -69,23 +69,33 @@ def machine() -> dict[str, Any]:
             "platform": platform.platform()}
 
 
-async def prepare(options: RunOptions, *, run_id: str) -> Catalog:
-    """Find routes, days and stays that exist; add the flash sale's flight when needed."""
-    issuer = LocalIssuer(options.state_dir / "jwt")
-    if not issuer.key_path.exists():
-        raise SystemExit(f"no local issuer key under {options.state_dir}; pass the stack's "
-                         f"--state-dir (the one `itinera run` used)")
+async def find_catalog(run: JudgedRun, target: Target, *, token: str,
+                       run_id: str) -> Catalog:
+    """Find routes, days and stays that exist; add the flash sale's flight when needed (with
+    the target's operator token; none on AWS, where an operator adds it first)."""
     async with aiohttp.ClientSession() as session:
-        client = ServiceClient(session, options.host, name="gateway", timeout=10)
-        catalog = await discover(client, today=datetime.now(UTC).date(),
-                                 token=issuer.mint(f"load-{run_id}-setup", ttl=600))
-        if options.scenario.flash_sale:
-            flight_id = await create_flash_flight(
-                client, admin_token=issuer.mint(f"load-{run_id}-operator", admin=True, ttl=600),
-                day=date.fromisoformat(catalog.routes[0].date), number=int(time.time()))
-            catalog = Catalog(routes=catalog.routes, stays=catalog.stays,
-                              city_of=catalog.city_of, flash_flight_id=flight_id)
-    return catalog
+        client = ServiceClient(session, run.host, name="gateway", timeout=10)
+        catalog = await discover(client, today=datetime.now(UTC).date(), token=token)
+        if not run.scenario.flash_sale:
+            return catalog
+        admin = target.admin_token(run_id=run_id)
+        if admin is None:
+            raise SystemExit("flash-sale on AWS needs its flight created by an operator "
+                             "first; see loadtests/README.md")
+        flight_id = await create_flash_flight(
+            client, admin_token=admin, day=date.fromisoformat(catalog.routes[0].date),
+            number=int(time.time()))
+        return Catalog(routes=catalog.routes, stays=catalog.stays, city_of=catalog.city_of,
+                       flash_flight_id=flight_id)
+
+
+def check_after(run: JudgedRun, target: Target, *, what: str) -> InvariantResult:
+    """Run the invariant check after the load (*what* ended), unless --no-check."""
+    if not run.check:
+        return not_run("--no-check")
+    print(f"  {what} done; checking the invariants (in-flight work gets up to "
+          f"{run.settle_s:g} s)", flush=True)
+    return target.check(grace_s=run.grace_s, settle_s=run.settle_s)
 
 
 def _free_port() -> int:
@@ -185,7 +195,9 @@ def run(options: RunOptions) -> int:
     print(f"itinera load {options.scenario.name}: {options.users} users, "
           f"{options.duration_s:g} s, shape {options.shape} against {options.host}",
           flush=True)
-    catalog = asyncio.run(prepare(options, run_id=run_id))
+    target = LocalTarget(options.state_dir)
+    catalog = asyncio.run(find_catalog(options, target, run_id=run_id,
+                                       token=target.tokens(1, run_id=run_id, ttl_s=600)[0]))
     (folder / "catalog.json").write_text(catalog.to_json())
     print(f"  catalog: {len(catalog.routes)} routes and days, {len(catalog.stays)} cities"
           + (f", flash-sale flight {catalog.flash_flight_id}" if catalog.flash_flight_id
@@ -197,13 +209,7 @@ def run(options: RunOptions) -> int:
     if not (folder / "locust_stats.csv").exists():
         print(f"itinera load: no stats were written: {error}; see {folder}", flush=True)
         return 1
-    if options.check:
-        print(f"  locust done; checking the invariants (in-flight work gets up to "
-              f"{options.settle_s:g} s)", flush=True)
-        invariants = settle_and_check(options.state_dir, grace_s=options.grace_s,
-                                      settle_s=options.settle_s)
-    else:
-        invariants = not_run("--no-check")
+    invariants = check_after(options, target, what="locust")
     parameters = {"users": options.users, "duration_s": options.duration_s,
                   "shape": options.shape, "rate": options.rate,
                   "processes": options.processes, "host": options.host, "target": "local",

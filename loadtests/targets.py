@@ -10,6 +10,7 @@ DynamoDB are reachable, see docs/operations.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -78,9 +79,9 @@ class LocalTarget:
         """Return the scale the stack runs its periods and FIS durations at."""
         return float(self.record.time_scale)
 
-    @property
+    @cached_property
     def record(self) -> StackRecord:
-        """Return the running stack's record."""
+        """Return the running stack's record (read once: its endpoints and stage stay)."""
         return read_record(self.state_dir)
 
     def client(self, service: str) -> Any:
