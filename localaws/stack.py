@@ -141,7 +141,8 @@ class LocalStack:
                                                 credentials=self.aws_credentials())
         self.autoscaler = Autoscaler(self.scheduler, state_dir=cfg.state_dir,
                                      time_scale=time_scale(), target_groups=groups,
-                                     reader=reader, say=self.say)
+                                     reader=reader, resolve=self.deployed.resolve,
+                                     say=self.say)
         self.autoscaler.start()
 
     def _forget_limits(self) -> None:

@@ -25,14 +25,17 @@ def arguments(description: str) -> argparse.ArgumentParser:
 
 
 async def serve_routed(app: web.Application, *, port: int, endpoint: str, service: str,
-                       operations: tuple[str, ...] = (), name: str) -> None:
+                       operations: tuple[str, ...] = (), name: str,
+                       also: dict[str, tuple[str, ...]] | None = None) -> None:
     """Serve *app* on *port*, have moto's server at *endpoint* route *service* (or its
-    *operations*) to it, and on SIGTERM or SIGINT give them back and clean up (the app's
-    cleanup stops what it runs)."""
+    *operations*), and the operations of each service in *also*, to it; on SIGTERM or SIGINT
+    give them back and clean up (the app's cleanup stops what it runs)."""
+    routes = {service: operations, **(also or {})}
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    await set_route(endpoint, service, f"http://127.0.0.1:{port}", operations)
+    for routed, ops in routes.items():
+        await set_route(endpoint, routed, f"http://127.0.0.1:{port}", ops)
     print(json.dumps({"message": f"{name} ready", "port": port}), flush=True)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -40,7 +43,8 @@ async def serve_routed(app: web.Application, *, port: int, endpoint: str, servic
         loop.add_signal_handler(sig, stopped.set)
     await stopped.wait()
     try:
-        await set_route(endpoint, service, None, operations)
+        for routed, ops in routes.items():
+            await set_route(endpoint, routed, None, ops)
     except (aiohttp.ClientError, OSError):
         pass  # moto stopped first: nothing left to route
     await runner.cleanup()

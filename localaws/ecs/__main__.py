@@ -1,9 +1,10 @@
-"""Serve ECS's RunTask, StopTask, DescribeTasks and ListTasks for one local stack:
+"""Serve ECS's RunTask, StopTask, DescribeTasks and ListTasks for one local stack, and
+Application Auto Scaling's DescribeScalingActivities from its autoscaler's log:
 `python -m localaws.ecs --state-dir DIR --port P --endpoint-url MOTO --region R`.
 
-It asks moto's server to route those four operations here (moto keeps every other ECS
-operation: clusters, task definitions); on SIGTERM it stops the tasks it runs and gives the
-operations back to moto.
+It asks moto's server to route those operations here (moto keeps every other ECS and
+Application Auto Scaling operation: clusters, task definitions, scalable targets); on SIGTERM
+it stops the tasks it runs and gives the operations back to moto.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import boto3
 
+from localaws.ecs import activities
 from localaws.ecs.api import application
 from localaws.ecs.azs import AzWatcher
 from localaws.ecs.runtask import OPERATIONS, Tasks, reap_leftover_tasks
@@ -65,7 +67,8 @@ async def serve(args: argparse.Namespace) -> None:
         put_event=lambda entry: events.put_events(Entries=[entry]))
     # Its cleanup stops the tasks still running.
     await serve_routed(application(tasks), port=args.port, endpoint=args.endpoint_url,
-                       service="ecs", operations=OPERATIONS, name="ECS task stand-in")
+                       service="ecs", operations=OPERATIONS, name="ECS task stand-in",
+                       also={"application-autoscaling": activities.OPERATIONS})
 
 
 def main(argv: list[str] | None = None) -> None:

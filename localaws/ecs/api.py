@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from localaws.ecs import activities
 from localaws.ecs.runtask import OPERATIONS, TARGET_PREFIX, EcsError, Tasks
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -20,10 +21,13 @@ def _error(exc: EcsError) -> web.Response:
 
 
 def application(tasks: Tasks) -> web.Application:
-    """Return the app answering RunTask, StopTask, DescribeTasks, ListTasks and metadata."""
+    """Return the app answering RunTask, StopTask, DescribeTasks, ListTasks, metadata, and
+    DescribeScalingActivities."""
 
     async def operation(request: web.Request) -> web.Response:
         target = request.headers.get("X-Amz-Target", "")
+        if target.startswith(activities.TARGET_PREFIX):
+            return await scaling(request, target.removeprefix(activities.TARGET_PREFIX))
         name = target.removeprefix(TARGET_PREFIX)
         if not target.startswith(TARGET_PREFIX) or name not in OPERATIONS:
             return _error(EcsError("UnknownOperationException",
@@ -44,6 +48,17 @@ def application(tasks: Tasks) -> web.Application:
             return _error(exc)
         except (KeyError, ValueError, TypeError) as exc:
             return _error(EcsError("InvalidParameterException", f"bad request: {exc}"))
+        return web.Response(content_type=CONTENT_TYPE, text=json.dumps(answer))
+
+    async def scaling(request: web.Request, name: str) -> web.Response:
+        if name not in activities.OPERATIONS:
+            return _error(EcsError("UnknownOperationException",
+                                   f"the local stand-in does not answer {name!r}"))
+        try:
+            body: Any = json.loads(await request.read() or b"{}")
+            answer = activities.describe(tasks.state_dir, body if isinstance(body, dict) else {})
+        except (activities.ActivitiesError, ValueError, TypeError) as exc:
+            return _error(EcsError("ValidationException", str(exc)))
         return web.Response(content_type=CONTENT_TYPE, text=json.dumps(answer))
 
     async def metadata(request: web.Request) -> web.Response:

@@ -4,7 +4,14 @@ Every period (a CloudWatch minute, time-scaled) this publishes each task's CPU a
 service's task counts, reads every policy's metric back through a MetricReader (CloudWatch
 or the stand-in's own store), decides as target tracking does (scaling.py), sets the
 scheduler's desired count, logs the decision with its reason and appends it to
-<state_dir>/run/scaling.jsonl.
+<state_dir>/run/scaling.jsonl, where a scaling activity (a decision that changed the count)
+carries its cause as Application Auto Scaling words it: the alarm that fired and the policy
+(DescribeScalingActivities answers from this file: localaws/ecs/activities.py).
+
+The time scale applies to every policy alike. CPU utilisation and a backlog per task are
+rates and levels, the same over any period; a count summed over its period (requests per
+target) is scaled back to a minute's count, so the target of 1,000 requests per target per
+minute means the same request rate locally as on AWS.
 """
 
 from __future__ import annotations
@@ -12,12 +19,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from localaws.alarms.expression import ExpressionError, evaluate
 from localaws.ecs.metrics import (
     CpuMeter,
     MemoryStore,
@@ -25,13 +34,19 @@ from localaws.ecs.metrics import (
     Publisher,
     service_dimensions,
 )
-from localaws.ecs.model import EcsService, MetricSpec, cpu_metric, request_metric
-from localaws.ecs.scaling import IN_DATAPOINTS, ScalingState, decide
+from localaws.ecs.model import (
+    EcsService,
+    MetricSpec,
+    ScalingPolicy,
+    cpu_metric,
+    request_metric,
+)
+from localaws.ecs.scaling import IN_DATAPOINTS, Decision, ScalingState, decide
 from localaws.ecs.scheduler import Scheduler
 from localaws.elb.runtime import RuntimeApi, RuntimeApiError
 
 AWS_PERIOD = 60.0
-SUPPORTED = ("ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget")
+SUPPORTED = ("ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget", "Customized")
 
 
 def policy_metric(service: EcsService, metric_type: str, target_groups: dict[str, str]
@@ -57,10 +72,15 @@ class Autoscaler:
 
     def __init__(self, scheduler: Scheduler, *, state_dir: Path, time_scale: float,
                  target_groups: dict[str, str], reader: MetricReader | None = None,
+                 resolve: Callable[[Any], Any] = lambda value: value,
                  say: Callable[[str], None] = print) -> None:
         self.scheduler, self.state_dir, self.scale = scheduler, state_dir, time_scale
         # GetMetricData takes whole seconds, and 1 s is CloudWatch's finest period.
         self.period = float(max(1, round(AWS_PERIOD * time_scale)))
+        # What a count over one local period is multiplied by to read as a minute's count.
+        self.per_minute = AWS_PERIOD / self.period
+        # Resolves what a customized metric names of the deployed stack (a queue's name).
+        self.resolve = resolve
         self.target_groups = target_groups
         self.store = MemoryStore()
         self.publisher = Publisher(state_dir / "logs" / "ecs.log", self.store)
@@ -159,13 +179,7 @@ class Autoscaler:
                 desired=run.desired, min_capacity=run.model.min_capacity,
                 max_capacity=run.model.max_capacity))
             state.desired = run.desired
-            queries = [_query(f"q{i}", policy_metric(run.model, p.metric_type,
-                                                     self.target_groups), self.period)
-                       for i, p in enumerate(policies)]
-            answer = self.reader.get_metric_data(queries, datetime.fromtimestamp(start, UTC),
-                                                 datetime.fromtimestamp(end, UTC))
-            series = {p.name: _aligned(answer.get(q["Id"], []), start, self.period)
-                      for p, q in zip(policies, queries, strict=True)}
+            series = {p.name: self._series(run.model, p, start, end) for p in policies}
             decision = decide(state, policies, series, now=now, time_scale=self.scale)
             if decision.action != "none":
                 self.scheduler.set_desired(name, decision.desired)
@@ -174,16 +188,86 @@ class Autoscaler:
                                        service_dimensions(run.model), unit="Count")
                 self.say(f"{name}: scale {decision.action} {decision.previous} -> "
                          f"{decision.desired}: {decision.reason}")
-            self._append(name, now, decision, series)
+            self._append(run.model, now, decision, series)
 
-    def _append(self, service: str, now: float, decision: Any,
+    def _series(self, model: EcsService, policy: ScalingPolicy, start: float, end: float
+                ) -> list[float | None]:
+        """Return *policy*'s metric, one value per period from *start* (None: no data)."""
+        begin, finish = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+        if policy.metric_type != "Customized":
+            query = _query("m", policy_metric(model, policy.metric_type, self.target_groups),
+                           self.period)
+            points = self.reader.get_metric_data([query], begin, finish).get("m", [])
+            if policy.per_period_count:
+                points = [(at, value * self.per_minute) for at, value in points]
+            return _aligned(points, start, self.period)
+        return _aligned(self._customized(policy, begin, finish), start, self.period)
+
+    def _customized(self, policy: ScalingPolicy, start: datetime, end: datetime
+                    ) -> list[tuple[datetime, float]]:
+        """Return a customized metric's returned series: its metrics read (every one asked
+        for, as the readers return only those), its metric math evaluated here."""
+        queries = [self.resolve(q) for q in policy.queries]
+        stats = [{**q, "ReturnData": True,
+                  "MetricStat": {**q["MetricStat"], "Period": int(self.period)}}
+                 for q in queries if "MetricStat" in q]
+        answer = self.reader.get_metric_data(stats, start, end)
+        values: dict[str, dict[datetime, float]] = {q["Id"]: dict(answer.get(q["Id"], []))
+                                                    for q in stats}
+        grid = sorted({at for series in values.values() for at in series})
+        for query in queries:
+            if "Expression" in query:
+                try:
+                    result = evaluate(query["Expression"], values, grid)
+                except (ExpressionError, ZeroDivisionError) as exc:
+                    raise ValueError(f"{policy.name}: {query['Expression']}: {exc}") from exc
+                values[query["Id"]] = (result if isinstance(result, dict)
+                                       else dict.fromkeys(grid, result))
+        returned = [q["Id"] for q in queries if q.get("ReturnData", True)]
+        if len(returned) != 1:
+            raise ValueError(f"{policy.name}: a customized metric returns exactly one series")
+        return sorted(values.get(returned[0], {}).items())
+
+    def _append(self, model: EcsService, now: float, decision: Decision,
                 series: dict[str, list[float | None]]) -> None:
         path = scaling_log_path(self.state_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
-        entry = {"at": now, "service": service, **asdict(decision),
-                 "datapoints": {k: v[-3:] for k, v in series.items()}}
+        entry = {"at": now, "service": model.name, "cluster": model.cluster,
+                 **asdict(decision), "datapoints": {k: v[-3:] for k, v in series.items()}}
+        if decision.action != "none":
+            entry["activity"] = activity(model, decision, now)
         with path.open("a") as log:
             log.write(json.dumps(entry) + "\n")
+
+
+def alarm_name(model: EcsService, policy: str, action: str) -> str:
+    """Return the name Application Auto Scaling gives a target-tracking policy's alarm."""
+    side = "AlarmHigh" if action == "out" else "AlarmLow"
+    return (f"TargetTracking-service/{model.cluster}/{model.name}-{side}-"
+            f"{uuid.uuid5(uuid.NAMESPACE_URL, f'{model.cluster}/{model.name}/{policy}')}")
+
+
+def activity(model: EcsService, decision: Decision, now: float) -> dict[str, Any]:
+    """Return the scaling activity of *decision*, in DescribeScalingActivities' words, with
+    the datapoints that put the alarm in ALARM."""
+    deciding = [v for v in decision.votes if v.action == decision.action]
+    vote = max(deciding, key=lambda v: v.capacity) if deciding else None
+    policy = vote.policy if vote else "?"
+    alarm = alarm_name(model, policy, decision.action)
+    side = ">" if decision.action == "out" else "<"
+    return {"ActivityId": str(uuid.uuid4()), "ServiceNamespace": "ecs",
+            "ResourceId": f"service/{model.cluster}/{model.name}",
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "Description": f"Setting desired count to {decision.desired}.",
+            "Cause": f"monitor alarm {alarm} in state ALARM triggered policy {policy}",
+            "StartTime": now, "EndTime": now, "StatusCode": "Successful",
+            "StatusMessage": f"Successfully set desired count to {decision.desired}. "
+                             f"Change successfully fulfilled by ecs.",
+            # AWS leaves Details empty here; the datapoints are the alarm's, kept for reports.
+            "Details": json.dumps({"alarm": alarm, "policy": policy,
+                                   "datapoints": list(vote.datapoints) if vote else [],
+                                   "comparison": side,
+                                   "threshold": vote.threshold if vote else None})}
 
 
 def _query(query_id: str, metric: MetricSpec, period: float) -> dict[str, Any]:

@@ -45,6 +45,18 @@ class ScalingPolicy:
     scale_in_cooldown: float
     # ALB full name / target group full name, for ALBRequestCountPerTarget.
     resource_label: str = ""
+    # DisableScaleIn: the policy only ever adds tasks.
+    disable_scale_in: bool = False
+    # A customized metric's queries (GetMetricData's MetricDataQueries), with what the model
+    # could not resolve (another resource's attributes) left for the deployed stack's resolver.
+    queries: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def per_period_count(self) -> bool:
+        """Return whether the metric is a count summed over its period (requests per target):
+        a local period is shorter than AWS's minute, so its count is scaled back to a minute's
+        before it is compared with the target."""
+        return self.metric_type == "ALBRequestCountPerTarget"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,7 +121,13 @@ def _policy(resolve: _Resolver, props: dict[str, Any]) -> ScalingPolicy:
     config = props["TargetTrackingScalingPolicyConfiguration"]
     predefined = config.get("PredefinedMetricSpecification", {})
     label = predefined.get("ResourceLabel", "")
+    customized = config.get("CustomizedMetricSpecification", {})
+    if customized and "Metrics" not in customized:
+        raise TemplateError(f"{props['PolicyName']}: a customized metric without Metrics "
+                            f"(the older MetricName form) is not emulated")
     return ScalingPolicy(
+        disable_scale_in=str(resolve(config.get("DisableScaleIn", False))).lower() == "true",
+        queries=tuple(resolve.partly(q) for q in customized.get("Metrics", ())),
         name=str(resolve(props["PolicyName"])),
         metric_type=str(predefined.get("PredefinedMetricType", "Customized")),
         target=float(resolve(config["TargetValue"])),
@@ -124,6 +142,26 @@ class _Resolver:
 
     def __init__(self, template: Template, mappings: dict[str, Any]) -> None:
         self.template, self.mappings = template, mappings
+
+    def partly(self, value: Any) -> Any:
+        """Resolve what parameters, mappings and ECS service names can; keep the rest."""
+        if isinstance(value, list):
+            return [self.partly(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Fn::GetAtt" and list(arg)[1:] == ["Name"] and self.template.resources.get(
+                    arg[0], {}).get("Type") == ECS_SERVICE:
+                return self(self.template.resources[arg[0]]["Properties"]["ServiceName"])
+            if key == "Ref" and self.template.resources.get(arg, {}).get("Type") == ECS_CLUSTER:
+                return self(self.template.resources[arg]["Properties"]["ClusterName"])
+            if key in ("Ref", "Fn::FindInMap", "Fn::Sub"):
+                try:
+                    return self(value)
+                except (KeyError, TemplateError):
+                    return value
+        return {k: self.partly(v) for k, v in value.items()}
 
     def __call__(self, value: Any) -> Any:
         if not isinstance(value, dict):

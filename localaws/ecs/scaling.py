@@ -11,7 +11,9 @@ The rules (AWS's, for target tracking):
   out its cooldown;
 - with several policies: out if any says out (the largest capacity wins), in only if all say
   in (the largest of their capacities, so none goes below what it needs);
-- missing datapoints (insufficient data) never cause a scale-in.
+- missing datapoints (insufficient data) never cause a scale-in;
+- a policy with DisableScaleIn has no low alarm: it never asks for a scale-in and does not
+  hold one back (the other policies decide it); with none left to decide, nothing scales in.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class PolicyVote:
     action: Action
     capacity: int
     reason: str
+    # The datapoints the vote was taken on (3 for out, 15 for in), and the alarm's threshold.
+    datapoints: tuple[float, ...] = ()
+    threshold: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,7 +80,12 @@ def vote(policy: ScalingPolicy, datapoints: list[float | None], capacity: int, *
         wanted = min(high, math.ceil(capacity * latest / target))
         return PolicyVote(policy=policy.name, action="out", capacity=wanted,
                           reason=f"{policy.name}: {_fmt(recent)} > {target:g} on "
-                                 f"{OUT_DATAPOINTS} datapoints")
+                                 f"{OUT_DATAPOINTS} datapoints",
+                          datapoints=tuple(float(v) for v in recent if v is not None),
+                          threshold=target)
+    if policy.disable_scale_in:
+        return PolicyVote(policy=policy.name, action="none", capacity=capacity,
+                          reason=f"{policy.name}: scale-in disabled")
     window = datapoints[-IN_DATAPOINTS:]
     if len(window) < IN_DATAPOINTS or any(v is None for v in window):
         missing = IN_DATAPOINTS - sum(v is not None for v in window)
@@ -88,7 +98,8 @@ def vote(policy: ScalingPolicy, datapoints: list[float | None], capacity: int, *
         wanted = max(low, math.ceil(capacity * max(values) / target))
         return PolicyVote(policy=policy.name, action="in", capacity=wanted,
                           reason=f"{policy.name}: below {target * IN_MARGIN:g} on "
-                                 f"{IN_DATAPOINTS} datapoints (max {max(values):.4g})")
+                                 f"{IN_DATAPOINTS} datapoints (max {max(values):.4g})",
+                          datapoints=tuple(values), threshold=target * IN_MARGIN)
     return PolicyVote(policy=policy.name, action="none", capacity=capacity,
                       reason=f"{policy.name}: {values[-1]:.4g} near target {target:g}")
 
@@ -108,6 +119,8 @@ def decide(state: ScalingState, policies: list[ScalingPolicy],
     votes = tuple(vote(p, datapoints.get(p.name, []), measured_on,
                        low=state.min_capacity, high=state.max_capacity) for p in policies)
     outs = [v for v in votes if v.action == "out"]
+    # Policies with scale-in disabled have no say in a scale-in.
+    deciding = [v for v, p in zip(votes, policies, strict=True) if not p.disable_scale_in]
     decision = Decision(action="none", previous=previous, desired=previous,
                         reason="; ".join(v.reason for v in votes) or "no policies")
     if outs:
@@ -125,8 +138,8 @@ def decide(state: ScalingState, policies: list[ScalingPolicy],
             decision = Decision(action="none", previous=previous, desired=previous,
                                 reason=f"{best.reason}, but {state.desired} tasks already "
                                        f"cover {best.capacity}", votes=votes)
-    elif votes and all(v.action == "in" for v in votes):
-        wanted = max(v.capacity for v in votes)
+    elif deciding and all(v.action == "in" for v in deciding):
+        wanted = max(v.capacity for v in deciding)
         if cooling_in:
             decision = Decision(action="none", previous=previous, desired=previous,
                                 reason="scale-in cooldown: " + decision.reason, votes=votes)

@@ -265,3 +265,47 @@ def test_an_abort_stops_the_load_tasks_and_only_those(moto_url: str, stand_in: P
             "desiredStatus"] == "RUNNING"
     finally:
         ecs.stop_task(cluster=cluster, task=other)
+
+
+def test_scaling_activities_answer_from_the_autoscalers_log(moto_url: str,
+                                                            stand_in: Path) -> None:
+    """GIVEN the autoscaler's log with two activities of two services and a decision that
+    changed nothing, WHEN Application Auto Scaling's DescribeScalingActivities is called at
+    moto's endpoint, THEN the activities come newest first with their cause, filtered by
+    resource and paged; a bad request is a ValidationException; moto keeps the rest of
+    Application Auto Scaling."""
+    log = stand_in / "run" / "scaling.jsonl"
+    log.parent.mkdir(parents=True, exist_ok=True)
+
+    def entry(at: float, service: str, desired: int) -> str:
+        return json.dumps({"at": at, "service": service, "action": "out", "activity": {
+            "ActivityId": f"{service}-{at:g}", "ServiceNamespace": "ecs",
+            "ResourceId": f"service/{CLUSTER}/{service}",
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "Description": f"Setting desired count to {desired}.",
+            "Cause": f"monitor alarm TargetTracking-{service}-AlarmHigh in state ALARM "
+                     f"triggered policy {service}-cpu",
+            "StartTime": at, "EndTime": at, "StatusCode": "Successful"}})
+
+    log.write_text("\n".join([entry(1_800_000_000, "gateway", 4),
+                              json.dumps({"at": 1_800_000_006, "action": "none"}),
+                              entry(1_800_000_012, "inventory", 3)]) + "\n")
+    scaling = client("application-autoscaling", moto_url)
+    every = scaling.describe_scaling_activities(ServiceNamespace="ecs")["ScalingActivities"]
+    assert [a["ActivityId"] for a in every] == ["inventory-1.8e+09", "gateway-1.8e+09"]
+    assert every[1]["Cause"].endswith("triggered policy gateway-cpu")
+    assert every[1]["StartTime"].timestamp() == 1_800_000_000
+    gateway = scaling.describe_scaling_activities(
+        ServiceNamespace="ecs", ResourceId=f"service/{CLUSTER}/gateway",
+        ScalableDimension="ecs:service:DesiredCount")["ScalingActivities"]
+    assert [a["Description"] for a in gateway] == ["Setting desired count to 4."]
+    first = scaling.describe_scaling_activities(ServiceNamespace="ecs", MaxResults=1)
+    rest = scaling.describe_scaling_activities(ServiceNamespace="ecs", MaxResults=1,
+                                               NextToken=first["NextToken"])
+    assert [a["ActivityId"] for a in first["ScalingActivities"] + rest["ScalingActivities"]
+            ] == [a["ActivityId"] for a in every]
+    assert "NextToken" not in rest
+    with pytest.raises(ClientError) as refused:
+        scaling.describe_scaling_activities(ServiceNamespace="ecs", MaxResults=500)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []

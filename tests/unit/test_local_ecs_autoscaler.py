@@ -99,3 +99,73 @@ def test_missing_request_data_keeps_the_capacity(tmp_path: Path, gateway: EcsSer
     scheduler.set_desired("gateway", 6)
     autoscaler.evaluate(1_800_000_000.0)
     assert scheduler.services["gateway"].desired == 6
+
+
+def test_requests_per_target_read_as_a_minutes_count(tmp_path: Path,
+                                                      gateway: EcsService) -> None:
+    """At time scale 0.1 a period lasts 6 s: 150 requests per target in it are 1,500 a
+    minute, over the 1,000 target, so the gateway scales out to ceil(2 * 1500 / 1000) = 3;
+    the same 150 read as a minute's count would not have scaled."""
+    reader = RecordedReader({"CPUUtilization": [5.0] * 15,
+                             "RequestCountPerTarget": [150.0] * 3})
+    autoscaler, scheduler = scaler(tmp_path, gateway, reader)
+    autoscaler.evaluate(1_800_000_000.0)
+    assert scheduler.services["gateway"].desired == 3
+    (entry,) = [json.loads(line) for line in
+                (tmp_path / "run" / "scaling.jsonl").read_text().splitlines()]
+    assert entry["datapoints"]["gateway-requests"] == [1500.0] * 3
+
+
+def test_an_activity_names_the_alarm_and_the_policy(tmp_path: Path,
+                                                    gateway: EcsService) -> None:
+    """A scale-out is logged as DescribeScalingActivities shows it: the desired count set,
+    the AlarmHigh alarm in ALARM that triggered the policy, and its datapoints."""
+    reader = RecordedReader({"CPUUtilization": [90.0] * 3, "RequestCountPerTarget": [1.0]})
+    autoscaler, _ = scaler(tmp_path, gateway, reader)
+    autoscaler.evaluate(1_800_000_000.0)
+    (entry,) = [json.loads(line) for line in
+                (tmp_path / "run" / "scaling.jsonl").read_text().splitlines()]
+    activity = entry["activity"]
+    assert activity["ResourceId"] == "service/itinera-dev/gateway"
+    assert activity["Description"] == "Setting desired count to 3."
+    assert activity["Cause"].startswith(
+        "monitor alarm TargetTracking-service/itinera-dev/gateway-AlarmHigh-")
+    assert activity["Cause"].endswith("in state ALARM triggered policy gateway-cpu")
+    assert json.loads(activity["Details"])["datapoints"] == [90.0] * 3
+
+
+@pytest.fixture(scope="module")
+def notifier() -> EcsService:
+    """The notifier service from the real template: CPU and backlog per task."""
+    sam = load_sam()
+    template = transform(sam, region="eu-west-1", parameters={"Stage": "dev"})
+    return ecs_services(template, sam.get("Mappings", {}))["notifier"]
+
+
+def test_the_backlog_policy_divides_visible_messages_by_running_tasks(
+        tmp_path: Path, notifier: EcsService) -> None:
+    """The notifier's customized metric is the template's metric math, visible / tasks,
+    over the queue's depth and the running task count: 900 messages over 2 tasks is 450 per
+    task against a target of 100, so ceil(2 * 450 / 100) = 9 tasks; the queue's name comes
+    from the deployed stack's resolver."""
+    reader = RecordedReader({"CPUUtilization": [5.0] * 15,
+                             "ApproximateNumberOfMessagesVisible": [900.0] * 3,
+                             "RunningTaskCount": [2.0] * 3})
+    scheduler = Scheduler(Supervisor(tmp_path), ports=range(0), state_dir=tmp_path,
+                          say=lambda line: None)
+    scheduler.add_service(notifier, ["true"], {})
+    resolved: list[Any] = []
+
+    def resolve(value: Any) -> Any:
+        resolved.append(value)
+        return json.loads(json.dumps(value).replace(
+            '{"Fn::GetAtt": ["NotifierQueue", "QueueName"]}', '"itinera-dev-notifications"'))
+
+    Autoscaler(scheduler, state_dir=tmp_path, time_scale=0.1, target_groups=GROUPS,
+               reader=reader, resolve=resolve, say=lambda line: None).evaluate(1_800_000_000.0)
+    assert scheduler.services["notifier"].desired == 9
+    depth = next(q["MetricStat"] for q in reader.queries
+                 if q["MetricStat"]["Metric"]["MetricName"].startswith("Approximate"))
+    assert depth["Metric"]["Dimensions"] == [{"Name": "QueueName",
+                                              "Value": "itinera-dev-notifications"}]
+    assert depth["Period"] == 6 and resolved

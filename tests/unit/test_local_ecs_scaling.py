@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from localaws.ecs.model import ScalingPolicy
 from localaws.ecs.scaling import ScalingState, decide
 
@@ -114,3 +116,25 @@ def test_cooldowns_follow_the_time_scale() -> None:
     decide(s, [CPU], {"cpu": [20.0] * 15}, now=0, time_scale=0.1)
     assert decide(s, [CPU], {"cpu": [1.0] * 15}, now=11, time_scale=0.1).action == "none"
     assert decide(s, [CPU], {"cpu": [1.0] * 15}, now=13, time_scale=0.1).action == "in"
+
+
+def test_a_policy_with_scale_in_disabled_never_scales_in_and_holds_nothing_back() -> None:
+    """DisableScaleIn: the policy alone never scales in, still scales out, and another
+    policy's scale-in goes ahead without it."""
+    only_out = replace(CPU, disable_scale_in=True)
+    assert decide(state(6), [only_out], {"cpu": [5.0] * 15}, now=0,
+                  time_scale=1).action == "none"
+    assert decide(state(), [only_out], {"cpu": [90.0] * 3}, now=0,
+                  time_scale=1).action == "out"
+    decision = decide(state(6), [only_out, REQUESTS],
+                      {"cpu": [50.0] * 15, "requests": [100.0] * 15}, now=0, time_scale=1)
+    assert (decision.action, decision.desired) == ("in", 2)
+
+
+def test_votes_carry_the_datapoints_and_threshold_of_their_alarm() -> None:
+    """A scale-out vote keeps its 3 datapoints and the target; a scale-in vote its 15 and
+    the low alarm's threshold (90% of the target)."""
+    out = decide(state(), [CPU], {"cpu": [10.0, 70.0, 80.0, 90.0]}, now=0, time_scale=1)
+    assert (out.votes[0].datapoints, out.votes[0].threshold) == ((70.0, 80.0, 90.0), 60)
+    low = decide(state(4), [CPU], {"cpu": [10.0] * 15}, now=0, time_scale=1)
+    assert (len(low.votes[0].datapoints), low.votes[0].threshold) == (15, 54.0)
