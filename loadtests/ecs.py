@@ -24,7 +24,14 @@ from typing import Any
 
 from loadtests import judge
 from loadtests.plan import JudgedRun
-from loadtests.runner import check_after, find_catalog, judge_folder, machine, told
+from loadtests.runner import (
+    check_after,
+    find_catalog,
+    judge_folder,
+    machine,
+    record_scaling,
+    told,
+)
 from loadtests.targets import Target
 
 RUN_TASK_BATCH = 10  # ECS RunTask starts at most ten tasks per call
@@ -41,6 +48,8 @@ class EcsRun(JudgedRun):
 
     workers: int
     stack_name: str
+    # The stage under load: its services' scaling is recorded beside the report.
+    stage: str
 
 
 @dataclass
@@ -284,13 +293,14 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
     if not (folder / "locust_stats.csv").exists():
         print(f"itinera load: the master wrote no stats: {error}; see {folder}", flush=True)
         return 1
+    record_scaling(target, folder, stage=run.stage, started=started, finished=finished)
     invariants = check_after(run, target, what="load")
     result = judge_folder(
         folder, scenario=run.scenario.name,
         thresholds=judge.load_thresholds(run.scenario.name, run.thresholds_path),
         parameters={"users": run.users, "duration_s": run.duration_s, "shape": run.shape,
                     "rate": run.rate, "workers": run.workers, "host": run.host,
-                    "target": target.name, "runner": "ecs",
+                    "target": target.name, "runner": "ecs", "time_scale": target.time_scale,
                     "thresholds_file": str(run.thresholds_path)},
         invariants=invariants,
         extra={"run_id": run_id, "started_at": started.isoformat(),

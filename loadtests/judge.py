@@ -9,11 +9,14 @@ from typing import Any
 import yaml
 
 from loadtests import names
+from loadtests.checks import Check, check
+from loadtests.scaling import ScalingThresholds
+from loadtests.scaling import parse_thresholds as parse_scaling
 from loadtests.stats import AGGREGATED, Recorded
 
 THRESHOLDS_PATH = Path(__file__).with_name("thresholds.yaml")
 KEYS = {"max_error_ratio", "min_checkout_completion", "min_cancel_completion",
-        "time_to_confirmed_ms", "min_arrival_ratio", "endpoints"}
+        "time_to_confirmed_ms", "min_arrival_ratio", "endpoints", "scaling"}
 PERCENTILE_KEYS = {"p50": 50, "p95": 95, "p99": 99}
 
 
@@ -27,6 +30,8 @@ class Thresholds:
     time_to_confirmed_ms: dict[int, float] = field(default_factory=dict)
     min_arrival_ratio: float | None = None
     endpoints: dict[str, dict[int, float]] = field(default_factory=dict)
+    # What the services' autoscaling must show (loadtests/scaling.py judges it).
+    scaling: ScalingThresholds | None = None
 
 
 def _percentiles(where: str, raw: Any) -> dict[int, float]:
@@ -53,37 +58,14 @@ def parse_thresholds(document: dict[str, Any], scenario: str) -> Thresholds:
         if "time_to_confirmed_ms" in raw else {},
         min_arrival_ratio=raw.get("min_arrival_ratio"),
         endpoints={key: _percentiles(f"{scenario}.endpoints.{key}", value)
-                   for key, value in (raw.get("endpoints") or {}).items()})
+                   for key, value in (raw.get("endpoints") or {}).items()},
+        scaling=parse_scaling(f"{scenario}.scaling", raw["scaling"])
+        if "scaling" in raw else None)
 
 
 def load_thresholds(scenario: str, path: Path = THRESHOLDS_PATH) -> Thresholds:
     """Return *scenario*'s thresholds from the YAML file at *path*."""
     return parse_thresholds(yaml.safe_load(path.read_text()) or {}, scenario)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Check:
-    """One threshold, what was observed, and whether the run passed it."""
-
-    name: str
-    op: str  # "<=" or ">="
-    limit: float
-    observed: float | None
-    unit: str
-    passed: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the check for the JSON summary."""
-        return {"name": self.name, "expected": f"{self.op} {self.limit:g}{self.unit}",
-                "limit": self.limit, "op": self.op, "observed": self.observed,
-                "unit": self.unit.strip(), "passed": self.passed}
-
-
-def _check(name: str, op: str, limit: float, observed: float | None, unit: str = "") -> Check:
-    if observed is None:  # a threshold nothing was measured for cannot pass
-        return Check(name=name, op=op, limit=limit, observed=None, unit=unit, passed=False)
-    passed = observed <= limit if op == "<=" else observed >= limit
-    return Check(name=name, op=op, limit=limit, observed=observed, unit=unit, passed=passed)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -99,31 +81,31 @@ def evaluate(thresholds: Thresholds, recorded: Recorded, *,
     checkouts = [e for e in recorded.endpoints
                  if e.type == names.BOOKING and e.name != names.CANCELLED]
     if thresholds.max_error_ratio is not None:
-        checks.append(_check("error ratio (HTTP requests)", "<=", thresholds.max_error_ratio,
+        checks.append(check("error ratio (HTTP requests)", "<=", thresholds.max_error_ratio,
                              _ratio(sum(e.failures for e in http),
                                     sum(e.requests for e in http))))
     if thresholds.min_checkout_completion is not None:
-        checks.append(_check("checkout completion", ">=", thresholds.min_checkout_completion,
+        checks.append(check("checkout completion", ">=", thresholds.min_checkout_completion,
                              _ratio(sum(e.successes for e in checkouts),
                                     sum(e.requests for e in checkouts))))
     if thresholds.min_cancel_completion is not None:
         cancel = recorded.row(f"{names.BOOKING} {names.CANCELLED}")
-        checks.append(_check("cancel completion", ">=", thresholds.min_cancel_completion,
+        checks.append(check("cancel completion", ">=", thresholds.min_cancel_completion,
                              _ratio(cancel.successes, cancel.requests) if cancel else None))
     confirmed = recorded.row(f"{names.BOOKING} {names.CONFIRMED}")
     for p, limit in sorted(thresholds.time_to_confirmed_ms.items()):
-        checks.append(_check(f"p{p} time to confirmed", "<=", limit,
+        checks.append(check(f"p{p} time to confirmed", "<=", limit,
                              confirmed.percentiles.get(p) if confirmed else None, " ms"))
     if thresholds.min_arrival_ratio is not None and target_rate:
         journeys = sum(e.requests for e in recorded.endpoints if e.type == names.JOURNEY)
         achieved = journeys / recorded.duration_s if recorded.duration_s else None
-        checks.append(_check(f"arrival rate / target {target_rate:g}/s", ">=",
+        checks.append(check(f"arrival rate / target {target_rate:g}/s", ">=",
                              thresholds.min_arrival_ratio,
                              achieved / target_rate if achieved is not None else None))
     for key, limits in thresholds.endpoints.items():
         row = recorded.row(key)
         for p, limit in sorted(limits.items()):
-            checks.append(_check(f"p{p} {key}", "<=", limit,
+            checks.append(check(f"p{p} {key}", "<=", limit,
                                  row.percentiles.get(p) if row else None, " ms"))
     return checks
 

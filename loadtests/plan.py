@@ -27,11 +27,13 @@ class LoadPlan:
     @classmethod
     def of(cls, scenario: Scenario, *, users: int | None, duration_s: float | None,
            shape: str | None, rate: float | None, report_root: Path,
-           thresholds_path: Path) -> LoadPlan:
-        """Return the plan for *scenario*, its own defaults filling what was not asked."""
+           thresholds_path: Path, time_scale: float = 1.0) -> LoadPlan:
+        """Return the plan for *scenario*, its own defaults filling what was not asked (a
+        clock-scaled scenario's duration at the target's *time_scale*)."""
+        default = scenario.duration_s * (time_scale if scenario.clock_scaled else 1.0)
         # The open model holds its users from the start: the rate, not a ramp, is the load.
         return LoadPlan(scenario=scenario, users=users or scenario.users,
-                        duration_s=duration_s or scenario.duration_s,
+                        duration_s=duration_s or round(default),
                         shape=shape or ("steady" if rate else scenario.shape), rate=rate,
                         report_root=report_root, thresholds_path=thresholds_path)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests import names
+from loadtests.scaling import ServiceScaling
 from loadtests.stats import AGGREGATED, Recorded, Sample, per_second
 
 
@@ -153,3 +154,48 @@ def _p95(recorded: Recorded, ax: Any) -> None:
                 label=key)
     ax.set(title="p95 over time (10 s window)", xlabel="seconds", ylabel="ms", yscale="log")
     ax.legend(fontsize="x-small")
+
+
+def write_scaling_plot(recorded: Recorded, services: dict[str, ServiceScaling], folder: Path,
+                       *, falls_at: float | None) -> Path:
+    """Draw scaling.png: requests and p95 latency over the services' desired and running
+    tasks, healthy targets per AZ, each scaling activity marked where it happened."""
+    plt = _pyplot()
+    t0 = _start(recorded)
+    fig, axes = plt.subplots(4, 1, figsize=(11, 12), sharex=True, layout="constrained")
+    requests_per_second(recorded, axes[0])
+    total = recorded.history.get(AGGREGATED, [])
+    axes[1].plot(_t(total, t0), [s.percentiles.get(95) for s in total], label="p95 (all)")
+    axes[1].set(title="Latency, p95 over locust's 10 s window", ylabel="ms")
+    colours = dict(zip(sorted(services), ("tab:blue", "tab:orange", "tab:green", "tab:purple",
+                                          "tab:brown"), strict=False))
+    for name, record in sorted(services.items()):
+        colour = colours.get(name, "black")
+        axes[2].step([t - t0 for t, _ in record.desired], [v for _, v in record.desired],
+                     where="post", linestyle="--", color=colour, label=f"{name} desired")
+        axes[2].step([t - t0 for t, _ in record.running], [v for _, v in record.running],
+                     where="post", color=colour, label=f"{name} running")
+        for az, points in sorted(record.healthy.items()):
+            axes[3].step([t - t0 for t, _ in points], [v for _, v in points], where="post",
+                         color=colour, linestyle="-" if az.endswith("a") else ":",
+                         label=f"{name} {az}")
+        for activity in record.activities:
+            for ax in axes:
+                ax.axvline(activity["at"] - t0, color=colour, alpha=0.35, linewidth=1)
+            axes[2].annotate(activity["description"].removeprefix("Setting desired count "),
+                             (activity["at"] - t0, axes[2].get_ylim()[1]), fontsize="x-small",
+                             color=colour, rotation=90, va="top")
+    if falls_at is not None:
+        for ax in axes:
+            ax.axvline(falls_at - t0, color="grey", linestyle="-.", linewidth=1)
+        axes[0].annotate("load falls", (falls_at - t0, 0), fontsize="small", color="grey")
+    axes[2].set(title="ECS tasks per service (Container Insights; lines: scaling activities)",
+                ylabel="tasks")
+    axes[3].set(title="Healthy targets per AZ (ALB)", ylabel="targets",
+                xlabel="seconds since the load started")
+    for ax in axes[1:]:
+        ax.legend(loc="upper right", fontsize="x-small", ncol=2)
+    path = folder / "scaling.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -18,13 +18,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from botocore.exceptions import BotoCoreError, ClientError
 
 from itinera.http import ServiceClient
-from loadtests import judge, summary
+from loadtests import judge, junit, scaling, summary
 from loadtests.catalog import Catalog, create_flash_flight, discover
 from loadtests.invariants import InvariantResult, not_run
 from loadtests.plan import JudgedRun
-from loadtests.stats import read_recorded
+from loadtests.shapes import load_falls_at
+from loadtests.stats import AGGREGATED, Recorded, read_recorded
 from loadtests.targets import LocalTarget, Target
 from localaws.record import NoLocalStack, read_record
 
@@ -173,15 +175,73 @@ def judge_folder(folder: Path, *, scenario: str, thresholds: judge.Thresholds,
     steady = parameters.get("shape") == "steady"
     checks = judge.evaluate(thresholds, recorded,
                             target_rate=parameters.get("rate") if steady else None)
+    services = scaling.read(folder)
+    falls_at = _falls_at(recorded, parameters)
+    if thresholds.scaling is not None:
+        checks += scaling.judge(thresholds.scaling, services or {}, recorded=recorded,
+                                falls_at=falls_at,
+                                time_scale=float(parameters.get("time_scale") or 1.0))
     passed = judge.verdict(checks, invariants_hold=invariants.holds) and not extra.get("error")
     result = summary.build(scenario=scenario, parameters=parameters, checks=checks,
                            invariants=invariants, recorded=recorded, passed=passed, extra=extra)
+    if services:
+        result["scaling"] = scaling.summary(services)
     if plots and recorded.history:
-        from loadtests.plots import write_plots
+        from loadtests.plots import write_plots, write_scaling_plot
 
         result["plots"] = [p.name for p in write_plots(recorded, folder)]
+        if services:
+            result["plots"].append(write_scaling_plot(recorded, services, folder,
+                                                      falls_at=falls_at).name)
     (folder / "summary.json").write_text(json.dumps(result, indent=2))
+    write_junit(folder, result)
     return result
+
+
+def write_junit(folder: Path, result: dict[str, Any]) -> Path:
+    """Write junit.xml beside the report: one case per threshold, the invariants, and the
+    run itself (an error of the run fails it), so a CI job gates on the run."""
+    cases = [junit.Case(name=c["name"], passed=c["passed"],
+                        detail=f"expected {c['expected']}, observed {c['observed']}")
+             for c in result["thresholds"]]
+    inv = result["invariants"]
+    cases.append(junit.Case(
+        name="invariants (itinera check)", passed=not inv.get("error") and inv.get(
+            "holds") is not False, skipped=not inv["ran"] and not inv.get("error"),
+        detail=inv.get("error") or inv.get("reason") or "; ".join(
+            f"{v['invariant']}: {v['detail']}" for v in inv.get("violations", [])[:10])))
+    cases.append(junit.Case(name="the run completed", passed=not result.get("error"),
+                            detail=str(result.get("error") or "")))
+    return junit.write(folder / "junit.xml", suite=f"itinera load {result['scenario']}",
+                       cases=cases, seconds=float(result["parameters"]["duration_s"]))
+
+
+def _falls_at(recorded: Recorded, parameters: dict[str, Any]) -> float | None:
+    """Return when the run's load fell to its trickle (unix seconds), for shapes that fall."""
+    offset = load_falls_at(str(parameters.get("shape")), float(parameters["duration_s"]))
+    samples = recorded.history.get(AGGREGATED)
+    return None if offset is None or not samples else samples[0].t + offset
+
+
+def record_scaling(target: Target, folder: Path, *, stage: str, started: datetime,
+                   finished: datetime) -> None:
+    """Write what the services' autoscaling did during the run to *folder*/scaling.json;
+    a run without it is still judged (its scaling thresholds, if any, then fail)."""
+    try:
+        services = scaling.observe_run(
+            target.client("cloudwatch"), target.client("application-autoscaling"),
+            stage=stage, started=started, finished=finished, time_scale=target.time_scale)
+    except (BotoCoreError, ClientError) as exc:
+        print(f"  scaling not recorded: {exc}", flush=True)
+        return
+    scaling.write(folder, services)
+    counts = ", ".join(f"{name} {_peak(r.running)} at peak"
+                       for name, r in sorted(services.items()))
+    print(f"  scaling recorded: {counts or 'no service'}", flush=True)
+
+
+def _peak(points: list[tuple[float, float]]) -> str:
+    return f"{max(v for _, v in points):g} tasks" if points else "no count"
 
 
 def run(options: RunOptions) -> int:
@@ -209,10 +269,13 @@ def run(options: RunOptions) -> int:
     if not (folder / "locust_stats.csv").exists():
         print(f"itinera load: no stats were written: {error}; see {folder}", flush=True)
         return 1
+    record_scaling(target, folder, stage=target.stage(None), started=started,
+                   finished=finished)
     invariants = check_after(options, target, what="locust")
     parameters = {"users": options.users, "duration_s": options.duration_s,
                   "shape": options.shape, "rate": options.rate,
                   "processes": options.processes, "host": options.host, "target": "local",
+                  "time_scale": target.time_scale,
                   "thresholds_file": str(options.thresholds_path)}
     result = judge_folder(folder, scenario=options.scenario.name, thresholds=thresholds,
                           parameters=parameters, invariants=invariants, extra={

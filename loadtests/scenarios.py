@@ -16,6 +16,9 @@ class Scenario:
     duration_s: int
     description: str
     flash_sale: bool = False
+    # The duration is in AWS seconds, run at the target's time scale (its CloudWatch periods,
+    # alarms and cooldowns): a scaling run must last as many periods locally as on AWS.
+    clock_scaled: bool = False
 
 
 # The booking mix: mostly browsing, as on every travel site; a fraction books, some with
@@ -33,6 +36,12 @@ SCENARIOS = {s.name: s for s in (
     Scenario(name="checkout", travellers=("Checkout",), shape="steady", users=100,
              duration_s=60, description="the checkout path alone, offered at a constant rate "
                                         "(--rate): what make bench measures"),
+    # 40 AWS minutes (4 locally at the default time scale): 6 up, 10 held, 24 of trickle, as
+    # scale-in needs 15 minutes below target, then its cooldown.
+    Scenario(name="scale", travellers=("Browser",), shape="scale", users=200, duration_s=2400,
+             clock_scaled=True,
+             description="traffic ramped past the services' scaling targets, held, then a "
+                         "trickle: they scale out and back in (duration in AWS seconds)"),
     Scenario(name="soak", travellers=BOOKING_MIX, shape="soak", users=30, duration_s=1800,
              description="the booking mix held for a long, bounded time"),
 )}

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-SHAPES = ("ramp", "step", "spike", "soak", "steady")
+SHAPES = ("ramp", "step", "spike", "soak", "steady", "scale")
+# The scale shape: up over the first part, held, then a trickle for the rest. A trickle, not
+# nothing: an ALB with no request publishes no RequestCountPerTarget, and a target-tracking
+# alarm with missing data never scales in (neither on AWS nor locally).
+SCALE_RAMP, SCALE_HOLD_END = 0.15, 0.4
+SCALE_TRICKLE = 0.05
 # Every run is bounded: a soak is hours, not days, and nothing runs without an end.
 MAX_DURATION_S = 4 * 3600
 MIN_DURATION_S = 5
@@ -49,8 +55,18 @@ def stages(shape: str, *, users: int, duration_s: float) -> list[Stage]:
     if shape == "soak":
         ramp = min(60.0, d / 10)
         return [Stage(d, users, _rate(users, ramp))]
+    if shape == "scale":
+        trickle = max(1, math.ceil(users * SCALE_TRICKLE))
+        return [Stage(d * SCALE_HOLD_END, users, _rate(users, d * SCALE_RAMP)),
+                Stage(d, trickle, _rate(users - trickle, 2))]
     # steady: every user at once (open model: the arrival rate, not the users, is the load).
     return [Stage(d, users, _rate(users, min(5.0, d / 10)))]
+
+
+def load_falls_at(shape: str, duration_s: float) -> float | None:
+    """Return when the load of *shape* falls to its trickle, seconds into the run (None for a
+    shape that holds to its end)."""
+    return duration_s * SCALE_HOLD_END if shape == "scale" else None
 
 
 def stage_at(plan: list[Stage], elapsed_s: float) -> Stage | None:

@@ -75,7 +75,8 @@ def table(summary: dict[str, Any]) -> str:
               f"{'threshold':<56} {'expected':>14} {'observed':>12}  result"]
     for c in summary["thresholds"]:
         observed = "none" if c["observed"] is None else (
-            f"{c['observed']:,.0f} ms" if c["unit"] == "ms" else f"{c['observed']:.3f}")
+            f"{c['observed']:,.0f} {c['unit']}" if c["unit"] in ("ms", "s")
+            else f"{c['observed']:.3f}")
         lines.append(f"{c['name'][:56]:<56} {c['expected']:>14} {observed:>12}  "
                      f"{'ok' if c['passed'] else 'FAIL'}")
     inv = summary["invariants"]
@@ -94,4 +95,9 @@ def table(summary: dict[str, Any]) -> str:
     lines.append(f"bookings: {b['checkouts']} checkouts, {b['confirmed']} confirmed "
                  f"({b['confirmed_per_second']}/s, peak {b['confirmed_per_second_peak']}/s), "
                  f"{b['not_as_expected']} not as expected")
+    for service, seen in sorted(summary.get("scaling", {}).items()):
+        lines.append(f"scaling {service}: peak {seen['peak_running']} running "
+                     f"({seen['peak_desired']} desired), {seen['final_desired']} at the end, "
+                     f"{len(seen['activities'])} activities")
+        lines += [f"  {a}" for a in seen["activities"][:8]]
     return "\n".join(lines)

@@ -189,7 +189,7 @@ def run_gameday(options: GamedayOptions, target: Target) -> Result:
                        duration_s=load_s + CONNECT_S, shape="steady", rate=None,
                        report_root=folder, thresholds_path=Path("-")).extended(
         EcsRun, workers=options.workers, stack_name=f"itinera-loadgen-{stage}",
-        host=target.host(options.host))
+        stage=stage, host=target.host(options.host))
     prepared = prepare(load, target, run_id=f"gameday-{stamp}", folder=folder)
     name = f"gameday-{experiment.name}-{stamp}"
     template_id = run_template(fis, deployed_id, name=name, target_az=options.target_az,

@@ -22,16 +22,20 @@ def _load(args: argparse.Namespace) -> int:
         chosen = scenario(args.scenario)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
+    from loadtests.targets import target_of
+
     if args.rate is not None and args.rate <= 0:
         raise SystemExit("--rate must be positive")
+    if args.local_processes is not None and args.target == "aws":
+        raise SystemExit("--local-processes runs locust on this machine: local stack only")
+    target = target_of(args.target, state_dir=args.state_dir, tokens_file=args.tokens_file)
     plan = LoadPlan.of(chosen, users=args.users, duration_s=args.duration, shape=args.shape,
                        rate=args.rate, report_root=args.report_dir,
-                       thresholds_path=args.thresholds or judge.THRESHOLDS_PATH)
+                       thresholds_path=args.thresholds or judge.THRESHOLDS_PATH,
+                       time_scale=target.time_scale if chosen.clock_scaled else 1.0)
     if not 5 <= plan.duration_s <= MAX_DURATION_S:
         raise SystemExit(f"--duration must be 5 to {MAX_DURATION_S} seconds")
     if args.local_processes is not None:
-        if args.target == "aws":
-            raise SystemExit("--local-processes runs locust on this machine: local stack only")
         from loadtests.runner import RunOptions, default_host, run
 
         return run(plan.extended(RunOptions, processes=args.local_processes,
@@ -40,15 +44,15 @@ def _load(args: argparse.Namespace) -> int:
                                  settle_s=args.settle_seconds,
                                  confirm_deadline_s=args.confirm_deadline))
     from loadtests.ecs import EcsRun, run_on_ecs
-    from loadtests.targets import target_of
     from localaws.loadgen import stack_name as loadgen_stack
 
     if args.workers < 1:
         raise SystemExit("--workers must be at least 1")
-    target = target_of(args.target, state_dir=args.state_dir, tokens_file=args.tokens_file)
-    stack_name = args.stack_name or loadgen_stack(target.stage(args.stage))
+    stage = target.stage(args.stage)
+    stack_name = args.stack_name or loadgen_stack(stage)
     return run_on_ecs(plan.extended(
-        EcsRun, workers=args.workers, stack_name=stack_name, host=target.host(args.host),
+        EcsRun, workers=args.workers, stack_name=stack_name, stage=stage,
+        host=target.host(args.host),
         check=args.check, settle_s=args.settle_seconds,
         confirm_deadline_s=args.confirm_deadline), target)
 
@@ -83,12 +87,13 @@ def register(sub: Any) -> None:
                                       "(a master and its workers; on the local stack's ECS "
                                       "stand-in, or on AWS Fargate), or as local processes, "
                                       "then judge the run: thresholds, invariants, report.")
-    load.add_argument("scenario", help="browse, booking, flash-sale or soak")
+    load.add_argument("scenario", help="browse, booking, flash-sale, checkout, scale or soak")
     load.add_argument("--users", type=int, help="virtual travellers (default: the scenario's)")
     load.add_argument("--rate", type=float,
                       help="open model: journeys per second for all users together")
-    load.add_argument("--duration", type=float, help="seconds (default: the scenario's)")
-    load.add_argument("--shape", choices=["ramp", "step", "spike", "soak", "steady"],
+    load.add_argument("--duration", type=float,
+                      help="seconds (default: the scenario's; scale's at the time scale)")
+    load.add_argument("--shape", choices=["ramp", "step", "spike", "soak", "steady", "scale"],
                       help="how the users come and go (default: the scenario's)")
     load.add_argument("--workers", type=int, default=2,
                       help="locust worker tasks beside the master (ECS tasks)")

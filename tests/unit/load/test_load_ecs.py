@@ -19,7 +19,8 @@ OUTPUTS = {"ClusterName": "itinera-dev-loadgen", "SubnetIds": "subnet-a,subnet-b
            "MasterTaskDefinitionArn": "arn:master", "WorkerTaskDefinitionArn": "arn:worker",
            "MasterSecurityGroupId": "sg-master", "WorkerSecurityGroupId": "sg-worker"}
 RUN = EcsRun(scenario=scenario("booking"), users=500, duration_s=600, shape="ramp", rate=None,
-             workers=25, stack_name="itinera-loadgen-dev", host="https://itinera.example",
+             workers=25, stack_name="itinera-loadgen-dev", stage="dev",
+             host="https://itinera.example",
              report_root=Path("/r"), thresholds_path=Path("t.yaml"))
 
 

@@ -74,3 +74,31 @@ def test_plots_are_written_from_the_recorded_history(booking_run: Recorded,
         "requests_per_second.png"]
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_junit_beside_the_report_fails_the_cases_the_run_failed(booking_run: Recorded,
+                                                                tmp_path: Path) -> None:
+    """junit.xml: one case per threshold, the invariants (a violation fails them; not checked
+    is skipped) and the run's own completion; failures counted as the verdict says."""
+    import xml.etree.ElementTree as ET
+
+    from loadtests.runner import write_junit
+
+    broken = _summary(booking_run, InvariantResult(
+        ran=True, violations=[Violation(3, "booking b1 still pending")]))
+    suite = ET.parse(write_junit(tmp_path, broken)).getroot().find("testsuite")
+    assert suite is not None
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    thresholds = broken["thresholds"]
+    assert isinstance(thresholds, list)
+    assert set(cases) == {t["name"] for t in thresholds} | {
+        "invariants (itinera check)", "the run completed"}
+    failed = {name for name, c in cases.items() if c.find("failure") is not None}
+    assert failed == {t["name"] for t in thresholds if not t["passed"]} | {
+        "invariants (itinera check)"}
+    assert "booking b1 still pending" in (cases["invariants (itinera check)"].find(
+        "failure").get("message") or "")  # type: ignore[union-attr]
+    assert suite.get("failures") == str(len(failed))
+    unchecked = _summary(booking_run, not_run("--no-check"))
+    suite = ET.parse(write_junit(tmp_path, unchecked)).getroot().find("testsuite")
+    assert suite is not None and suite.get("skipped") == "1"

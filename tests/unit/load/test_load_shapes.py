@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from loadtests import shapes
 from loadtests.shapes import MAX_DURATION_S, SHAPES, stage_at, stages
 
 
@@ -49,3 +50,13 @@ def test_an_unknown_shape_is_refused() -> None:
     """A shape name that does not exist is an error naming the ones that do."""
     with pytest.raises(ValueError, match="ramp, step, spike, soak, steady"):
         stages("wave", users=10, duration_s=60)
+
+
+def test_the_scale_shape_ramps_holds_and_falls_to_a_trickle() -> None:
+    """Scale: every user from 15% of the run, held to 40%, then 5% of them (a trickle, so the
+    request metric keeps its datapoints) to the end; the fall is when the load falls."""
+    plan = shapes.stages("scale", users=200, duration_s=240)
+    assert [(s.until_s, s.users) for s in plan] == [(96.0, 200), (240.0, 10)]
+    assert plan[0].spawn_rate == pytest.approx(200 / 36)
+    assert shapes.load_falls_at("scale", 240) == 96.0
+    assert shapes.load_falls_at("ramp", 240) is None
