@@ -266,6 +266,8 @@ def prepare(run: EcsRun, target: Target, *, run_id: str,
 def run_on_ecs(run: EcsRun, target: Target) -> int:
     """Run the load as ECS tasks, check, judge; return 0 when it passed, 1 otherwise, 130
     when interrupted (the tasks are stopped)."""
+    # A thresholds file that does not parse fails now, not after the load.
+    thresholds = judge.load_thresholds(run.scenario.name, run.thresholds_path)
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
     folder = run.report_root / f"{run_id}-{run.scenario.name}"
@@ -297,10 +299,11 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
     invariants = check_after(run, target, what="load")
     result = judge_folder(
         folder, scenario=run.scenario.name,
-        thresholds=judge.load_thresholds(run.scenario.name, run.thresholds_path),
+        thresholds=thresholds,
         parameters={"users": run.users, "duration_s": run.duration_s, "shape": run.shape,
                     "rate": run.rate, "workers": run.workers, "host": run.host,
                     "target": target.name, "runner": "ecs", "time_scale": target.time_scale,
+                    "baseline": str(run.baseline) if run.baseline else None,
                     "thresholds_file": str(run.thresholds_path)},
         invariants=invariants,
         extra={"run_id": run_id, "started_at": started.isoformat(),

@@ -23,11 +23,14 @@ class LoadPlan:
     rate: float | None
     report_root: Path
     thresholds_path: Path
+    # A run to compare against: its regressions (thresholds' regression: block) fail this one.
+    baseline: Path | None = None
 
     @classmethod
     def of(cls, scenario: Scenario, *, users: int | None, duration_s: float | None,
            shape: str | None, rate: float | None, report_root: Path,
-           thresholds_path: Path, time_scale: float = 1.0) -> LoadPlan:
+           thresholds_path: Path, time_scale: float = 1.0,
+           baseline: Path | None = None) -> LoadPlan:
         """Return the plan for *scenario*, its own defaults filling what was not asked (a
         clock-scaled scenario's duration at the target's *time_scale*)."""
         default = scenario.duration_s * (time_scale if scenario.clock_scaled else 1.0)
@@ -35,7 +38,8 @@ class LoadPlan:
         return LoadPlan(scenario=scenario, users=users or scenario.users,
                         duration_s=duration_s or round(default),
                         shape=shape or ("steady" if rate else scenario.shape), rate=rate,
-                        report_root=report_root, thresholds_path=thresholds_path)
+                        report_root=report_root, thresholds_path=thresholds_path,
+                        baseline=baseline)
 
     def extended(self, kind: type[P], **more: Any) -> P:
         """Return this plan as a run of *kind*, with that run's own settings."""

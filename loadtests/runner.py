@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError
 
 from itinera.http import ServiceClient
-from loadtests import judge, junit, scaling, summary
+from loadtests import compare, judge, junit, scaling, summary
 from loadtests.catalog import Catalog, create_flash_flight, discover
 from loadtests.invariants import InvariantResult, not_run
 from loadtests.plan import JudgedRun
@@ -184,6 +184,19 @@ def judge_folder(folder: Path, *, scenario: str, thresholds: judge.Thresholds,
     passed = judge.verdict(checks, invariants_hold=invariants.holds) and not extra.get("error")
     result = summary.build(scenario=scenario, parameters=parameters, checks=checks,
                            invariants=invariants, recorded=recorded, passed=passed, extra=extra)
+    if parameters.get("baseline"):
+        # Against a reference run: its regression checks count in the verdict.
+        baseline = Path(parameters["baseline"])
+        table = compare.rows(compare.read_summary(baseline), result)
+        regressions = compare.judge(table, compare.load_regression(
+            Path(parameters.get("thresholds_file") or judge.THRESHOLDS_PATH)))
+        checks += [replace(c, name=f"vs baseline: {c.name}") for c in regressions]
+        passed = passed and all(c.passed for c in regressions)
+        result = summary.build(scenario=scenario, parameters=parameters, checks=checks,
+                               invariants=invariants, recorded=recorded, passed=passed,
+                               extra=extra)
+        if plots:
+            compare.plot(baseline.name, folder.name, table, folder / "compare.png")
     if services:
         result["scaling"] = scaling.summary(services)
     if plots and recorded.history:
@@ -276,6 +289,7 @@ def run(options: RunOptions) -> int:
                   "shape": options.shape, "rate": options.rate,
                   "processes": options.processes, "host": options.host, "target": "local",
                   "time_scale": target.time_scale,
+                  "baseline": str(options.baseline) if options.baseline else None,
                   "thresholds_file": str(options.thresholds_path)}
     result = judge_folder(folder, scenario=options.scenario.name, thresholds=thresholds,
                           parameters=parameters, invariants=invariants, extra={

@@ -18,6 +18,10 @@ def _load(args: argparse.Namespace) -> int:
     from loadtests.scenarios import scenario
     from loadtests.shapes import MAX_DURATION_S
 
+    if args.scenario == "compare":
+        return _compare(args)
+    if args.runs:
+        raise SystemExit(f"unexpected arguments: {' '.join(args.runs)}")
     try:
         chosen = scenario(args.scenario)
     except ValueError as exc:
@@ -32,7 +36,10 @@ def _load(args: argparse.Namespace) -> int:
     plan = LoadPlan.of(chosen, users=args.users, duration_s=args.duration, shape=args.shape,
                        rate=args.rate, report_root=args.report_dir,
                        thresholds_path=args.thresholds or judge.THRESHOLDS_PATH,
-                       time_scale=target.time_scale if chosen.clock_scaled else 1.0)
+                       time_scale=target.time_scale if chosen.clock_scaled else 1.0,
+                       baseline=args.baseline)
+    if args.baseline is not None and not (args.baseline / "summary.json").exists():
+        raise SystemExit(f"--baseline {args.baseline}: not a judged load run (no summary.json)")
     if not 5 <= plan.duration_s <= MAX_DURATION_S:
         raise SystemExit(f"--duration must be 5 to {MAX_DURATION_S} seconds")
     if args.local_processes is not None:
@@ -80,6 +87,20 @@ def _judge(args: argparse.Namespace) -> int:
     return 0 if result["verdict"] == "pass" else 1
 
 
+def _compare(args: argparse.Namespace) -> int:
+    """`itinera load compare A B`: B against A, exit 1 when B regressed."""
+    from loadtests import judge
+    from loadtests.compare import compare
+
+    if len(args.runs) != 2:
+        raise SystemExit("usage: itinera load compare RUN_A RUN_B (two run folders)")
+    a, b = (Path(r) for r in args.runs)
+    output, checks = compare(a, b, thresholds=args.thresholds or judge.THRESHOLDS_PATH)
+    print(output)
+    print(f"written: {b / 'compare.json'}, {b / 'compare.png'}")
+    return 0 if all(c.passed for c in checks) else 1
+
+
 def register(sub: Any) -> None:
     """Add `load` and `judge` to the command line."""
     load = sub.add_parser("load", help="run a load scenario headless and judge it",
@@ -87,7 +108,10 @@ def register(sub: Any) -> None:
                                       "(a master and its workers; on the local stack's ECS "
                                       "stand-in, or on AWS Fargate), or as local processes, "
                                       "then judge the run: thresholds, invariants, report.")
-    load.add_argument("scenario", help="browse, booking, flash-sale, checkout, scale or soak")
+    load.add_argument("scenario", help="browse, booking, flash-sale, checkout, scale or soak; "
+                                       "`itinera load compare A B` compares two runs")
+    load.add_argument("runs", nargs="*", metavar="RUN",
+                      help="compare only: the reference run's folder, then the run judged")
     load.add_argument("--users", type=int, help="virtual travellers (default: the scenario's)")
     load.add_argument("--rate", type=float,
                       help="open model: journeys per second for all users together")
@@ -106,6 +130,9 @@ def register(sub: Any) -> None:
                       "(default: loadtests/thresholds.yaml)")
     load.add_argument("--report-dir", type=Path, default=REPORT_ROOT,
                       help="where <timestamp>-<scenario>/ is written")
+    load.add_argument("--baseline", type=Path, metavar="RUN",
+                      help="a run folder to compare against: regressions beyond the "
+                           "thresholds' regression: block fail this run")
     load.add_argument("--no-check", dest="check", action="store_false",
                       help="skip the invariant check after the run")
     load.add_argument("--settle-seconds", type=float, default=120.0,
