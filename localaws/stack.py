@@ -30,6 +30,7 @@ from localaws.config import (
     local_seconds,
     time_scale,
 )
+from localaws.ecs.appscaling import scalable_target, write_targets
 from localaws.ecs.autoscaler import Autoscaler
 from localaws.ecs.model import EcsService, ecs_services
 from localaws.ecs.scheduler import Scheduler
@@ -292,6 +293,11 @@ class LocalStack:
     def _start_services(self) -> None:
         cfg = self.config
         assert self.deployed is not None
+        # The scalable targets, as the template registers them (Application Auto Scaling's
+        # API reads and changes them: localaws/ecs/appscaling.py).
+        write_targets(cfg.state_dir, [
+            scalable_target(s.cluster, s.name, low=s.min_capacity, high=s.max_capacity)
+            for s in self.ecs.values()])
         env = self.base_env()
         self._start_balancer("inventory", cfg.inventory_port)
         self._start_tasks("inventory", [python(), "-m", "inventory"], {

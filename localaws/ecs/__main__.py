@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 
-from localaws.ecs import activities
+from localaws.ecs import appscaling
 from localaws.ecs.api import application
 from localaws.ecs.azs import AzWatcher
 from localaws.ecs.runtask import OPERATIONS, Tasks, reap_leftover_tasks
@@ -68,7 +68,7 @@ async def serve(args: argparse.Namespace) -> None:
     # Its cleanup stops the tasks still running.
     await serve_routed(application(tasks), port=args.port, endpoint=args.endpoint_url,
                        service="ecs", operations=OPERATIONS, name="ECS task stand-in",
-                       also={"application-autoscaling": activities.OPERATIONS})
+                       also={"application-autoscaling": appscaling.OPERATIONS})
 
 
 def main(argv: list[str] | None = None) -> None:

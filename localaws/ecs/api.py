@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from localaws.ecs import activities
+from localaws.ecs import appscaling
 from localaws.ecs.runtask import OPERATIONS, TARGET_PREFIX, EcsError, Tasks
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -26,8 +26,8 @@ def application(tasks: Tasks) -> web.Application:
 
     async def operation(request: web.Request) -> web.Response:
         target = request.headers.get("X-Amz-Target", "")
-        if target.startswith(activities.TARGET_PREFIX):
-            return await scaling(request, target.removeprefix(activities.TARGET_PREFIX))
+        if target.startswith(appscaling.TARGET_PREFIX):
+            return await scaling(request, target.removeprefix(appscaling.TARGET_PREFIX))
         name = target.removeprefix(TARGET_PREFIX)
         if not target.startswith(TARGET_PREFIX) or name not in OPERATIONS:
             return _error(EcsError("UnknownOperationException",
@@ -51,13 +51,14 @@ def application(tasks: Tasks) -> web.Application:
         return web.Response(content_type=CONTENT_TYPE, text=json.dumps(answer))
 
     async def scaling(request: web.Request, name: str) -> web.Response:
-        if name not in activities.OPERATIONS:
+        if name not in appscaling.OPERATIONS:
             return _error(EcsError("UnknownOperationException",
                                    f"the local stand-in does not answer {name!r}"))
         try:
             body: Any = json.loads(await request.read() or b"{}")
-            answer = activities.describe(tasks.state_dir, body if isinstance(body, dict) else {})
-        except (activities.ActivitiesError, ValueError, TypeError) as exc:
+            answer = appscaling.answer(tasks.state_dir, name,
+                                       body if isinstance(body, dict) else {})
+        except (appscaling.ScalingApiError, ValueError, TypeError) as exc:
             return _error(EcsError("ValidationException", str(exc)))
         return web.Response(content_type=CONTENT_TYPE, text=json.dumps(answer))
 

@@ -6,7 +6,9 @@ or the stand-in's own store), decides as target tracking does (scaling.py), sets
 scheduler's desired count, logs the decision with its reason and appends it to
 <state_dir>/run/scaling.jsonl, where a scaling activity (a decision that changed the count)
 carries its cause as Application Auto Scaling words it: the alarm that fired and the policy
-(DescribeScalingActivities answers from this file: localaws/ecs/activities.py).
+(DescribeScalingActivities answers from this file: localaws/ecs/appscaling.py). Each period
+it also reads the scalable targets RegisterScalableTarget keeps there: their bounds and
+suspended state.
 
 The time scale applies to every policy alike. CPU utilisation and a backlog per task are
 rates and levels, the same over any period; a count summed over its period (requests per
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from localaws.alarms.expression import ExpressionError, evaluate
+from localaws.ecs.appscaling import read_targets
 from localaws.ecs.metrics import (
     CpuMeter,
     MemoryStore,
@@ -171,6 +174,7 @@ class Autoscaler:
             # CloudWatch alarms see metrics that arrive a period late.
             end -= self.period
         start = end - IN_DATAPOINTS * self.period
+        targets = {t["ResourceId"]: t for t in read_targets(self.state_dir)}
         for name, run in list(self.scheduler.services.items()):
             policies = [p for p in run.model.policies if p.metric_type in SUPPORTED]
             if not policies:
@@ -179,10 +183,18 @@ class Autoscaler:
                 desired=run.desired, min_capacity=run.model.min_capacity,
                 max_capacity=run.model.max_capacity))
             state.desired = run.desired
+            target = targets.get(f"service/{run.model.cluster}/{name}")
+            if target is not None:
+                state.min_capacity = int(target["MinCapacity"])
+                state.max_capacity = int(target["MaxCapacity"])
+                suspended = target.get("SuspendedState") or {}
+                state.out_suspended = bool(suspended.get("DynamicScalingOutSuspended"))
+                state.in_suspended = bool(suspended.get("DynamicScalingInSuspended"))
             series = {p.name: self._series(run.model, p, start, end) for p in policies}
             decision = decide(state, policies, series, now=now, time_scale=self.scale)
             if decision.action != "none":
-                self.scheduler.set_desired(name, decision.desired)
+                self.scheduler.set_desired(name, decision.desired, low=state.min_capacity,
+                                           high=state.max_capacity)
                 self.publisher.publish("ECS/ContainerInsights",
                                        {"DesiredTaskCount": decision.desired},
                                        service_dimensions(run.model), unit="Count")

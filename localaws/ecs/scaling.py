@@ -19,7 +19,7 @@ The rules (AWS's, for target tracking):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from localaws.ecs.model import ScalingPolicy
@@ -67,6 +67,9 @@ class ScalingState:
     # The capacity the metric was measured on when the running scale-out cooldown began.
     capacity_before_out: int | None = None
     scale_in_at: float | None = None
+    # RegisterScalableTarget's SuspendedState: DynamicScalingOut/InSuspended.
+    out_suspended: bool = False
+    in_suspended: bool = False
     history: list[Decision] = field(default_factory=list)
 
 
@@ -109,6 +112,15 @@ def decide(state: ScalingState, policies: list[ScalingPolicy],
            ) -> Decision:
     """Evaluate every policy and update *state*; return the decision."""
     previous = state.desired
+    bounded = max(state.min_capacity, min(state.max_capacity, previous))
+    if bounded != previous:
+        # New bounds (RegisterScalableTarget) apply at once, whatever the policies say.
+        state.desired = bounded
+        decision = Decision(action="out" if bounded > previous else "in", previous=previous,
+                            desired=bounded, reason=f"scalable target bounds now "
+                                                    f"{state.min_capacity}-{state.max_capacity}")
+        state.history.append(decision)
+        return decision
     out_cooldown = max((p.scale_out_cooldown for p in policies), default=0.0) * time_scale
     in_cooldown = max((p.scale_in_cooldown for p in policies), default=0.0) * time_scale
     cooling_out = state.scale_out_at is not None and now - state.scale_out_at < out_cooldown
@@ -118,9 +130,10 @@ def decide(state: ScalingState, policies: list[ScalingPolicy],
                    else state.desired)
     votes = tuple(vote(p, datapoints.get(p.name, []), measured_on,
                        low=state.min_capacity, high=state.max_capacity) for p in policies)
-    outs = [v for v in votes if v.action == "out"]
+    outs = [] if state.out_suspended else [v for v in votes if v.action == "out"]
     # Policies with scale-in disabled have no say in a scale-in.
-    deciding = [v for v, p in zip(votes, policies, strict=True) if not p.disable_scale_in]
+    deciding = [] if state.in_suspended else [
+        v for v, p in zip(votes, policies, strict=True) if not p.disable_scale_in]
     decision = Decision(action="none", previous=previous, desired=previous,
                         reason="; ".join(v.reason for v in votes) or "no policies")
     if outs:
@@ -151,6 +164,11 @@ def decide(state: ScalingState, policies: list[ScalingPolicy],
     else:
         decision = Decision(action="none", previous=previous, desired=previous,
                             reason=decision.reason, votes=votes)
+    if decision.action == "none" and (state.out_suspended or state.in_suspended):
+        suspended = [side for side, on in (("out", state.out_suspended),
+                                           ("in", state.in_suspended)) if on]
+        decision = replace(decision, reason=f"scaling {' and '.join(suspended)} suspended; "
+                                            + decision.reason)
     state.history.append(decision)
     del state.history[:-50]
     return decision

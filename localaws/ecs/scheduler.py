@@ -67,11 +67,15 @@ class Scheduler:
                 balancer=balancer,
                 api=RuntimeApi(balancer.socket) if balancer else None)
 
-    def set_desired(self, service: str, desired: int) -> int:
-        """Set *service*'s desired count within its bounds; return the count set."""
+    def set_desired(self, service: str, desired: int, *, low: int | None = None,
+                    high: int | None = None) -> int:
+        """Set *service*'s desired count within its bounds (the template's, or the scalable
+        target's as registered since); return the count set."""
         with self.lock:
             run = self.services[service]
-            run.desired = max(run.model.min_capacity, min(run.model.max_capacity, desired))
+            low = run.model.min_capacity if low is None else low
+            high = run.model.max_capacity if high is None else high
+            run.desired = max(low, min(high, desired))
             return run.desired
 
     def update_service(self, service: str, desired: int) -> None:

@@ -24,6 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from loadtests.ecs import STARTED_BY, stop_runs
+from localaws.ecs.appscaling import scalable_target, write_targets
 from localaws.ecs.azs import set_az_available
 from localaws.loadgen import deploy_loadgen
 from localaws.processes import wait_http
@@ -308,4 +309,33 @@ def test_scaling_activities_answer_from_the_autoscalers_log(moto_url: str,
     with pytest.raises(ClientError) as refused:
         scaling.describe_scaling_activities(ServiceNamespace="ecs", MaxResults=500)
     assert refused.value.response["Error"]["Code"] == "ValidationException"
-    assert scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []
+    assert scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"] == []
+
+
+def test_scalable_targets_are_registered_and_described_through_the_api(
+        moto_url: str, stand_in: Path) -> None:
+    """GIVEN the stack's scalable targets, WHEN RegisterScalableTarget suspends scaling out
+    and raises the maximum at moto's endpoint, THEN DescribeScalableTargets shows it and the
+    rest stays; an unknown service or a minimum over the maximum is a ValidationException."""
+    write_targets(stand_in, [scalable_target(CLUSTER, "gateway", low=2, high=10),
+                             scalable_target(CLUSTER, "inventory", low=2, high=10)])
+    scaling = client("application-autoscaling", moto_url)
+    gateway = f"service/{CLUSTER}/gateway"
+    scaling.register_scalable_target(
+        ServiceNamespace="ecs", ResourceId=gateway, ScalableDimension="ecs:service:DesiredCount",
+        MaxCapacity=12, SuspendedState={"DynamicScalingOutSuspended": True})
+    (target,) = scaling.describe_scalable_targets(ServiceNamespace="ecs",
+                                                  ResourceIds=[gateway])["ScalableTargets"]
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 12)
+    assert target["SuspendedState"] == {"DynamicScalingInSuspended": False,
+                                        "DynamicScalingOutSuspended": True,
+                                        "ScheduledScalingSuspended": False}
+    every = scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    assert len(every) == 2
+    for bad in ({"ResourceId": f"service/{CLUSTER}/nothing"},
+                {"ResourceId": gateway, "MinCapacity": 20}):
+        with pytest.raises(ClientError) as refused:
+            scaling.register_scalable_target(ServiceNamespace="ecs",
+                                             ScalableDimension="ecs:service:DesiredCount",
+                                             **bad)
+        assert refused.value.response["Error"]["Code"] == "ValidationException"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from localaws.ecs.appscaling import register, scalable_target, write_targets
 from localaws.ecs.autoscaler import Autoscaler
 from localaws.ecs.model import EcsService, ecs_services
 from localaws.ecs.scheduler import Scheduler
@@ -169,3 +170,23 @@ def test_the_backlog_policy_divides_visible_messages_by_running_tasks(
     assert depth["Metric"]["Dimensions"] == [{"Name": "QueueName",
                                               "Value": "itinera-dev-notifications"}]
     assert depth["Period"] == 6 and resolved
+
+
+def test_the_scalable_target_as_registered_bounds_and_suspends(tmp_path: Path,
+                                                               gateway: EcsService) -> None:
+    """The autoscaler reads the scalable targets each period: with scaling out suspended a
+    breach adds nothing; resumed with a maximum of 3 it adds one task, not the 2 the metric
+    asks for."""
+    write_targets(tmp_path, [scalable_target("itinera-dev", "gateway", low=2, high=10)])
+    register(tmp_path, {"ServiceNamespace": "ecs", "ResourceId": "service/itinera-dev/gateway",
+                        "ScalableDimension": "ecs:service:DesiredCount",
+                        "SuspendedState": {"DynamicScalingOutSuspended": True}})
+    reader = RecordedReader({"CPUUtilization": [120.0] * 3, "RequestCountPerTarget": [1.0]})
+    autoscaler, scheduler = scaler(tmp_path, gateway, reader)
+    autoscaler.evaluate(1_800_000_000.0)
+    assert scheduler.services["gateway"].desired == 2
+    register(tmp_path, {"ServiceNamespace": "ecs", "ResourceId": "service/itinera-dev/gateway",
+                        "ScalableDimension": "ecs:service:DesiredCount", "MaxCapacity": 3,
+                        "SuspendedState": {"DynamicScalingOutSuspended": False}})
+    autoscaler.evaluate(1_800_000_006.0)
+    assert scheduler.services["gateway"].desired == 3

@@ -138,3 +138,27 @@ def test_votes_carry_the_datapoints_and_threshold_of_their_alarm() -> None:
     assert (out.votes[0].datapoints, out.votes[0].threshold) == ((70.0, 80.0, 90.0), 60)
     low = decide(state(4), [CPU], {"cpu": [10.0] * 15}, now=0, time_scale=1)
     assert (len(low.votes[0].datapoints), low.votes[0].threshold) == (15, 54.0)
+
+
+def test_suspended_scaling_neither_adds_nor_removes_tasks() -> None:
+    """DynamicScalingOutSuspended holds a breach back; DynamicScalingInSuspended holds a
+    scale-in back; the reason says so."""
+    s = state()
+    s.out_suspended = True
+    decision = decide(s, [CPU], {"cpu": [90.0] * 3}, now=0, time_scale=1)
+    assert (decision.action, s.desired) == ("none", 2)
+    assert "scaling out suspended" in decision.reason
+    s = state(6)
+    s.in_suspended = True
+    assert decide(s, [CPU], {"cpu": [5.0] * 15}, now=0, time_scale=1).action == "none"
+
+
+def test_new_bounds_apply_at_once() -> None:
+    """A minimum raised over the desired count (RegisterScalableTarget) raises it at the next
+    evaluation, whatever the metric; a maximum lowered under it lowers it."""
+    s = state(2)
+    s.min_capacity = 4
+    decision = decide(s, [CPU], {"cpu": [5.0] * 15}, now=0, time_scale=1)
+    assert (decision.action, decision.desired) == ("out", 4)
+    s.max_capacity = s.min_capacity = 3
+    assert decide(s, [CPU], {}, now=1, time_scale=1).desired == 3
