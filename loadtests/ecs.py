@@ -29,6 +29,7 @@ from loadtests.runner import (
     find_catalog,
     judge_folder,
     machine,
+    publish_metrics,
     record_scaling,
     told,
 )
@@ -296,6 +297,7 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
         print(f"itinera load: the master wrote no stats: {error}; see {folder}", flush=True)
         return 1
     record_scaling(target, folder, stage=run.stage, started=started, finished=finished)
+    publish_metrics(target, folder, scenario=run.scenario.name)
     invariants = check_after(run, target, what="load")
     result = judge_folder(
         folder, scenario=run.scenario.name,

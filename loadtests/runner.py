@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from itinera.http import ServiceClient
 from loadtests import compare, judge, junit, scaling, summary
+from loadtests import metrics as load_metrics
 from loadtests.catalog import Catalog, create_flash_flight, discover
 from loadtests.invariants import InvariantResult, not_run
 from loadtests.plan import JudgedRun
@@ -253,6 +254,19 @@ def record_scaling(target: Target, folder: Path, *, stage: str, started: datetim
     print(f"  scaling recorded: {counts or 'no service'}", flush=True)
 
 
+def publish_metrics(target: Target, folder: Path, *, scenario: str) -> None:
+    """Send the run's figures to CloudWatch (Itinera/Load), beside the system's."""
+    recorded = read_recorded(folder / "locust")
+    try:
+        sent = load_metrics.publish(target.client("cloudwatch"), recorded, scenario=scenario,
+                                    period=scaling.period_s(target.time_scale))
+    except (BotoCoreError, ClientError) as exc:
+        print(f"  load metrics not sent: {exc}", flush=True)
+        return
+    print(f"  load metrics: {sent} datapoints to CloudWatch {load_metrics.NAMESPACE}",
+          flush=True)
+
+
 def _peak(points: list[tuple[float, float]]) -> str:
     return f"{max(v for _, v in points):g} tasks" if points else "no count"
 
@@ -284,6 +298,7 @@ def run(options: RunOptions) -> int:
         return 1
     record_scaling(target, folder, stage=target.stage(None), started=started,
                    finished=finished)
+    publish_metrics(target, folder, scenario=options.scenario.name)
     invariants = check_after(options, target, what="locust")
     parameters = {"users": options.users, "duration_s": options.duration_s,
                   "shape": options.shape, "rate": options.rate,

@@ -72,10 +72,12 @@ class TwoAzCatalog:
 
     def list_metrics(self, namespace: str, metric: str) -> list[Dimensions]:
         """Return per-AZ dimension sets for both target groups the dashboards name (and, for
-        the abuse limits, one set per limit)."""
+        the abuse limits, one set per limit; for the load's figures, one scenario's)."""
         if namespace == "Itinera/Limits":
             return [(("Policy", policy), ("Service", "gateway"))
                     for policy in ("flight-seats", "search")]
+        if namespace == "Itinera/Load":
+            return [(("Endpoint", "all"), ("Scenario", "scale"))]
         return [(("AvailabilityZone", az), ("LoadBalancer", "lb"), ("TargetGroup", tg))
                 for az in ("az-a", "az-b") for tg in ("${GatewayTargetGroup.TargetGroupFullName}",
                                                       "${InventoryTargetGroup.TargetGroupFullName}")]
