@@ -13,6 +13,7 @@ start, and the same judging after.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import signal
 import time
@@ -25,6 +26,7 @@ from typing import Any
 from loadtests import judge
 from loadtests.plan import JudgedRun
 from loadtests.runner import (
+    aborted,
     check_after,
     find_catalog,
     judge_folder,
@@ -277,6 +279,9 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
           f"shape {run.shape} against {run.host}, from ECS tasks of {run.stack_name} "
           f"({target.name}): a master and {run.workers} worker(s)", flush=True)
     prepared = prepare(run, target, run_id=run_id, folder=folder)
+    watched = judge.abort_document(thresholds)
+    if watched:
+        prepared.env["ITINERA_LOAD_ABORT"] = json.dumps(watched)
     launched = Launched(cluster=prepared.outputs["ClusterName"])
 
     async def main() -> str | None:
@@ -293,6 +298,7 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
         return 130
     finished = datetime.now(UTC)
     download(target.client("s3"), prepared.bucket, prepared.prefix, folder)
+    error = error or aborted(folder)
     if not (folder / "locust_stats.csv").exists():
         print(f"itinera load: the master wrote no stats: {error}; see {folder}", flush=True)
         return 1

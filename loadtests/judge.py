@@ -16,7 +16,12 @@ from loadtests.stats import AGGREGATED, Recorded
 
 THRESHOLDS_PATH = Path(__file__).with_name("thresholds.yaml")
 KEYS = {"max_error_ratio", "min_checkout_completion", "min_cancel_completion",
-        "time_to_confirmed_ms", "min_arrival_ratio", "endpoints", "scaling"}
+        "time_to_confirmed_ms", "min_arrival_ratio", "endpoints", "scaling", "abort_on_fail",
+        "abort_delay_s"}
+# What may stop a run as soon as it fails (k6's abortOnFail): what locust's live stats measure.
+ABORTABLE = ("max_error_ratio", "min_checkout_completion", "min_cancel_completion",
+             "time_to_confirmed_ms", "endpoints")
+ABORT_FILE = "abort.json"
 PERCENTILE_KEYS = {"p50": 50, "p95": 95, "p99": 99}
 
 
@@ -32,6 +37,9 @@ class Thresholds:
     endpoints: dict[str, dict[int, float]] = field(default_factory=dict)
     # What the services' autoscaling must show (loadtests/scaling.py judges it).
     scaling: ScalingThresholds | None = None
+    # Thresholds that stop the run as soon as they fail, once abort_delay_s have passed.
+    abort_on_fail: tuple[str, ...] = ()
+    abort_delay_s: float = 30.0
 
 
 def _percentiles(where: str, raw: Any) -> dict[int, float]:
@@ -60,7 +68,43 @@ def parse_thresholds(document: dict[str, Any], scenario: str) -> Thresholds:
         endpoints={key: _percentiles(f"{scenario}.endpoints.{key}", value)
                    for key, value in (raw.get("endpoints") or {}).items()},
         scaling=parse_scaling(f"{scenario}.scaling", raw["scaling"])
-        if "scaling" in raw else None)
+        if "scaling" in raw else None,
+        abort_on_fail=_abortable(scenario, raw),
+        abort_delay_s=float(raw.get("abort_delay_s", 30.0)))
+
+
+def _abortable(scenario: str, raw: dict[str, Any]) -> tuple[str, ...]:
+    names_ = tuple(raw.get("abort_on_fail") or ())
+    wrong = [n for n in names_ if n not in ABORTABLE or n not in raw]
+    if wrong:
+        raise ValueError(f"{scenario}.abort_on_fail: {', '.join(wrong)} cannot stop a run "
+                         f"(give thresholds of this block among {', '.join(ABORTABLE)})")
+    return names_
+
+
+def abort_document(thresholds: Thresholds) -> dict[str, Any]:
+    """Return what a running locust watches (`--itinera-abort`): the thresholds that stop
+    the run, as the YAML gives them, and the delay before they are watched."""
+    if not thresholds.abort_on_fail:
+        return {}
+    out: dict[str, Any] = {"delay_s": thresholds.abort_delay_s}
+    for name in thresholds.abort_on_fail:
+        value = getattr(thresholds, name)
+        if name == "time_to_confirmed_ms":
+            value = {f"p{p}": v for p, v in value.items()}
+        elif name == "endpoints":
+            value = {k: {f"p{p}": v for p, v in limits.items()} for k, limits in value.items()}
+        out[name] = value
+    return out
+
+
+def failing_now(document: dict[str, Any], recorded: Recorded) -> list[Check]:
+    """Return the watched thresholds that fail on *recorded* (live stats) with something
+    measured: a threshold nothing was measured for yet does not stop a run."""
+    watched = parse_thresholds({"live": {k: v for k, v in document.items()
+                                         if k != "delay_s"}}, "live")
+    return [c for c in evaluate(watched, recorded)
+            if not c.passed and c.observed is not None]
 
 
 def load_thresholds(scenario: str, path: Path = THRESHOLDS_PATH) -> Thresholds:

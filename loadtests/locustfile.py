@@ -6,13 +6,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
+import gevent
 from locust import LoadTestShape, constant_throughput, events
+from locust.runners import WorkerRunner
 
-from loadtests import shapes
+from loadtests import judge, shapes
 from loadtests.catalog import Catalog
+from loadtests.stats import PERCENTILES, EndpointStats, Recorded
 from loadtests.tokens import FileTokens, LocalTokens
 from loadtests.travellers import (  # noqa: F401 - locust finds the user classes here
     CONTEXT,
@@ -23,6 +29,8 @@ from loadtests.travellers import (  # noqa: F401 - locust finds the user classes
     FlashBuyer,
     TripBooker,
 )
+
+ABORT_CHECK_S = 2.0
 
 
 @events.init_command_line_parser.add_listener
@@ -44,6 +52,9 @@ def _options(parser: Any) -> None:
     group.add_argument("--itinera-token-offset", env_var="ITINERA_LOAD_TOKEN_OFFSET", type=int,
                        default=0, help="first line of --itinera-tokens-file this process uses")
     group.add_argument("--itinera-run-id", env_var="ITINERA_LOAD_RUN_ID", default="manual")
+    group.add_argument("--itinera-abort", env_var="ITINERA_LOAD_ABORT", default="",
+                       help="JSON of the thresholds that stop the run when they fail "
+                            "(judge.abort_document); empty: none")
     group.add_argument("--itinera-confirm-deadline", env_var="ITINERA_LOAD_CONFIRM_DEADLINE",
                        type=float, default=30.0,
                        help="seconds a booking may take to reach a terminal status")
@@ -66,6 +77,12 @@ def _init(environment: Any, **_: Any) -> None:
                                      run_id=options.itinera_run_id, ttl=ttl)
     else:
         raise SystemExit("give --itinera-state-dir (local issuer) or --itinera-tokens-file")
+    watched = json.loads(options.itinera_abort) if options.itinera_abort else {}
+    if watched and not isinstance(environment.runner, WorkerRunner):
+        # The master (or the one process) sees every worker's stats: it watches them.
+        prefix = options.csv_prefix or "locust"
+        gevent.spawn(_abort_on_fail, environment, watched,
+                     Path(prefix).parent / judge.ABORT_FILE)
     if options.itinera_rate > 0:
         # Open model: each user starts a journey every users/rate seconds whatever the
         # answers' latency, so a slow server gets the same arrivals (see README).
@@ -73,6 +90,32 @@ def _init(environment: Any, **_: Any) -> None:
         for user_class in environment.user_classes:
             user_class.wait_time = constant_throughput(per_user)
         CONTEXT.start_spread_s = 1 / per_user
+
+
+def live(stats: Any) -> Recorded:
+    """Return locust's live stats as the judge reads a finished run's."""
+    rows = [EndpointStats(type=entry.method or "", name=entry.name,
+                          requests=entry.num_requests, failures=entry.num_failures,
+                          rps=entry.total_rps, max_ms=entry.max_response_time,
+                          percentiles={p: entry.get_response_time_percentile(p / 100)
+                                       for p in PERCENTILES} if entry.num_requests else {})
+            for entry in stats.entries.values()]
+    return Recorded(endpoints=rows, history={})
+
+
+def _abort_on_fail(environment: Any, watched: dict[str, Any], record: Path) -> None:
+    """Every few seconds after the delay, stop the run when a watched threshold fails."""
+    gevent.sleep(float(watched.get("delay_s", 30)))
+    while environment.runner is not None and environment.runner.state not in (
+            "stopped", "quitting"):
+        failing = judge.failing_now(watched, live(environment.stats))
+        if failing:
+            reasons = [f"{c.name}: {c.observed:g} (limit {c.op} {c.limit:g})" for c in failing]
+            record.write_text(json.dumps({"at": time.time(), "failed": reasons}))
+            logging.error("abort on fail: %s", "; ".join(reasons))
+            environment.runner.quit()
+            return
+        gevent.sleep(ABORT_CHECK_S)
 
 
 class ItineraShape(LoadTestShape):

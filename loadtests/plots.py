@@ -35,15 +35,16 @@ def _start(recorded: Recorded) -> int:
     return total[0].t
 
 
-def requests_per_second(recorded: Recorded, ax: Any) -> None:
-    """Draw HTTP requests and failures per second, and the users, over time."""
+def requests_per_second(recorded: Recorded, ax: Any, *, window: int = 5) -> None:
+    """Draw HTTP requests and failures per second (averaged over *window* seconds), and the
+    users, over time."""
     t0, keys = _start(recorded), _http_keys(recorded)
     by_t: dict[int, float] = {}
     failed: dict[int, float] = {}
     for key in keys:
-        for t, rate in per_second(recorded.history[key]):
+        for t, rate in per_second(recorded.history[key], window=window):
             by_t[t] = by_t.get(t, 0.0) + rate
-        for t, rate in per_second(recorded.history[key], failures=True):
+        for t, rate in per_second(recorded.history[key], failures=True, window=window):
             failed[t] = failed.get(t, 0.0) + rate
     ts = sorted(by_t)
     ax.plot([t - t0 for t in ts], [by_t[t] for t in ts], label="requests/s")
@@ -163,10 +164,13 @@ def write_scaling_plot(recorded: Recorded, services: dict[str, ServiceScaling], 
     plt = _pyplot()
     t0 = _start(recorded)
     fig, axes = plt.subplots(4, 1, figsize=(11, 12), sharex=True, layout="constrained")
-    requests_per_second(recorded, axes[0])
-    total = recorded.history.get(AGGREGATED, [])
-    axes[1].plot(_t(total, t0), [s.percentiles.get(95) for s in total], label="p95 (all)")
-    axes[1].set(title="Latency, p95 over locust's 10 s window", ylabel="ms")
+    # Workers report every 3 s: a 12 s average shows the rate, not the reports' rhythm.
+    requests_per_second(recorded, axes[0], window=12)
+    for key in _http_keys(recorded)[:4]:
+        samples = recorded.history[key]
+        axes[1].plot(_t(samples, t0), [s.percentiles.get(95) for s in samples], label=key)
+    axes[1].set(title="Latency of the busiest requests, p95 over locust's 10 s window",
+                ylabel="ms")
     colours = dict(zip(sorted(services), ("tab:blue", "tab:orange", "tab:green", "tab:purple",
                                           "tab:brown"), strict=False))
     for name, record in sorted(services.items()):

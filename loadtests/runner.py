@@ -107,7 +107,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def locust_command(options: RunOptions, *, folder: Path, run_id: str) -> list[str]:
+def aborted(folder: Path) -> str | None:
+    """Return why the run stopped itself mid-run (a threshold with abort_on_fail), if it did."""
+    path = folder / judge.ABORT_FILE
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    return "aborted mid-run: " + "; ".join(record.get("failed", []))
+
+
+def locust_command(options: RunOptions, *, folder: Path, run_id: str,
+                   abort: dict[str, Any] | None = None) -> list[str]:
     """Return the headless locust command line of the run."""
     command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
                "--host", options.host, "--csv", str(folder / "locust"), "--csv-full-history",
@@ -120,6 +130,8 @@ def locust_command(options: RunOptions, *, folder: Path, run_id: str) -> list[st
                "--itinera-catalog", str(folder / "catalog.json"),
                "--itinera-state-dir", str(options.state_dir), "--itinera-run-id", run_id,
                "--itinera-confirm-deadline", f"{options.confirm_deadline_s:g}"]
+    if abort:
+        command += ["--itinera-abort", json.dumps(abort)]
     if options.processes > 0:
         # Workers talk to the master on a port of this run's own: others may run locust too.
         port = str(_free_port())
@@ -289,9 +301,11 @@ def run(options: RunOptions) -> int:
     print(f"  catalog: {len(catalog.routes)} routes and days, {len(catalog.stays)} cities"
           + (f", flash-sale flight {catalog.flash_flight_id}" if catalog.flash_flight_id
              else ""), flush=True)
-    command = locust_command(options, folder=folder, run_id=run_id)
+    command = locust_command(options, folder=folder, run_id=run_id,
+                             abort=judge.abort_document(thresholds))
     error = run_locust(command, folder=folder, timeout_s=options.duration_s
                        + options.stop_timeout_s + STARTUP_AND_REPORT_S)
+    error = error or aborted(folder)
     finished = datetime.now(UTC)
     if not (folder / "locust_stats.csv").exists():
         print(f"itinera load: no stats were written: {error}; see {folder}", flush=True)

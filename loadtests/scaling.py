@@ -208,7 +208,7 @@ def judge(thresholds: ScalingThresholds, services: dict[str, ServiceScaling], *,
     checks = []
     for name in thresholds.services:
         record = services.get(name, ServiceScaling(service=name))
-        outs = [a for a in record.activities if (desired_of(a) or 0) > _before(record, a)]
+        outs = scale_outs(record)
         if thresholds.min_peak_tasks is not None:
             peak = max((v for _, v in record.running), default=None)
             checks.append(check(f"{name}: peak running tasks", ">=",
@@ -240,12 +240,18 @@ def judge(thresholds: ScalingThresholds, services: dict[str, ServiceScaling], *,
     return checks
 
 
-def _before(record: ServiceScaling, activity: dict[str, Any]) -> float:
-    earlier = [v for t, v in record.desired if t < activity["at"]]
-    details = activity["details"]
-    if isinstance(details.get("previous"), int | float):
-        return float(details["previous"])
-    return earlier[-1] if earlier else math.inf
+def scale_outs(record: ServiceScaling) -> list[dict[str, Any]]:
+    """Return the activities that added tasks: each set more than the one before it (the
+    first, more than the count the run started with)."""
+    out, previous = [], record.desired[0][1] if record.desired else math.inf
+    for activity in record.activities:
+        desired = desired_of(activity)
+        if desired is None:
+            continue
+        if desired > previous:
+            out.append(activity)
+        previous = desired
+    return out
 
 
 def _scale_out_periods(record: ServiceScaling, outs: list[dict[str, Any]], period: int

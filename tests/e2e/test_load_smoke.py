@@ -54,7 +54,21 @@ def test_a_short_booking_run_passes_its_thresholds_and_loses_nothing(
     assert master["containers"][0]["exitCode"] == 0
     written = {p.name for p in folder.iterdir()}
     assert PLOTS | {"report.html", "locust_stats.csv", "locust_stats_history.csv",
-                    "catalog.json"} <= written
+                    "catalog.json", "junit.xml", "scaling.json", "scaling.png"} <= written
+    # the services' scaling over the run, as CloudWatch and Application Auto Scaling say
+    assert {"gateway", "inventory", "notifier"} <= set(summary["scaling"])
+    assert summary["scaling"]["gateway"]["peak_running"] >= 2
+    assert "load metrics:" in out and "Itinera/Load" in out
+
+    # WHEN the run is compared with itself, and with a limit it cannot meet
+    code, out = itinera("load", "compare", str(folder), str(folder))
+    assert code == 0, out
+    assert "GET /v1/flights" in out and (folder / "compare.png").exists()
+    impossible = tmp_path / "faster.yaml"
+    impossible.write_text("regression: {max_rate_drop: -0.5}\n")  # B twice as fast as A
+    code, out = itinera("load", "compare", str(folder), str(folder), "--thresholds",
+                        str(impossible))
+    assert code == 1 and "REGRESSED rate" in out, out
 
     # WHEN a threshold is set above what the run reached
     strict = tmp_path / "strict.yaml"
@@ -63,3 +77,25 @@ def test_a_short_booking_run_passes_its_thresholds_and_loses_nothing(
     # THEN the same run fails, and says which threshold
     assert code == 1, out
     assert "itinera load booking: FAIL" in out and "checkout completion" in out
+
+
+def test_a_threshold_with_abort_on_fail_stops_the_run_mid_way(stack: RunningStack,
+                                                              tmp_path: Path) -> None:
+    """A 60 s browse run whose search p50 must stay under a microsecond, watched with
+    abort_on_fail after 3 s, stops itself within seconds and fails saying why."""
+    watched = tmp_path / "abort.yaml"
+    watched.write_text("browse:\n  abort_on_fail: [endpoints]\n  abort_delay_s: 3\n"
+                       "  endpoints:\n    GET /v1/flights: {p50: 0.001}\n")
+    code, out = itinera(
+        "--state-dir", str(stack.config.state_dir), "load", "browse", "--users", "4",
+        "--duration", "60", "--local-processes", "0", "--host", stack.url, "--no-check",
+        "--report-dir", str(tmp_path / "runs"), "--thresholds", str(watched))
+    assert code == 1, out
+    assert "aborted mid-run: p50 GET /v1/flights" in out
+    (folder,) = (tmp_path / "runs").iterdir()
+    history = (folder / "locust_stats_history.csv").read_text().splitlines()[1:]
+    stamps = [int(line.split(",")[0]) for line in history]
+    # It ran seconds, not the 60 it was planned for (locust's last line comes at its stop).
+    assert stamps and stamps[-1] - stamps[0] < 40, (stamps[0], stamps[-1])
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["verdict"] == "fail" and "aborted" in summary["error"]

@@ -7,6 +7,7 @@ time scaled down further (ITINERA_TIME_SCALE), so a CloudWatch period lasts two 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -99,37 +100,55 @@ def url(stack: LocalStack) -> str:
     return f"http://127.0.0.1:{stack.config.gateway_port}{SEARCH}"
 
 
-async def test_step_load_scales_the_gateway_out_and_back_to_the_minimum(
-        ecs_stack: LocalStack, client: aiohttp.ClientSession) -> None:
-    """Under a step load the gateway's desired count rises within [2, 10]; once the step
-    ends it falls back to the minimum, each decision logged with its reason.
+# The scale scenario, bounded for make test: 70 s at a 2 s period (35 AWS minutes' worth of
+# alarms and cooldowns): 10 s up, held to 28 s, then a trickle while the services scale in.
+SCALE_RUN = ["--users", "120", "--duration", "70", "--local-processes", "0"]
+# The scenario's own limits, but 3 tasks at the peak (not 4): the other lane of make test
+# shares this machine's two cores, and its load generator with them.
+SCALE_THRESHOLDS = """
+scale:
+  max_error_ratio: 0.0
+  scaling:
+    services: [gateway, inventory]
+    min_capacity: 2
+    min_peak_tasks: 3
+    scale_out_within_periods: 6
+    max_failures_while_scaling: 0
+    back_to_min_within_s: 1260
+"""
 
-    A trickle of requests follows the step: with no request at all an ALB publishes no
-    RequestCountPerTarget, the policy's alarm has insufficient data, and Application Auto
-    Scaling does not scale in (nor does the stand-in).
-    """
+
+async def test_the_scale_run_scales_out_and_back_and_judges_it(ecs_stack: LocalStack,
+                                                               tmp_path: Path) -> None:
+    """`itinera load scale`, bounded: the gateway and inventory scale out from 2 past their
+    request targets and back to 2 after the load falls, with no failed request; the run
+    records it from CloudWatch and Application Auto Scaling (tasks, healthy targets per AZ,
+    each activity with its alarm), judges it, plots it and writes junit.xml; the invariants
+    hold. Target tracking's own rules are tests/unit/test_local_ecs_scaling.py's."""
     assert gateway(ecs_stack)["desired"] == 2
-    load = Load(client, url(ecs_stack), workers=24)
-    load.start()
-    try:
-        await eventually(lambda: gateway(ecs_stack)["desired"] > 2, within=60,
-                         what="the gateway scaled out")
-        await eventually(lambda: gateway(ecs_stack)["running"] > 2, within=30,
-                         what="the added gateway tasks serve")
-        peak = gateway(ecs_stack)["desired"]
-    finally:
-        await load.stop()
-    assert 2 < peak <= 10
-    trickle = Load(client, url(ecs_stack), workers=1, pause=0.1)
-    trickle.start()
-    try:
-        await eventually(lambda: gateway(ecs_stack)["desired"] == 2, within=120,
-                         what="the gateway scaled back in to its minimum")
-    finally:
-        await trickle.stop()
-    log = (ecs_stack.config.state_dir / "run" / "scaling.jsonl").read_text()
-    assert '"action": "out"' in log and '"action": "in"' in log
-    assert "gateway-cpu" in log
+    thresholds = tmp_path / "scale.yaml"
+    thresholds.write_text(SCALE_THRESHOLDS)
+    state_dir = ecs_stack.config.state_dir
+    run = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli.main", "--state-dir", str(state_dir), "load", "scale",
+        *SCALE_RUN, "--thresholds", str(thresholds), "--report-dir", str(tmp_path / "runs"),
+        "--settle-seconds", "60", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(run.communicate(), timeout=300)
+    text = output.decode()
+    assert run.returncode == 0, text
+    (folder,) = (tmp_path / "runs").iterdir()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["verdict"] == "pass"
+    assert summary["invariants"]["ran"] and summary["invariants"]["holds"]
+    for service in ("gateway", "inventory"):
+        seen = summary["scaling"][service]
+        assert seen["peak_running"] >= 3 and seen["final_desired"] == 2, seen
+        assert any("AlarmHigh" in a and "triggered policy" in a for a in seen["activities"])
+        assert any("AlarmLow" in a for a in seen["activities"])
+    record = json.loads((folder / "scaling.json").read_text())
+    assert set(record["gateway"]["healthy"]) == {"az-a", "az-b"}
+    assert {"scaling.png", "junit.xml"} <= {p.name for p in folder.iterdir()}
 
 
 async def test_a_task_failing_its_health_check_is_replaced(ecs_stack: LocalStack) -> None:

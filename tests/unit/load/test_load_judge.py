@@ -151,3 +151,35 @@ def test_thresholds_read_as_a_person_writes_them() -> None:
         """)), "booking")
     assert parsed.time_to_confirmed_ms == {50: 3000.0, 95: 8000.0}
     assert parsed.endpoints == {"GET /v1/flights/{id}": {99: 900.0}}
+
+
+def test_abort_on_fail_watches_only_what_failed_with_something_measured() -> None:
+    """The watched thresholds reach locust as the YAML gives them; mid-run, a ratio over its
+    limit fails, an endpoint not reached yet does not (nothing measured is not a failure
+    until the run ends)."""
+    thresholds = parse_thresholds(yaml.safe_load(textwrap.dedent("""
+        soak:
+          abort_on_fail: [max_error_ratio, endpoints]
+          abort_delay_s: 5
+          max_error_ratio: 0.01
+          endpoints:
+            POST /v1/holds: {p95: 100}
+        """)), "soak")
+    document = judge.abort_document(thresholds)
+    assert document == {"delay_s": 5.0, "max_error_ratio": 0.01,
+                        "endpoints": {"POST /v1/holds": {"p95": 100.0}}}
+    healthy = _stats("GET,/v1/flights,100,0,10,10,1,50,100,1,0,10,10,10,10,10,20,30,40,50,50,50")
+    assert judge.failing_now(document, healthy) == []
+    failing = _stats("GET,/v1/flights,100,5,10,10,1,50,100,1,0,10,10,10,10,10,20,30,40,50,50,50")
+    assert [c.name for c in judge.failing_now(document, failing)] == [
+        "error ratio (HTTP requests)"]
+
+
+def test_only_thresholds_of_the_block_that_locust_measures_can_abort() -> None:
+    """abort_on_fail naming a threshold the block does not set, or one measured only after
+    the run (the arrival rate, scaling), is refused."""
+    for names_ in (["max_error_ratio"], ["min_arrival_ratio"]):
+        with pytest.raises(ValueError, match="abort_on_fail"):
+            parse_thresholds({"x": {"abort_on_fail": names_, "min_arrival_ratio": 0.9}}, "x")
+    assert judge.abort_document(load_thresholds("booking")) == {}
+    assert judge.abort_document(load_thresholds("soak"))["max_error_ratio"] == 0.005
