@@ -79,6 +79,7 @@ class LocalStack:
                                    state_dir=config.state_dir, say=say,
                                    on_change=self._tasks_changed)
         self.autoscaler: Autoscaler | None = None
+        self.time_scale = LOCAL_TIME_SCALE
         self.balancers: dict[str, elb.Balancer] = {}
         self.ecs: dict[str, EcsService] = {}
         self._record_lock = threading.Lock()
@@ -108,6 +109,9 @@ class LocalStack:
         server, lines = deps.ensure_redis(redis_cfg, state_dir=cfg.state_dir)
         self._keep(server, lines)
         self.mysql, self.redis = mysql_cfg, redis_cfg
+        # The time scale the stack's processes read as they start (ITINERA_TIME_SCALE), kept:
+        # the record is written again later, when the environment may be another.
+        self.time_scale = time_scale()
         self._forget_limits()
 
         issuer = LocalIssuer(cfg.state_dir / "jwt")
@@ -141,7 +145,7 @@ class LocalStack:
         reader = cloudwatch_reader.local_reader(cfg.state_dir, cfg.moto_url, cfg.region,
                                                 credentials=self.aws_credentials())
         self.autoscaler = Autoscaler(self.scheduler, state_dir=cfg.state_dir,
-                                     time_scale=time_scale(), target_groups=groups,
+                                     time_scale=self.time_scale, target_groups=groups,
                                      reader=reader, resolve=self.deployed.resolve,
                                      say=self.say)
         self.autoscaler.start()
@@ -467,7 +471,7 @@ class LocalStack:
                       for name, service in services.items()},
             dead_letter_queues=dead_letter_queues(self.deployed),
             # Reports (itinera dashboard render) scale periods as this stack runs them.
-            time_scale=LOCAL_TIME_SCALE, stage=cfg.stage,
+            time_scale=self.time_scale, stage=cfg.stage,
             faults_url=(f"http://127.0.0.1:{fault_plan.control_port(cfg)}"
                         if cfg.fault_proxies else None),
             fis_configuration_location=self.fis_configuration_location())

@@ -44,11 +44,13 @@ from localaws.ecs.model import (
     cpu_metric,
     request_metric,
 )
-from localaws.ecs.scaling import IN_DATAPOINTS, Decision, ScalingState, decide
+from localaws.ecs.scaling import IN_DATAPOINTS, LOOKBACK, Decision, ScalingState, decide
 from localaws.ecs.scheduler import Scheduler
 from localaws.elb.runtime import RuntimeApi, RuntimeApiError
 
 AWS_PERIOD = 60.0
+# The periods read for each policy: the longest alarm's evaluation range.
+SLOTS = LOOKBACK * IN_DATAPOINTS
 SUPPORTED = ("ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget", "Customized")
 
 
@@ -173,7 +175,7 @@ class Autoscaler:
             # samples a little after each boundary): judge the periods before it, as
             # CloudWatch alarms see metrics that arrive a period late.
             end -= self.period
-        start = end - IN_DATAPOINTS * self.period
+        start = end - SLOTS * self.period
         targets = {t["ResourceId"]: t for t in read_targets(self.state_dir)}
         for name, run in list(self.scheduler.services.items()):
             policies = [p for p in run.model.policies if p.metric_type in SUPPORTED]
@@ -292,9 +294,9 @@ def _query(query_id: str, metric: MetricSpec, period: float) -> dict[str, Any]:
 def _aligned(points: list[tuple[datetime, float]], start: float, period: float
              ) -> list[float | None]:
     """Return one value per period from *start* (None where there is no datapoint)."""
-    slots: list[float | None] = [None] * IN_DATAPOINTS
+    slots: list[float | None] = [None] * SLOTS
     for stamp, value in points:
         index = int((stamp.timestamp() - start + 1e-6) // period)
-        if 0 <= index < IN_DATAPOINTS:
+        if 0 <= index < SLOTS:
             slots[index] = value
     return slots

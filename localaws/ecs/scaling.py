@@ -11,7 +11,11 @@ The rules (AWS's, for target tracking):
   out its cooldown;
 - with several policies: out if any says out (the largest capacity wins), in only if all say
   in (the largest of their capacities, so none goes below what it needs);
-- missing datapoints (insufficient data) never cause a scale-in;
+- missing datapoints are treated as missing (the target-tracking alarms' setting): an alarm
+  judges the most recent datapoints that exist, looking back up to twice its evaluation
+  periods (CloudWatch's evaluation range is longer than the periods for this reason), so a
+  quiet minute in a trickle of traffic does not hold a scale-in back; too few datapoints in
+  that range (no traffic at all) is insufficient data, which never scales in;
 - a policy with DisableScaleIn has no low alarm: it never asks for a scale-in and does not
   hold one back (the other policies decide it); with none left to decide, nothing scales in.
 """
@@ -26,6 +30,8 @@ from localaws.ecs.model import ScalingPolicy
 
 OUT_DATAPOINTS = 3
 IN_DATAPOINTS = 15
+# How far back an alarm looks for its datapoints when some periods have none.
+LOOKBACK = 2
 # Scale in only when the metric is this far below target, so capacity does not flap.
 IN_MARGIN = 0.9
 
@@ -76,26 +82,25 @@ class ScalingState:
 def vote(policy: ScalingPolicy, datapoints: list[float | None], capacity: int, *,
          low: int, high: int) -> PolicyVote:
     """Return what *policy* says, given its datapoints (oldest first, None for missing)."""
-    recent = datapoints[-OUT_DATAPOINTS:]
+    recent = _present(datapoints, OUT_DATAPOINTS)
     target = policy.target
-    if len(recent) == OUT_DATAPOINTS and all(v is not None and v > target for v in recent):
+    if len(recent) == OUT_DATAPOINTS and all(v > target for v in recent):
         latest = float(recent[-1])  # type: ignore[arg-type]
         wanted = min(high, math.ceil(capacity * latest / target))
         return PolicyVote(policy=policy.name, action="out", capacity=wanted,
-                          reason=f"{policy.name}: {_fmt(recent)} > {target:g} on "
+                          reason=f"{policy.name}: {_fmt(list(recent))} > {target:g} on "
                                  f"{OUT_DATAPOINTS} datapoints",
-                          datapoints=tuple(float(v) for v in recent if v is not None),
+                          datapoints=tuple(recent),
                           threshold=target)
     if policy.disable_scale_in:
         return PolicyVote(policy=policy.name, action="none", capacity=capacity,
                           reason=f"{policy.name}: scale-in disabled")
-    window = datapoints[-IN_DATAPOINTS:]
-    if len(window) < IN_DATAPOINTS or any(v is None for v in window):
-        missing = IN_DATAPOINTS - sum(v is not None for v in window)
+    values = _present(datapoints, IN_DATAPOINTS)
+    if len(values) < IN_DATAPOINTS:
         return PolicyVote(policy=policy.name, action="none", capacity=capacity,
-                          reason=f"{policy.name}: insufficient data ({missing} of "
-                                 f"{IN_DATAPOINTS} datapoints missing)")
-    values = [float(v) for v in window if v is not None]
+                          reason=f"{policy.name}: insufficient data ({len(values)} of "
+                                 f"{IN_DATAPOINTS} datapoints in the last "
+                                 f"{LOOKBACK * IN_DATAPOINTS} periods)")
     if all(v < target * IN_MARGIN for v in values):
         # The highest of the window: capacity for the busiest minute of it.
         wanted = max(low, math.ceil(capacity * max(values) / target))
@@ -172,6 +177,12 @@ def decide(state: ScalingState, policies: list[ScalingPolicy],
     state.history.append(decision)
     del state.history[:-50]
     return decision
+
+
+def _present(datapoints: list[float | None], wanted: int) -> list[float]:
+    """Return the most recent *wanted* datapoints that exist within the alarm's lookback."""
+    found = [float(v) for v in datapoints[-LOOKBACK * wanted:] if v is not None]
+    return found[-wanted:]
 
 
 def _fmt(values: list[float | None]) -> str:

@@ -162,3 +162,16 @@ def test_new_bounds_apply_at_once() -> None:
     assert (decision.action, decision.desired) == ("out", 4)
     s.max_capacity = s.min_capacity = 3
     assert decide(s, [CPU], {}, now=1, time_scale=1).desired == 3
+
+
+def test_a_quiet_period_in_a_trickle_does_not_hold_a_scale_in_back() -> None:
+    """Missing data is treated as missing: with one empty period among the last 15, the alarm
+    looks further back (up to 30 periods) for 15 datapoints, all low: it scales in. With
+    fewer than 15 in those 30 (no traffic), it is insufficient data."""
+    series: list[float | None] = [10.0] * 20
+    series[-4] = None
+    decision = decide(state(6), [CPU], {"cpu": series}, now=0, time_scale=1)
+    assert (decision.action, decision.desired) == ("in", 2)
+    sparse: list[float | None] = [None, None, 10.0] * 10
+    assert "insufficient data" in decide(state(6), [CPU], {"cpu": sparse}, now=0,
+                                         time_scale=1).reason
