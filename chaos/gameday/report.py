@@ -9,6 +9,7 @@ from typing import Any
 
 from chaos.gameday.alarms import alarm_transitions
 from chaos.gameday.run import Result
+from loadtests import scaling
 
 
 def _clock(at: float) -> str:
@@ -67,6 +68,8 @@ def markdown(result: Result, transitions: list[dict[str, Any]]) -> str:
     recovered = [t for t in transitions if t["new"] == "OK"]
     out.append("\n".join(f"- {t['alarm']} OK again at {_clock(t['at'])}" for t in recovered)
                or "- no alarm went back to OK during the run (none fired, or none recovered)")
+    out.append("\n## Scaling (ECS, Application Auto Scaling)\n")
+    out += scaling_lines(r.folder, r.load_start)
     out.append("\n## Invariant check (`itinera check`)\n")
     inv = r.invariants.as_dict()
     out.append(f"- holds: **{inv['holds']}** after {inv['attempts']} look(s) in "
@@ -78,6 +81,27 @@ def markdown(result: Result, transitions: list[dict[str, Any]]) -> str:
                "[dashboards/index.html](dashboards/index.html).")
     out.append("\n![game day](gameday.png)\n")
     return "\n".join(out) + "\n"
+
+
+def scaling_lines(folder: Path, load_start: float) -> list[str]:
+    """Return the report's scaling table: each service's tasks and healthy targets per AZ
+    at the start, the lowest and the highest, and each scaling activity with its cause."""
+    services = scaling.read(folder)
+    if not services:
+        return ["- not recorded (see the runner's output)"]
+    out = ["| service | desired (start, min, max) | running (start, min, max) | healthy "
+           "targets per AZ (min) |", "| --- | --- | --- | --- |"]
+    for name, record in sorted(services.items()):
+        def span(points: list[tuple[float, float]]) -> str:
+            values = [v for _, v in points]
+            return f"{values[0]:g}, {min(values):g}, {max(values):g}" if values else "-"
+        healthy = ", ".join(f"{az}: {min(v for _, v in points):g}"
+                            for az, points in sorted(record.healthy.items()) if points)
+        out.append(f"| {name} | {span(record.desired)} | {span(record.running)} | "
+                   f"{healthy or '-'} |")
+    out += [f"- {a['at'] - load_start:+.0f} s {name}: {a['description']} {a['cause']}"
+            for name, record in sorted(services.items()) for a in record.activities]
+    return out
 
 
 def write(result: Result, cloudwatch: Any) -> Path:

@@ -35,6 +35,7 @@ from loadtests import junit
 from loadtests.ecs import EcsRun, Launched, Prepared, download, launch_and_follow, prepare
 from loadtests.invariants import InvariantResult
 from loadtests.plan import LoadPlan
+from loadtests.runner import record_scaling
 from loadtests.scenarios import scenario
 from loadtests.stats import Recorded, read_recorded
 from loadtests.targets import Target
@@ -212,6 +213,8 @@ def run_gameday(options: GamedayOptions, target: Target) -> Result:
         fis.delete_experiment_template(id=template_id)
     outcome = outcome_of(found)
     download(target.client("s3"), prepared.bucket, prepared.prefix, folder)
+    # What the services' autoscaling did through the fault (scaling.json; the report's table).
+    record_scaling(target, folder, stage=stage, started=started, finished=datetime.now(UTC))
     settle_s = (options.settle_s if options.settle_s is not None
                 else float(experiment.local.get("settle_s", DEFAULT_SETTLE_S)))
     invariants = target.check(grace_s=5.0, settle_s=settle_s)

@@ -11,7 +11,7 @@ from chaos.experiments import EXPERIMENTS, Hypothesis, load_experiment
 from chaos.gameday.alarms import alarm_transitions
 from chaos.gameday.hypotheses import Verdict
 from chaos.gameday.plan import plan
-from chaos.gameday.report import markdown
+from chaos.gameday.report import markdown, scaling_lines
 from chaos.gameday.run import Result
 from loadtests.invariants import InvariantResult
 from localaws.fis.executor import Event, Outcome
@@ -76,3 +76,23 @@ def test_report_shows_verdict_table_timeline_recovery_and_check(tmp_path: Path) 
     assert timeline.count("booking-path-unhealthy") == 2
     assert "booking-path-unhealthy OK again" in text
     assert "invariant 3: booking b1 still pending" in text
+
+
+def test_report_tables_the_services_scaling_through_the_fault(tmp_path: Path) -> None:
+    """With the run's scaling.json, the report gives each service's tasks at the start,
+    lowest and highest, its healthy targets per AZ at their lowest, and each activity with
+    its cause, in seconds from the load's start; without it, says it was not recorded."""
+    from loadtests.scaling import ServiceScaling, write
+
+    assert scaling_lines(tmp_path, T0) == ["- not recorded (see the runner's output)"]
+    write(tmp_path, {"inventory": ServiceScaling(
+        service="inventory", desired=[(T0, 2), (T0 + 10, 3)],
+        running=[(T0, 2), (T0 + 6, 1), (T0 + 12, 3)],
+        healthy={"az-a": [(T0, 1), (T0 + 6, 0)], "az-b": [(T0, 1)]},
+        activities=[{"at": T0 + 10, "description": "Setting desired count to 3.",
+                     "cause": "monitor alarm X-AlarmHigh in state ALARM triggered policy "
+                              "inventory-cpu", "status": "Successful", "details": {}}])})
+    lines = scaling_lines(tmp_path, T0)
+    assert "| inventory | 2, 2, 3 | 2, 1, 3 | az-a: 0, az-b: 1 |" in lines
+    assert lines[-1] == ("- +10 s inventory: Setting desired count to 3. monitor alarm "
+                         "X-AlarmHigh in state ALARM triggered policy inventory-cpu")
