@@ -201,7 +201,8 @@ def compare(a: Path, b: Path, *, thresholds: Path, out: Path | None = None
             ) -> tuple[str, list[Check]]:
     """Compare run folders *a* and *b*; write compare.json and compare.png to *out* (B's
     folder by default); return the text and the regression checks."""
-    table = rows(read_summary(a), read_summary(b))
+    first, second = read_summary(a), read_summary(b)
+    table = rows(first, second)
     checks = judge(table, load_regression(thresholds))
     out = out or b
     (out / "compare.json").write_text(json.dumps({
@@ -209,4 +210,16 @@ def compare(a: Path, b: Path, *, thresholds: Path, out: Path | None = None
         "rows": [{"key": r.key, "a": r.a, "b": r.b} for r in table],
         "checks": [c.as_dict() for c in checks]}, indent=1))
     plot(a.name, b.name, table, out / "compare.png")
-    return text(a.name, b.name, table, checks), checks
+    return text(a.name, b.name, table, checks) + scaling_text(first, second), checks
+
+
+def scaling_text(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """Return each service's tasks at the peak and scaling activities in both runs (what
+    the services did differs as much as what the travellers saw)."""
+    left, right = a.get("scaling") or {}, b.get("scaling") or {}
+    lines = [f"  {name}: A {left.get(name, {}).get('peak_running', '-')}, "
+             f"B {right.get(name, {}).get('peak_running', '-')} tasks at the peak; "
+             f"{len(left.get(name, {}).get('activities', []))} and "
+             f"{len(right.get(name, {}).get('activities', []))} scaling activities"
+             for name in sorted(set(left) | set(right))]
+    return ("\n\nscaling:\n" + "\n".join(lines)) if lines else ""

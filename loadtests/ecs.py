@@ -298,7 +298,7 @@ def run_on_ecs(run: EcsRun, target: Target) -> int:
         return 130
     finished = datetime.now(UTC)
     download(target.client("s3"), prepared.bucket, prepared.prefix, folder)
-    error = error or aborted(folder)
+    error = aborted(folder) or error
     if not (folder / "locust_stats.csv").exists():
         print(f"itinera load: the master wrote no stats: {error}; see {folder}", flush=True)
         return 1

@@ -107,7 +107,7 @@ def _abort_on_fail(environment: Any, watched: dict[str, Any], record: Path) -> N
     """Every few seconds after the delay, stop the run when a watched threshold fails."""
     gevent.sleep(float(watched.get("delay_s", 30)))
     while environment.runner is not None and environment.runner.state not in (
-            "stopped", "quitting"):
+            "stopping", "stopped"):
         failing = judge.failing_now(watched, live(environment.stats))
         if failing:
             reasons = [f"{c.name}: {c.observed:g} (limit {c.op} {c.limit:g})" for c in failing]

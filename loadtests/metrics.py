@@ -43,8 +43,9 @@ def datums(recorded: Recorded, *, scenario: str, period: int) -> list[dict[str, 
     def datum(name: str, endpoint: str, at: int, value: float, unit: str) -> None:
         out.append({"MetricName": name, "Timestamp": datetime.fromtimestamp(at, UTC),
                     "Value": float(value), "Unit": unit,
-                    "Dimensions": [{"Name": "Scenario", "Value": scenario},
-                                   {"Name": "Endpoint", "Value": endpoint}]})
+                    # In name order: moto matches a query's dimensions in the order stored.
+                    "Dimensions": [{"Name": "Endpoint", "Value": endpoint},
+                                   {"Name": "Scenario", "Value": scenario}]})
 
     totals: dict[int, list[int]] = {}
     for key, samples in sorted(recorded.history.items()):

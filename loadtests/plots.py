@@ -115,7 +115,8 @@ def bookings_confirmed(recorded: Recorded, ax: Any) -> None:
             ax.plot([t - t0 for t, _ in missed], [r for _, r in missed],
                     label=f"{label.split('/')[0]} missed/s", color="tab:red")
     ax.set(title="Bookings confirmed per second", xlabel="seconds", ylabel="per second")
-    ax.legend(fontsize="small")
+    if ax.get_legend_handles_labels()[0]:  # a run without bookings draws nothing here
+        ax.legend(fontsize="small")
 
 
 def write_plots(recorded: Recorded, folder: Path) -> list[Path]:

@@ -305,7 +305,7 @@ def run(options: RunOptions) -> int:
                              abort=judge.abort_document(thresholds))
     error = run_locust(command, folder=folder, timeout_s=options.duration_s
                        + options.stop_timeout_s + STARTUP_AND_REPORT_S)
-    error = error or aborted(folder)
+    error = aborted(folder) or error
     finished = datetime.now(UTC)
     if not (folder / "locust_stats.csv").exists():
         print(f"itinera load: no stats were written: {error}; see {folder}", flush=True)

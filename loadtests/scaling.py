@@ -5,7 +5,9 @@ The same calls on AWS and on the local stack: CloudWatch's Container Insights co
 balancers' healthy targets per AZ (AWS/ApplicationELB HealthyHostCount per TargetGroup and
 AvailabilityZone), and Application Auto Scaling's activities (DescribeScalingActivities) with
 their cause. A target group belongs to the service whose name its own contains
-(`itinera-dev-GatewayTargetGroup`).
+(`itinera-dev-GatewayTargetGroup` locally), or the first five letters of it: CloudFormation
+names a target group without a Name from its stack and logical id, cut to five letters each
+(`itine-Gatew-1A2B3C4D5E6F`).
 
 The thresholds (a scenario's `scaling:` block in thresholds.yaml) are in AWS seconds and
 periods, so one file judges a run on AWS and a time-scaled local run alike.
@@ -131,7 +133,7 @@ def observe(cloudwatch: Any, autoscaling: Any, *, cluster: str, start: datetime,
                                  period, "Maximum" if what == "desired" else "Average"))
     for dims in _metrics(cloudwatch, "AWS/ApplicationELB", "HealthyHostCount"):
         az, group = dims.get("AvailabilityZone"), dims.get("TargetGroup", "").lower()
-        service = next((s for s in services if s.lower() in group), None)
+        service = owner_of(group, services)
         if az is None or service is None:
             continue
         owner[f"q{len(queries)}"] = (service, "healthy", az)
@@ -158,6 +160,13 @@ def observe(cloudwatch: Any, autoscaling: Any, *, cluster: str, start: datetime,
     for name, record in services.items():
         record.activities = _activities(autoscaling, f"service/{cluster}/{name}", start, end)
     return services
+
+
+def owner_of(group: str, services: Any) -> str | None:
+    """Return the service whose target group *group* (the TargetGroup dimension) is."""
+    name = group.lower().split("/")[1] if "/" in group else group.lower()
+    return (next((s for s in services if s.lower() in name), None)
+            or next((s for s in services if f"-{s.lower()[:5]}-" in f"-{name}-"), None))
 
 
 def _unix(at: Any) -> float:
@@ -221,7 +230,8 @@ def judge(thresholds: ScalingThresholds, services: dict[str, ServiceScaling], *,
             start = record.desired[0][1] if record.desired else None
             checks.append(check(f"{name}: desired tasks when the load started (at rest)",
                                 "<=", thresholds.min_capacity, start))
-        if thresholds.back_to_min_within_s is not None and thresholds.min_capacity:
+        if (thresholds.back_to_min_within_s is not None
+                and thresholds.min_capacity is not None):
             limit = thresholds.back_to_min_within_s * time_scale
             checks.append(check(f"{name}: seconds from the load's fall to min capacity",
                                 "<=", round(limit, 1),
@@ -261,15 +271,24 @@ def _scale_out_periods(record: ServiceScaling, outs: list[dict[str, Any]], perio
     if not outs:
         return None
     first = outs[0]
-    breached = len(first["details"].get("datapoints") or []) or 3
-    crossed = first["at"] - breached * period
+    details = first["details"]
+    breached = len(details.get("datapoints") or []) or 3
+    # The alarm judged periods that ended before it fired (locally its Details say when); on
+    # AWS, where Details are empty, the periods are counted back from the activity.
+    ended = float(details.get("window_end") or first["at"])
+    crossed = ended - breached * float(details.get("period") or period)
     wanted = desired_of(first) or 0
     ran = _first_at_or_after(record.running, first["at"], lambda v: v >= wanted)
     return None if ran is None else round((ran - crossed) / period, 1)
 
 
 def _back_to_min(record: ServiceScaling, falls_at: float | None, low: int) -> float | None:
+    """Seconds from the load's fall until desired and running were *low* again; None when
+    the service was not above it when the load fell (nothing to come back from)."""
     if falls_at is None:
+        return None
+    before = [v for t, v in record.desired if t <= falls_at]
+    if not before or before[-1] <= low:
         return None
     back = _first_at_or_after(record.desired, falls_at, lambda v: v <= low)
     if back is None:

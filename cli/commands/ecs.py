@@ -41,8 +41,9 @@ def _scaling(args: argparse.Namespace) -> int:
     found = client.describe_scalable_targets(
         ServiceNamespace="ecs", **({"ResourceIds": wanted} if wanted else {}))["ScalableTargets"]
     found = [t for t in found if t["ResourceId"].startswith(f"service/{cluster}/")]
-    if not found:
-        print(f"no scalable target of cluster {cluster}")
+    missing = sorted(set(wanted or []) - {t["ResourceId"] for t in found})
+    if missing or not found:
+        print(f"no scalable target {', '.join(missing) or f'of cluster {cluster}'}")
         return 1
     for scalable in found:
         if args.action != "show":

@@ -48,12 +48,14 @@ def fetch(properties: dict[str, Any], *, reader: MetricReader, catalog: search.M
     """Return the series a metric widget draws, its periods scaled by *scale*."""
     widget_lines = lines(properties)
     queries: list[dict[str, Any]] = []
+    aws_periods: dict[str, int] = {}  # query id -> the period the widget names (AWS's)
     searches: list[tuple[Line, search.Search, list[dict[str, Any]]]] = []
     errors: list[str] = []
     for line in widget_lines:
         period = scaled_period(line.period, scale)
         if not line.is_expression:
             queries.append(metric_query(line, period=period))
+            aws_periods[line.id] = line.period
             continue
         try:
             found = search.parse(line.expression)
@@ -72,8 +74,10 @@ def fetch(properties: dict[str, Any], *, reader: MetricReader, catalog: search.M
                                "Dimensions": [{"Name": k, "Value": v} for k, v in dims]},
                     "Period": period, "Stat": found.stat},
                     "Label": label})
+                aws_periods[f"{line.id}_{index}"] = found.period or line.period
             queries += mine
-    answers = reader.get_metric_data(queries, start, end) if queries else {}
+    answers = per_aws_period(reader.get_metric_data(queries, start, end) if queries else {},
+                             queries, aws_periods)
     by_id = {line.id: dict(answers.get(line.id, [])) for line in widget_lines
              if not line.is_expression}
     series: list[Plotted] = []
@@ -84,6 +88,26 @@ def fetch(properties: dict[str, Any], *, reader: MetricReader, catalog: search.M
             series.append(Plotted(line.label, answers.get(line.id, []),
                                   (line.namespace, line.metric)))
     return WidgetData(series=series, errors=errors)
+
+
+# Statistics that count over their period: a shorter local period counts less.
+COUNTS = ("Sum", "SampleCount")
+
+
+def per_aws_period(answers: dict[str, Points], queries: list[dict[str, Any]],
+                   aws_periods: dict[str, int]) -> dict[str, Points]:
+    """Return *answers* with each count over a time-scaled period scaled back to the AWS
+    period the widget names (as the local autoscaler reads request counts), so a widget
+    reads as on AWS at the same rate and a target line (1,000 requests per target per
+    minute) means the same; averages, maxima and percentiles are the same over any period."""
+    out = dict(answers)
+    for query in queries:
+        stat = query["MetricStat"]
+        local = float(stat["Period"])
+        aws = aws_periods.get(query["Id"], local)
+        if stat["Stat"] in COUNTS and query["Id"] in out and aws != local:
+            out[query["Id"]] = [(at, value * aws / local) for at, value in out[query["Id"]]]
+    return out
 
 
 def _expression(line: Line, searches: list[tuple[Line, search.Search, list[dict[str, Any]]]],

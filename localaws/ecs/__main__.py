@@ -1,10 +1,11 @@
 """Serve ECS's RunTask, StopTask, DescribeTasks and ListTasks for one local stack, and
-Application Auto Scaling's DescribeScalingActivities from its autoscaler's log:
+Application Auto Scaling's RegisterScalableTarget, DescribeScalableTargets and
+DescribeScalingActivities for its services (localaws/ecs/appscaling.py):
 `python -m localaws.ecs --state-dir DIR --port P --endpoint-url MOTO --region R`.
 
 It asks moto's server to route those operations here (moto keeps every other ECS and
-Application Auto Scaling operation: clusters, task definitions, scalable targets); on SIGTERM
-it stops the tasks it runs and gives the operations back to moto.
+Application Auto Scaling operation: clusters, task definitions, policies); on SIGTERM it stops
+the tasks it runs and gives the operations back to moto.
 """
 
 from __future__ import annotations

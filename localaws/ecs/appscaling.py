@@ -53,8 +53,8 @@ def describe(state_dir: Path, request: dict[str, Any]) -> dict[str, Any]:
     ScalableDimension, in pages of MaxResults with a NextToken."""
     if request.get("ServiceNamespace") is None:
         raise ScalingApiError("ServiceNamespace is required")
-    if request.get("ResourceId") and not request.get("ScalableDimension"):
-        raise ScalingApiError("ScalableDimension is required with ResourceId")
+    if request.get("ScalableDimension") and not request.get("ResourceId"):
+        raise ScalingApiError("a ScalableDimension needs a ResourceId")
     size = int(request.get("MaxResults") or DEFAULT_PAGE)
     if not 1 <= size <= MAX_PAGE:
         raise ScalingApiError(f"MaxResults must be 1 to {MAX_PAGE}")
@@ -62,14 +62,19 @@ def describe(state_dir: Path, request: dict[str, Any]) -> dict[str, Any]:
               if a["ServiceNamespace"] == request["ServiceNamespace"]
               and request.get("ResourceId") in (None, a["ResourceId"])
               and request.get("ScalableDimension") in (None, a["ScalableDimension"])]
-    try:
-        first = int(request.get("NextToken") or 0)
-    except ValueError:
-        raise ScalingApiError("invalid NextToken") from None
+    # The token is the last activity given: newer ones appended meanwhile do not shift the
+    # pages after it.
+    token = request.get("NextToken")
+    first = 0
+    if token:
+        ids = [a["ActivityId"] for a in wanted]
+        if token not in ids:
+            raise ScalingApiError("invalid NextToken")
+        first = ids.index(token) + 1
     page = wanted[first:first + size]
     answer: dict[str, Any] = {"ScalingActivities": page}
     if first + size < len(wanted):
-        answer["NextToken"] = str(first + size)
+        answer["NextToken"] = page[-1]["ActivityId"]
     return answer
 
 

@@ -187,12 +187,18 @@ class Autoscaler:
             state.desired = run.desired
             target = targets.get(f"service/{run.model.cluster}/{name}")
             if target is not None:
-                state.min_capacity = int(target["MinCapacity"])
-                state.max_capacity = int(target["MaxCapacity"])
+                bounds = int(target["MinCapacity"]), int(target["MaxCapacity"])
+                if bounds != (state.min_capacity, state.max_capacity):
+                    state.min_capacity, state.max_capacity = bounds
+                    state.bounds_changed = True
                 suspended = target.get("SuspendedState") or {}
                 state.out_suspended = bool(suspended.get("DynamicScalingOutSuspended"))
                 state.in_suspended = bool(suspended.get("DynamicScalingInSuspended"))
-            series = {p.name: self._series(run.model, p, start, end) for p in policies}
+            try:
+                series = {p.name: self._series(run.model, p, start, end) for p in policies}
+            except (ValueError, KeyError, OSError) as exc:  # one service's, not every one's
+                self.say(f"{name}: scaling skipped this period: {type(exc).__name__}: {exc}")
+                continue
             decision = decide(state, policies, series, now=now, time_scale=self.scale)
             if decision.action != "none":
                 self.scheduler.set_desired(name, decision.desired, low=state.min_capacity,
@@ -202,7 +208,7 @@ class Autoscaler:
                                        service_dimensions(run.model), unit="Count")
                 self.say(f"{name}: scale {decision.action} {decision.previous} -> "
                          f"{decision.desired}: {decision.reason}")
-            self._append(run.model, now, decision, series)
+            self._append(run.model, now, decision, series, window_end=end)
 
     def _series(self, model: EcsService, policy: ScalingPolicy, start: float, end: float
                 ) -> list[float | None]:
@@ -243,13 +249,14 @@ class Autoscaler:
         return sorted(values.get(returned[0], {}).items())
 
     def _append(self, model: EcsService, now: float, decision: Decision,
-                series: dict[str, list[float | None]]) -> None:
+                series: dict[str, list[float | None]], *, window_end: float) -> None:
         path = scaling_log_path(self.state_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
         entry = {"at": now, "service": model.name, "cluster": model.cluster,
                  **asdict(decision), "datapoints": {k: v[-3:] for k, v in series.items()}}
         if decision.action != "none":
-            entry["activity"] = activity(model, decision, now)
+            entry["activity"] = activity(model, decision, now, window_end=window_end,
+                                         period=self.period)
         with path.open("a") as log:
             log.write(json.dumps(entry) + "\n")
 
@@ -261,27 +268,32 @@ def alarm_name(model: EcsService, policy: str, action: str) -> str:
             f"{uuid.uuid5(uuid.NAMESPACE_URL, f'{model.cluster}/{model.name}/{policy}')}")
 
 
-def activity(model: EcsService, decision: Decision, now: float) -> dict[str, Any]:
+def activity(model: EcsService, decision: Decision, now: float, *, window_end: float = 0.0,
+             period: float = AWS_PERIOD) -> dict[str, Any]:
     """Return the scaling activity of *decision*, in DescribeScalingActivities' words, with
-    the datapoints that put the alarm in ALARM."""
+    the datapoints that put the alarm in ALARM (and when the periods they judged ended)."""
     deciding = [v for v in decision.votes if v.action == decision.action]
     vote = max(deciding, key=lambda v: v.capacity) if deciding else None
-    policy = vote.policy if vote else "?"
-    alarm = alarm_name(model, policy, decision.action)
-    side = ">" if decision.action == "out" else "<"
-    return {"ActivityId": str(uuid.uuid4()), "ServiceNamespace": "ecs",
+    base = {"ActivityId": str(uuid.uuid4()), "ServiceNamespace": "ecs",
             "ResourceId": f"service/{model.cluster}/{model.name}",
             "ScalableDimension": "ecs:service:DesiredCount",
             "Description": f"Setting desired count to {decision.desired}.",
-            "Cause": f"monitor alarm {alarm} in state ALARM triggered policy {policy}",
             "StartTime": now, "EndTime": now, "StatusCode": "Successful",
             "StatusMessage": f"Successfully set desired count to {decision.desired}. "
-                             f"Change successfully fulfilled by ecs.",
-            # AWS leaves Details empty here; the datapoints are the alarm's, kept for reports.
-            "Details": json.dumps({"alarm": alarm, "policy": policy,
-                                   "datapoints": list(vote.datapoints) if vote else [],
-                                   "comparison": side,
-                                   "threshold": vote.threshold if vote else None})}
+                             f"Change successfully fulfilled by ecs."}
+    if vote is None:  # new bounds (RegisterScalableTarget), not an alarm
+        return {**base, "Cause": f"scalable target bounds set to {decision.reason.split()[-1]}",
+                "Details": ""}
+    alarm = alarm_name(model, vote.policy, decision.action)
+    return {**base,
+            "Cause": f"monitor alarm {alarm} in state ALARM triggered policy {vote.policy}",
+            # AWS leaves Details empty here; the alarm's datapoints, and when the periods
+            # they are of ended, are kept for reports.
+            "Details": json.dumps({"alarm": alarm, "policy": vote.policy,
+                                   "datapoints": list(vote.datapoints),
+                                   "comparison": ">" if decision.action == "out" else "<",
+                                   "threshold": vote.threshold, "window_end": window_end,
+                                   "period": period})}
 
 
 def _query(query_id: str, metric: MetricSpec, period: float) -> dict[str, Any]:

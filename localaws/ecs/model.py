@@ -125,6 +125,10 @@ def _policy(resolve: _Resolver, props: dict[str, Any]) -> ScalingPolicy:
     if customized and "Metrics" not in customized:
         raise TemplateError(f"{props['PolicyName']}: a customized metric without Metrics "
                             f"(the older MetricName form) is not emulated")
+    if customized and sum(bool(q.get("ReturnData", True)) for q in customized["Metrics"]) != 1:
+        # Application Auto Scaling refuses the policy too: it tracks one series.
+        raise TemplateError(f"{props['PolicyName']}: a customized metric returns exactly one "
+                            f"series (ReturnData)")
     return ScalingPolicy(
         disable_scale_in=str(resolve(config.get("DisableScaleIn", False))).lower() == "true",
         queries=tuple(resolve.partly(q) for q in customized.get("Metrics", ())),

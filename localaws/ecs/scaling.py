@@ -73,6 +73,10 @@ class ScalingState:
     # The capacity the metric was measured on when the running scale-out cooldown began.
     capacity_before_out: int | None = None
     scale_in_at: float | None = None
+    # Set when RegisterScalableTarget changed the bounds since the last evaluation: the
+    # desired count is brought inside them once (a count set out of band, e.g. ECS
+    # UpdateService to 0, stays until a policy or a new registration changes it, as on AWS).
+    bounds_changed: bool = False
     # RegisterScalableTarget's SuspendedState: DynamicScalingOut/InSuspended.
     out_suspended: bool = False
     in_suspended: bool = False
@@ -118,7 +122,8 @@ def decide(state: ScalingState, policies: list[ScalingPolicy],
     """Evaluate every policy and update *state*; return the decision."""
     previous = state.desired
     bounded = max(state.min_capacity, min(state.max_capacity, previous))
-    if bounded != previous:
+    changed, state.bounds_changed = state.bounds_changed, False
+    if changed and bounded != previous:
         # New bounds (RegisterScalableTarget) apply at once, whatever the policies say.
         state.desired = bounded
         decision = Decision(action="out" if bounded > previous else "in", previous=previous,

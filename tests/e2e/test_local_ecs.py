@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 
 from localaws.ecs.azs import set_az_available
+from localaws.record import read_record
 from localaws.stack import LocalStack
 from tests.stacks import own_stack
 from tests.waiting import eventually
@@ -103,9 +104,10 @@ def url(stack: LocalStack) -> str:
 # The scale scenario, bounded for make test: 76 s at a 2 s period (38 AWS minutes' worth of
 # alarms and cooldowns): 11 s up, held to 30 s, then a trickle while the services scale in.
 SCALE_RUN = ["--users", "120", "--duration", "76", "--local-processes", "0"]
-# The scenario's own limits, but 3 tasks at the peak (not 4), and 2 periods more to come back
-# (it took 18 of the 21 the scenario allows here): the other lane of make test shares this
-# machine's two cores, and its load generator with them.
+# What the run must show, whatever this machine's speed: no failed request, started at rest,
+# scaled out. How fast it scaled is the real `itinera load scale`'s to judge (its figures:
+# docs/performance.md); here the other lane of make test shares the two cores, so the return
+# to 2 is awaited with a deadline after the run rather than timed.
 SCALE_THRESHOLDS = """
 scale:
   max_error_ratio: 0.0
@@ -113,9 +115,7 @@ scale:
     services: [gateway, inventory]
     min_capacity: 2
     min_peak_tasks: 3
-    scale_out_within_periods: 6
     max_failures_while_scaling: 0
-    back_to_min_within_s: 1380
 """
 
 
@@ -144,12 +144,22 @@ async def test_the_scale_run_scales_out_and_back_and_judges_it(ecs_stack: LocalS
     assert summary["invariants"]["ran"] and summary["invariants"]["holds"]
     for service in ("gateway", "inventory"):
         seen = summary["scaling"][service]
-        assert seen["peak_running"] >= 3 and seen["final_desired"] == 2, seen
+        assert seen["peak_running"] >= 3, seen
         assert any("AlarmHigh" in a and "triggered policy" in a for a in seen["activities"])
-        assert any("AlarmLow" in a for a in seen["activities"])
     record = json.loads((folder / "scaling.json").read_text())
     assert set(record["gateway"]["healthy"]) == {"az-a", "az-b"}
     assert {"scaling.png", "junit.xml"} <= {p.name for p in folder.iterdir()}
+    # The trickle's datapoints, all under target, bring both back to their minimum.
+    snapshot = ecs_stack.scheduler.snapshot
+    await eventually(lambda: all(snapshot()[s]["desired"] == 2 and snapshot()[s]["running"] == 2
+                                 for s in ("gateway", "inventory")),
+                     within=90, what="gateway and inventory back to 2 tasks")
+    scaling = read_record(state_dir).client("application-autoscaling")
+    activities = scaling.describe_scaling_activities(
+        ServiceNamespace="ecs", ResourceId=f"service/{gateway(ecs_stack)['cluster']}/gateway",
+        ScalableDimension="ecs:service:DesiredCount")["ScalingActivities"]
+    assert "AlarmLow" in activities[0]["Cause"], activities[0]
+    assert activities[0]["Description"] == "Setting desired count to 2."
 
 
 async def test_a_task_failing_its_health_check_is_replaced(ecs_stack: LocalStack) -> None:

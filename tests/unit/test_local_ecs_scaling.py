@@ -153,15 +153,20 @@ def test_suspended_scaling_neither_adds_nor_removes_tasks() -> None:
     assert decide(s, [CPU], {"cpu": [5.0] * 15}, now=0, time_scale=1).action == "none"
 
 
-def test_new_bounds_apply_at_once() -> None:
+def test_new_bounds_apply_at_once_and_a_count_set_out_of_band_stays() -> None:
     """A minimum raised over the desired count (RegisterScalableTarget) raises it at the next
-    evaluation, whatever the metric; a maximum lowered under it lowers it."""
+    evaluation, whatever the metric; a maximum lowered under it lowers it. A count set out of
+    band (ECS UpdateService to 0, an outage drill) is left alone while the bounds stay."""
     s = state(2)
-    s.min_capacity = 4
+    s.min_capacity, s.bounds_changed = 4, True
     decision = decide(s, [CPU], {"cpu": [5.0] * 15}, now=0, time_scale=1)
     assert (decision.action, decision.desired) == ("out", 4)
     s.max_capacity = s.min_capacity = 3
+    s.bounds_changed = True
     assert decide(s, [CPU], {}, now=1, time_scale=1).desired == 3
+    drained = state(0)
+    assert decide(drained, [CPU], {}, now=0, time_scale=1).action == "none"
+    assert drained.desired == 0
 
 
 def test_a_quiet_period_in_a_trickle_does_not_hold_a_scale_in_back() -> None:

@@ -180,3 +180,17 @@ def test_without_transitions_an_alarm_keeps_its_current_state() -> None:
     """No recorded change: the whole range shows the state CloudWatch reports now."""
     got = spans([], "x", current="INSUFFICIENT_DATA", start=START, end=END)
     assert [(s.state, s.start, s.end) for s in got] == [("INSUFFICIENT_DATA", START, END)]
+
+
+def test_counts_over_scaled_periods_read_per_aws_period() -> None:
+    """At scale 0.1 a Sum over a 6 s period counts a tenth of a minute's: it is drawn ten
+    times larger, as on AWS at the same rate (so the 1,000 requests per target line means
+    the same); an Average is drawn as it came."""
+    from dashboards.drawing.query import per_aws_period
+
+    at = START
+    queries = [{"Id": "s", "MetricStat": {"Period": 6, "Stat": "Sum"}},
+               {"Id": "a", "MetricStat": {"Period": 6, "Stat": "Average"}}]
+    scaled = per_aws_period({"s": [(at, 150.0)], "a": [(at, 40.0)]}, queries,
+                            {"s": 60, "a": 60})
+    assert scaled == {"s": [(at, 1500.0)], "a": [(at, 40.0)]}

@@ -36,14 +36,16 @@ def test_every_http_request_is_counted_once_per_endpoint_and_in_all(
 
     def total(endpoint: str) -> float:
         return sum(d["Value"] for d in data if d["MetricName"] == "Requests"
-                   and d["Dimensions"][1]["Value"] == endpoint)
+                   and d["Dimensions"][0]["Value"] == endpoint)
 
     for key in http:
         assert total(key) == booking_run.history[key][-1].requests
     assert total(ALL) == sum(booking_run.history[k][-1].requests for k in http)
-    assert not any(d["Dimensions"][1]["Value"].startswith(names.BOOKING) for d in data)
+    assert not any(d["Dimensions"][0]["Value"].startswith(names.BOOKING) for d in data)
     assert all(d["Timestamp"].timestamp() % 6 == 0 for d in data)
-    assert {d["Dimensions"][0]["Value"] for d in data} == {"booking"}
+    assert {d["Dimensions"][1]["Value"] for d in data} == {"booking"}
+    assert {tuple(x["Name"] for x in d["Dimensions"]) for d in data} == {("Endpoint",
+                                                                          "Scenario")}
     assert {"LatencyP95", "Users", "Failures"} <= {d["MetricName"] for d in data}
 
 

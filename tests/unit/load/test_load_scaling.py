@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from loadtests.scaling import ServiceScaling, judge, parse_thresholds, summary
+from loadtests.scaling import ServiceScaling, judge, owner_of, parse_thresholds, summary
 from loadtests.stats import AGGREGATED, Recorded, Sample
 
 T0 = 1_800_000_000.0
@@ -114,3 +114,31 @@ def test_bad_scaling_thresholds_are_refused(raw: dict[str, object]) -> None:
     """No services, an unknown key, or a return to min with no minimum: an error."""
     with pytest.raises(ValueError):
         parse_thresholds("x.scaling", raw)
+
+
+def test_target_groups_belong_to_their_service_by_either_name() -> None:
+    """The local stack's target groups carry the logical id; CloudFormation's generated names
+    keep five letters of it."""
+    services = ["gateway", "inventory", "notifier"]
+    assert owner_of("targetgroup/itinera-dev-GatewayTargetGroup/0123", services) == "gateway"
+    assert owner_of("targetgroup/itine-Inven-1A2B3C4D5E6F/89ab", services) == "inventory"
+    assert owner_of("targetgroup/something-else/89ab", services) is None
+
+
+def test_a_service_that_never_left_its_minimum_has_no_return_to_measure() -> None:
+    """At min capacity when the load fell: 'back to min' is not measured (and fails), so it
+    cannot pass for a service that never scaled."""
+    flat = ServiceScaling(service="gateway", desired=[(T0, 2)], running=[(T0, 2)])
+    assert by_name({"gateway": flat}, history({}))[
+        "gateway: seconds from the load's fall to min capacity"] == (None, False)
+
+
+def test_the_crossing_is_counted_from_the_periods_the_alarm_judged() -> None:
+    """Locally the activity's Details say when the judged periods ended (a period before the
+    decision): the crossing is 3 periods before that, so 6 s earlier than counted from the
+    activity itself."""
+    record = scaled()
+    record.activities[0]["details"] = {"datapoints": [1500.0] * 3,
+                                       "window_end": T0 + 24, "period": 6}
+    assert by_name({"gateway": record}, history({}))[
+        "gateway: periods from crossing the target to tasks added"] == (5.0, True)
