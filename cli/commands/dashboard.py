@@ -86,8 +86,9 @@ def window(args: argparse.Namespace, *, scale: float
         except (ValueError, OSError) as exc:
             raise SystemExit(f"itinera dashboard render --run: {exc}") from None
         margin = timedelta(seconds=max(10.0, 60 * scale))
-        return (args.start or phases[0].start - margin, args.end or phases[-1].end + margin,
-                phases, args.run / "dashboards")
+        return (args.start or min(p.start for p in phases) - margin,
+                args.end or max(p.end for p in phases) + margin, phases,
+                args.run / "dashboards")
     end = args.end or datetime.now(UTC)
     start = args.start or end - args.since
     if start >= end:

@@ -27,8 +27,8 @@ def html(report: Report, *, source: str) -> str:
         f"Time scale {report.scale}: a 60 s CloudWatch period is {seconds} s here.</p>",
     ]
     if report.phases:
-        parts.append("<h2>The run's phases</h2><table><tr><th>phase</th><th>from</th>"
-                     "<th>to</th></tr>")
+        parts.append("<h2>The run's phases and scaling activities</h2><table><tr>"
+                     "<th>phase or activity</th><th>from</th><th>to</th></tr>")
         parts += [f"<tr><td>{escape(p.name)}</td><td>{_time(p.start)}</td>"
                   f"<td>{_time(p.end)}</td></tr>" for p in report.phases]
         parts.append("</table>")

@@ -1,6 +1,8 @@
 """A run's phases on the dashboards: a load run's window, a game day's before, fault and
 after, read from the run's report folder (`summary.json` of `itinera load`, `result.json` of
-`itinera gameday run`), so `itinera dashboard render --run DIR` draws that window."""
+`itinera gameday run`), so `itinera dashboard render --run DIR` draws that window; and the
+services' scaling activities during it (the folder's `scaling.json`), each an instant marked
+on every graph."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from loadtests import scaling
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,8 @@ class Phase:
     name: str
     start: datetime
     end: datetime
+    # A moment (a scaling activity), not a stretch: a line, not a shaded span.
+    instant: bool = False
 
 
 def _at(seconds: float) -> datetime:
@@ -24,7 +30,21 @@ def _at(seconds: float) -> datetime:
 
 
 def phases_of_run(folder: Path) -> list[Phase]:
-    """Return the phases of the run whose report is *folder*, in time order."""
+    """Return the phases of the run whose report is *folder*, then its scaling activities,
+    each in time order."""
+    return _stretches(folder) + activities_of_run(folder)
+
+
+def activities_of_run(folder: Path) -> list[Phase]:
+    """Return each scaling activity of the run as an instant (`gateway -> 5`)."""
+    services = scaling.read(folder) or {}
+    marks = [Phase(f"{name} -> {scaling.desired_of(a)}", _at(a["at"]), _at(a["at"]),
+                   instant=True)
+             for name, record in services.items() for a in record.activities]
+    return sorted(marks, key=lambda m: m.start)
+
+
+def _stretches(folder: Path) -> list[Phase]:
     gameday, load = folder / "result.json", folder / "summary.json"
     if gameday.exists():
         doc = json.loads(gameday.read_text())

@@ -75,8 +75,14 @@ def _time_axis(ax: Any, start: datetime, end: datetime) -> None:
 
 
 def _phases(ax: Any, phases: list[Phase]) -> None:
-    """Shade each phase of the run and name it at the top of the plot."""
-    for index, phase in enumerate(phases):
+    """Shade each phase of the run and name it at the top of the plot; mark each instant (a
+    scaling activity) with a thin line named along it."""
+    for mark in (p for p in phases if p.instant):
+        at = mdates.date2num(mark.start)
+        ax.axvline(at, color="tab:brown", linewidth=0.6, alpha=0.6, linestyle="--")
+        ax.text(at, 0.98, mark.name, transform=ax.get_xaxis_transform(), rotation=90,
+                ha="right", va="top", fontsize=5, color="tab:brown")
+    for index, phase in enumerate(p for p in phases if not p.instant):
         left, right = mdates.date2num(phase.start), mdates.date2num(phase.end)
         colour = PHASE_COLOURS[index % len(PHASE_COLOURS)]
         ax.axvspan(left, right, color=colour, alpha=0.07)

@@ -97,3 +97,22 @@ def test_the_phases_are_drawn_and_listed(tmp_path: Path) -> None:
         png = tmp_path / widget.png
         assert png.read_bytes().startswith(PNG_SIGNATURE)
         assert matplotlib.image.imread(png).shape[0] > 50
+
+
+def test_a_runs_scaling_activities_are_instants_after_its_phases(tmp_path: Path) -> None:
+    """With the run's scaling.json, each activity is an instant named by its service and the
+    count it set; the window still spans the load (an activity never narrows it)."""
+    from loadtests.scaling import ServiceScaling, write
+
+    (tmp_path / "summary.json").write_text(json.dumps({
+        "scenario": "scale", "started_at": _at(0).isoformat(),
+        "finished_at": _at(60).isoformat()}))
+    write(tmp_path, {"gateway": ServiceScaling(service="gateway", activities=[
+        {"at": _at(20).timestamp(), "description": "Setting desired count to 5.", "cause": "c",
+         "status": "Successful", "details": {}}])})
+    phases = phases_of_run(tmp_path)
+    assert phases == [Phase("load: scale", _at(0), _at(60)),
+                      Phase("gateway -> 5", _at(20), _at(20), instant=True)]
+    start, end, _, _ = window(argparse.Namespace(run=tmp_path, start=None, end=None),
+                              scale=0.1)
+    assert start < _at(0) and end > _at(60)
