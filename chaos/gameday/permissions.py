@@ -12,7 +12,8 @@ RUNNER_ACTIONS = frozenset({
     "cloudformation:DescribeStacks",                  # the loadgen stack's outputs
     "cloudwatch:DescribeAlarms",                      # the steady state, the stop conditions
     "cloudwatch:DescribeAlarmHistory",                # the report's alarm timeline
-    "cloudwatch:ListMetrics", "cloudwatch:GetMetricData",  # the report's figure
+    "cloudwatch:ListMetrics", "cloudwatch:GetMetricData",  # the report's figure, scaling
+    "application-autoscaling:DescribeScalingActivities",  # the report's scaling activities
     "ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask",    # the load's master and workers
     "fis:ListExperimentTemplates", "fis:GetExperimentTemplate",
     "fis:CreateExperimentTemplate", "fis:DeleteExperimentTemplate", "fis:TagResource",
