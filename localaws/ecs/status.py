@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from localaws import elb
+from localaws.ecs.appscaling import read_targets
 from localaws.ecs.autoscaler import scaling_log_path
 from localaws.ecs.azs import read_az_state
 from localaws.record import read_record
@@ -29,6 +30,14 @@ def status(state_dir: Path) -> dict[str, Any]:
                                          else "unregistered")}
              for name, task in record.tasks.items()}
     services = {name: s.model_dump() for name, s in record.services.items()}
+    # The bounds as registered now (RegisterScalableTarget), and whether scaling is suspended.
+    for target in read_targets(state_dir):
+        service = services.get(target["ResourceId"].rsplit("/", 1)[-1])
+        if service is not None:
+            service["min"], service["max"] = target["MinCapacity"], target["MaxCapacity"]
+            service["suspended"] = [side for side, key in (
+                ("out", "DynamicScalingOutSuspended"), ("in", "DynamicScalingInSuspended"))
+                if (target.get("SuspendedState") or {}).get(key)]
     schedules = [{**p, "locally": local_when(p, now)}
                  for p in read_state(state_dir).get("schedules", [])]
     return {"services": services, "azs": read_az_state(state_dir),
@@ -60,10 +69,13 @@ def _lines(report: dict[str, Any]) -> Iterator[str]:
     yield "AZs: " + ", ".join(f"{az} {'available' if s['available'] else 'UNAVAILABLE'}"
                               for az, s in report["azs"].items())
     yield ""
-    yield f"{'service':<10} {'desired':>7} {'running':>7} {'pending':>7} {'min':>4} {'max':>4}"
+    yield (f"{'service':<10} {'desired':>7} {'running':>7} {'pending':>7} {'min':>4} {'max':>4}"
+           f"  scaling")
     for name, s in sorted(report["services"].items()):
+        paused = s.get("suspended") or []
         yield (f"{name:<10} {s['desired']:>7} {s['running']:>7} {s.get('pending', 0):>7} "
-               f"{s['min']:>4} {s['max']:>4}")
+               f"{s['min']:>4} {s['max']:>4}  "
+               + (f"{' and '.join(paused)} suspended" if paused else "active"))
     yield ""
     yield f"{'task':<20} {'az':<5} {'pid':>7} {'port':>6} {'state':<15} {'health':<12} {'age':>8}"
     for name, t in sorted(report["tasks"].items()):

@@ -72,3 +72,19 @@ def test_status_shows_each_schedules_next_run_on_both_clocks(tmp_path: Path) -> 
     assert ("itinera-dev-gameday: cron(0 10 ? * TUE *): next 2026-12-08T10:00:00+00:00 "
             "(locally in 0:") in text
     assert "paused: rate(1 day): DISABLED" in text
+
+
+def test_status_shows_the_bounds_as_registered_and_suspended_scaling(tmp_path: Path) -> None:
+    """After RegisterScalableTarget raised the gateway's maximum and suspended its scaling
+    out, status shows the new maximum and says so."""
+    from localaws.ecs.appscaling import register, scalable_target, write_targets
+
+    write_stack(tmp_path)
+    write_targets(tmp_path, [scalable_target("itinera-dev", "gateway", low=2, high=10)])
+    register(tmp_path, {"ServiceNamespace": "ecs", "ResourceId": "service/itinera-dev/gateway",
+                        "ScalableDimension": "ecs:service:DesiredCount", "MaxCapacity": 12,
+                        "SuspendedState": {"DynamicScalingOutSuspended": True}})
+    report = status(tmp_path)
+    assert (report["services"]["gateway"]["max"], report["services"]["gateway"]["suspended"]
+            ) == (12, ["out"])
+    assert "out suspended" in table(report)
