@@ -23,6 +23,7 @@ from typing import Any
 
 from loadtests.checks import Check, check
 from loadtests.stats import AGGREGATED, Recorded
+from localaws.cloudwatch.reader import CloudWatchReader
 
 AWS_PERIOD_S = 60
 # Before the first activity and after the last one, the failures counted as "while tasks
@@ -139,24 +140,16 @@ def observe(cloudwatch: Any, autoscaling: Any, *, cluster: str, start: datetime,
         owner[f"q{len(queries)}"] = (service, "healthy", az)
         queries.append(_stat(f"q{len(queries)}", "AWS/ApplicationELB", "HealthyHostCount",
                              dims, period, "Average"))
-    for first in range(0, len(queries), 500):
-        kwargs: dict[str, Any] = {"MetricDataQueries": queries[first:first + 500],
-                                  "StartTime": start, "EndTime": end,
-                                  "ScanBy": "TimestampAscending"}
-        while True:
-            answer = cloudwatch.get_metric_data(**kwargs)
-            for result in answer["MetricDataResults"]:
-                name, what, az = owner[result["Id"]]
-                points = sorted((_unix(t), float(v)) for t, v in
-                                zip(result["Timestamps"], result["Values"], strict=True))
-                record = services[name]
-                if what == "healthy":
-                    record.healthy.setdefault(az, []).extend(points)
-                else:
-                    getattr(record, what).extend(points)
-            if not answer.get("NextToken"):
-                break
-            kwargs["NextToken"] = answer["NextToken"]
+    answers = CloudWatchReader(cloudwatch).get_metric_data(queries, start, end) if queries \
+        else {}
+    for query_id, found in answers.items():
+        name, what, az = owner[query_id]
+        points = [(_unix(t), float(v)) for t, v in found]
+        record = services[name]
+        if what == "healthy":
+            record.healthy.setdefault(az, []).extend(points)
+        else:
+            getattr(record, what).extend(points)
     for name, record in services.items():
         record.activities = _activities(autoscaling, f"service/{cluster}/{name}", start, end)
     return services

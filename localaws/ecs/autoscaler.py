@@ -195,7 +195,7 @@ class Autoscaler:
                 state.out_suspended = bool(suspended.get("DynamicScalingOutSuspended"))
                 state.in_suspended = bool(suspended.get("DynamicScalingInSuspended"))
             try:
-                series = {p.name: self._series(run.model, p, start, end) for p in policies}
+                series = self._series(run.model, policies, start, end)
             except (ValueError, KeyError, OSError) as exc:  # one service's, not every one's
                 self.say(f"{name}: scaling skipped this period: {type(exc).__name__}: {exc}")
                 continue
@@ -210,18 +210,26 @@ class Autoscaler:
                          f"{decision.desired}: {decision.reason}")
             self._append(run.model, now, decision, series, window_end=end)
 
-    def _series(self, model: EcsService, policy: ScalingPolicy, start: float, end: float
-                ) -> list[float | None]:
-        """Return *policy*'s metric, one value per period from *start* (None: no data)."""
+    def _series(self, model: EcsService, policies: list[ScalingPolicy], start: float,
+                end: float) -> dict[str, list[float | None]]:
+        """Return each policy's metric, one value per period from *start* (None: no data):
+        the predefined ones in one GetMetricData call, each customized one in its own."""
         begin, finish = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
-        if policy.metric_type != "Customized":
-            query = _query("m", policy_metric(model, policy.metric_type, self.target_groups),
-                           self.period)
-            points = self.reader.get_metric_data([query], begin, finish).get("m", [])
+        predefined = [p for p in policies if p.metric_type != "Customized"]
+        queries = [_query(f"q{i}", policy_metric(model, p.metric_type, self.target_groups),
+                          self.period) for i, p in enumerate(predefined)]
+        answer = self.reader.get_metric_data(queries, begin, finish) if queries else {}
+        out = {}
+        for policy, query in zip(predefined, queries, strict=True):
+            points = answer.get(query["Id"], [])
             if policy.per_period_count:
                 points = [(at, value * self.per_minute) for at, value in points]
-            return _aligned(points, start, self.period)
-        return _aligned(self._customized(policy, begin, finish), start, self.period)
+            out[policy.name] = _aligned(points, start, self.period)
+        for policy in policies:
+            if policy.metric_type == "Customized":
+                out[policy.name] = _aligned(self._customized(policy, begin, finish), start,
+                                            self.period)
+        return out
 
     def _customized(self, policy: ScalingPolicy, start: datetime, end: datetime
                     ) -> list[tuple[datetime, float]]:
@@ -243,10 +251,9 @@ class Autoscaler:
                     raise ValueError(f"{policy.name}: {query['Expression']}: {exc}") from exc
                 values[query["Id"]] = (result if isinstance(result, dict)
                                        else dict.fromkeys(grid, result))
-        returned = [q["Id"] for q in queries if q.get("ReturnData", True)]
-        if len(returned) != 1:
-            raise ValueError(f"{policy.name}: a customized metric returns exactly one series")
-        return sorted(values.get(returned[0], {}).items())
+        # The template's one returned series (model.py refuses a policy with another count).
+        (returned,) = [q["Id"] for q in queries if q.get("ReturnData", True)]
+        return sorted(values.get(returned, {}).items())
 
     def _append(self, model: EcsService, now: float, decision: Decision,
                 series: dict[str, list[float | None]], *, window_end: float) -> None:
